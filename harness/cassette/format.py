@@ -1,0 +1,185 @@
+"""The cassette file format (version 1): YAML whose values are pretty JSON.
+
+    # comment lines
+    format: 1
+    meta: {...}
+    interactions:
+    - request: {...}
+      response: {...}
+      repeat: 3          # only when > 1
+
+Every value is JSON written with one field per line, which is valid YAML
+(flow style), reads and diffs well, and lets `loads` cut the file apart with
+one regular expression and parse each piece with orjson. Anything that does
+not fit that layout exactly (a hand-edited file, say) is read by PyYAML
+instead, so any YAML spelling of the same data loads the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import yaml
+
+from harness.cassette.model import FORMAT_VERSION, Cassette, Interaction, Request, Response
+from harness.errors import CassetteFormatError
+
+_HEADER_COMMENT = (
+    "# OpenAI Assistants API cassette (pytest-assistants-harness). Values are JSON.\n"
+    "# Review it with `harness inspect FILE`; re-record with `pytest --record`.\n"
+)
+# Characters PyYAML refuses in a stream; JSON escapes them instead.
+_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ITEM_MARK = re.compile(r"^(?:- (request)|  (response)|  (repeat)): ", re.M)
+_MAY_FOLLOW = {"request": (None, "response", "repeat"), "response": ("request",), "repeat": ("response",)}
+_TOP = re.compile(r"\A(?:#[^\n]*\n)*format: (\d+)\nmeta: ")
+
+
+def _json(value: Any, indent: str) -> str:
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    text = _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text.replace("\n", "\n" + indent)
+
+
+def dumps(cassette: Cassette) -> str:
+    parts = [_HEADER_COMMENT, f"format: {cassette.format}\n", f"meta: {_json(cassette.meta, '  ')}\n"]
+    parts.append("interactions:\n" if cassette.interactions else "interactions: []\n")
+    for interaction in cassette.interactions:
+        parts.append(f"- request: {_json(interaction.request.to_data(), '    ')}\n")
+        parts.append(f"  response: {_json(interaction.response.to_data(), '    ')}\n")
+        if interaction.repeat != 1:
+            parts.append(f"  repeat: {interaction.repeat}\n")
+    return "".join(parts)
+
+
+def loads(text: str, source: str = "<cassette>") -> Cassette:
+    """Parse cassette text; `source` names the file in error messages."""
+    top = _TOP.match(text)
+    if top and top.group(1) == str(FORMAT_VERSION):
+        try:
+            data = _split_fast(text, top.end())
+        except (orjson.JSONDecodeError, _NotFastLayout):
+            pass  # not our own layout: the general YAML reader takes it
+        else:
+            return from_data(data, source)
+    return _from_yaml(text, source)
+
+
+class _NotFastLayout(Exception):
+    pass
+
+
+def _split_fast(text: str, meta_start: int) -> dict[str, Any]:
+    """Cut the layout `dumps` writes into its JSON pieces, without YAML."""
+    marker = text.find("\ninteractions:", meta_start)
+    if marker < 0:
+        raise _NotFastLayout
+    meta = orjson.loads(text[meta_start:marker])
+    body_start = text.index("\n", marker + 1) + 1
+    if text[marker + 1 : body_start] not in ("interactions:\n", "interactions: []\n"):
+        raise _NotFastLayout
+    marks = list(_ITEM_MARK.finditer(text, body_start))
+    if (marks[0].start() if marks else len(text)) != body_start and text[body_start:].strip():
+        raise _NotFastLayout
+    items: list[dict[str, Any]] = []
+    last = None
+    for index, mark in enumerate(marks):
+        end = marks[index + 1].start() if index + 1 < len(marks) else len(text)
+        key = mark.group(1) or mark.group(2) or mark.group(3)
+        if last not in _MAY_FOLLOW[key]:
+            raise _NotFastLayout
+        if key == "request":
+            items.append({})
+        items[-1][key] = orjson.loads(text[mark.end() : end])
+        last = key
+    if last == "request":
+        raise _NotFastLayout
+    return {"format": FORMAT_VERSION, "meta": meta, "interactions": items}
+
+
+def _from_yaml(text: str, source: str) -> Cassette:
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise CassetteFormatError(f"{source}:{where} not valid YAML ({problem})") from None
+    except ValueError as exc:  # binary junk the reader refuses
+        raise CassetteFormatError(f"{source}: not a text cassette ({exc})") from None
+    return from_data(data, source)
+
+
+def from_data(data: Any, source: str) -> Cassette:
+    """Build a cassette from parsed YAML/JSON data, validating every field."""
+    if not isinstance(data, dict):
+        raise CassetteFormatError(f"{source}: not a cassette (expected a mapping at the top)")
+    if "format" not in data and "version" in data and "interactions" in data:
+        from harness.cassette.migrate import from_vcrpy
+
+        return from_vcrpy(data, source)
+    version = data.get("format")
+    if version is None:
+        raise CassetteFormatError(f"{source}: missing field 'format' (cassette format version)")
+    if not isinstance(version, int):
+        raise CassetteFormatError(f"{source}: field 'format' must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise CassetteFormatError(
+            f"{source}: cassette format {version} is newer than this harness reads "
+            f"({FORMAT_VERSION}); upgrade pytest-assistants-harness"
+        )
+    if version < FORMAT_VERSION:
+        raise CassetteFormatError(f"{source}: unknown cassette format {version}")
+    meta = data.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise CassetteFormatError(f"{source}: field 'meta' must be a mapping")
+    items = data.get("interactions")
+    if not isinstance(items, list):
+        raise CassetteFormatError(f"{source}: field 'interactions' must be a list")
+    return Cassette(meta=meta, interactions=list(_interactions(items, source)))
+
+
+def _interactions(items: Iterable[Any], source: str) -> Iterable[Interaction]:
+    for number, item in enumerate(items, 1):
+        where = f"{source}: interaction {number}"
+        if not isinstance(item, dict):
+            raise CassetteFormatError(f"{where}: expected a mapping")
+        for part in ("request", "response"):
+            if not isinstance(item.get(part), dict):
+                raise CassetteFormatError(f"{where}: missing or invalid field '{part}'")
+        request, response = item["request"], item["response"]
+        _require(request, ("method", str), ("path", str), where=f"{where}: request")
+        _require(response, ("status", int), where=f"{where}: response")
+        _require_shapes(request, response, where)
+        repeat = item.get("repeat", 1)
+        if type(repeat) is not int or repeat < 1:
+            raise CassetteFormatError(f"{where}: field 'repeat' must be a positive integer")
+        yield Interaction(Request.from_data(request), Response.from_data(response), repeat)
+
+
+def _require(data: dict[str, Any], *fields: tuple[str, type], where: str) -> None:
+    for name, kind in fields:
+        if name not in data:
+            raise CassetteFormatError(f"{where}: missing field '{name}'")
+        if not isinstance(data[name], kind) or isinstance(data[name], bool):
+            raise CassetteFormatError(f"{where}: field '{name}' must be {kind.__name__}")
+
+
+def _require_shapes(request: dict[str, Any], response: dict[str, Any], where: str) -> None:
+    query = request.get("query")
+    if query is not None and not (
+        isinstance(query, list) and all(isinstance(p, list) and len(p) == 2 for p in query)
+    ):
+        raise CassetteFormatError(f"{where}: request field 'query' must be a list of [name, value]")
+    for part, data in (("request", request), ("response", response)):
+        headers = data.get("headers")
+        if headers is not None and not isinstance(headers, dict):
+            raise CassetteFormatError(f"{where}: {part} field 'headers' must be a mapping")
+    events = response.get("events")
+    if events is not None and not (
+        isinstance(events, list) and all(isinstance(e, dict) and "event" in e for e in events)
+    ):
+        raise CassetteFormatError(f"{where}: response field 'events' must be a list of events")

@@ -1,0 +1,5 @@
+"""The `harness` command (placeholder)."""
+
+
+def main() -> int:
+    return 0

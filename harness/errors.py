@@ -1,0 +1,43 @@
+"""The harness's exceptions: one tree under `HarnessError`.
+
+A leaf also inherits the builtin it resembles, so callers can catch either.
+Every message is one line that says what happened, where, and what to do.
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Root of every error the harness raises on purpose."""
+
+
+class ConfigError(HarnessError, ValueError):
+    """A bad option, ini key, marker argument or environment variable."""
+
+
+class CassetteError(HarnessError):
+    """Something is wrong with a cassette file."""
+
+
+class CassetteNotFoundError(CassetteError, FileNotFoundError):
+    """Replay asked for a cassette that does not exist."""
+
+
+class CassetteFormatError(CassetteError, ValueError):
+    """A cassette file cannot be read: corrupt, wrong version, missing fields."""
+
+
+class UnmatchedRequestError(CassetteError, LookupError):
+    """Replay met a request that the cassette does not hold."""
+
+
+class ScenarioError(HarnessError, ValueError):
+    """A scenario file is invalid."""
+
+
+class InvariantError(HarnessError, AssertionError):
+    """A transcript breaks a rule of the Assistants protocol."""
+
+
+class SecretFoundError(HarnessError, ValueError):
+    """A cassette holds something that looks like a secret."""
