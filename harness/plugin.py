@@ -1,1 +1,254 @@
-"""pytest wiring (placeholder until the plugin lands)."""
+"""pytest wiring: options, ini keys, markers, fixtures -> harness library calls.
+
+Nothing heavy is imported at module level: this module loads in every pytest
+run of every project that installs the harness.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.cassette.session import Backend, CassetteSession
+    from harness.config import Settings
+
+SETTINGS = pytest.StashKey["Settings"]()
+EMULATOR = pytest.StashKey[Any]()
+KEPT = pytest.StashKey[list[str]]()
+SESSION = pytest.StashKey["CassetteSession"]()
+REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+MARKER = "assistants_cassette"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("assistants", "OpenAI Assistants API record/replay")
+    group.addoption(
+        "--record",
+        action="store_true",
+        default=False,
+        help="Record the selected tests' Assistants cassettes (replaced only when the test passes).",
+    )
+    if not _pytest_recording_owns_record_mode(pluginmanager):
+        try:
+            group.addoption(
+                "--record-mode",
+                action="store",
+                dest="record_mode",
+                default=None,
+                choices=["none", "once", "new_episodes", "all", "rewrite"],
+                help="Cassette record mode (default: none, replay only).",
+            )
+        except ValueError:  # pytest-recording registered it already; we share it.
+            pass
+    group.addoption(
+        "--record-backend",
+        action="store",
+        default=None,
+        choices=["emulator", "live"],
+        help="Where recordings go: the embedded emulator (default) or OPENAI_BASE_URL (live).",
+    )
+    parser.addini("assistants_cassette_dir", "Folder of Assistants cassettes.", default="cassettes")
+    parser.addini("assistants_record_backend", "Default record backend: emulator or live.")
+    parser.addini(
+        "assistants_redact_patterns",
+        "Extra regular expressions redacted from recordings.",
+        type="linelist",
+        default=[],
+    )
+
+
+def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest-recording registers `--record-mode` in this run.
+
+    Plugins load in no fixed order and adding an option twice crashes pytest,
+    so the harness defers to pytest-recording whenever it will be active.
+    """
+    if pluginmanager.has_plugin("recording"):
+        return True
+    if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        return False
+    return any(
+        entry.name == "recording"
+        for entry in importlib.metadata.entry_points(group="pytest11")
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(name=None, skip_sleep=False): record/replay this test's Assistants API traffic.",
+    )
+    from harness.config import resolve
+    from harness.errors import ConfigError
+
+    try:
+        settings = resolve(
+            record_flag=config.getoption("record", False),
+            record_mode=config.getoption("record_mode", None),
+            backend_option=config.getoption("record_backend", None),
+            ini_backend=config.getini("assistants_record_backend") or None,
+            ini_cassette_dir=config.getini("assistants_cassette_dir") or None,
+            ini_redact_patterns=config.getini("assistants_redact_patterns"),
+            rootdir=config.rootpath,
+        )
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[SETTINGS] = settings
+    config.stash[KEPT] = []
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    emulator = config.stash.get(EMULATOR, None)
+    if emulator is not None:
+        emulator.__exit__(None, None, None)
+        del config.stash[EMULATOR]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """An unmatched replay request fails the test with our message.
+
+    The SDK wraps transport errors in `APIConnectionError` (after retrying),
+    and an app may swallow that, so the miss is re-raised here.
+    """
+    __tracebackhide__ = True
+    session = item.stash.get(SESSION, None)
+    try:
+        result = yield
+    except BaseException:
+        if session is not None and session.interception.misses:
+            raise session.interception.misses[0] from None
+        raise
+    if session is not None and session.interception.misses:
+        raise session.interception.misses[0]
+    return result
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    kept = config.stash.get(KEPT, [])
+    if kept:
+        terminalreporter.section("assistants cassettes")
+        for line in kept:
+            terminalreporter.write_line(line)
+
+
+# --- fixtures -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _assistants_cassette_autouse(request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker(MARKER) is not None:
+        request.getfixturevalue("assistants_cassette")
+
+
+@pytest.fixture
+def assistants_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
+    """The active cassette of this test (replaying or recording)."""
+    from harness.cassette.session import CassetteSession
+    from harness.errors import CassetteError
+
+    item = request.node
+    config = request.config
+    settings = config.stash[SETTINGS]
+    marker = item.get_closest_marker(MARKER)
+    options = dict(marker.kwargs) if marker else {}
+    path = cassette_path(item, settings.cassette_dir, options.get("name"))
+    try:
+        session = CassetteSession.open(
+            path,
+            settings,
+            record_hint=f"pytest --record '{item.nodeid}'",
+            backend_factory=lambda: _backend(config, settings),
+            test_id=item.nodeid,
+            skip_sleep=bool(options.get("skip_sleep", False)),
+        )
+    except CassetteError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    item.stash[SESSION] = session
+    with session.active():
+        yield session
+    reports = item.stash.get(REPORTS, {})
+    passed = all(reports.get(when) is not None and reports[when].passed for when in ("setup", "call"))
+    written = session.finish(passed and not session.interception.misses)
+    if written is not None:
+        verb = "kept failed recording" if not passed else "recorded"
+        config.stash[KEPT].append(f"{verb}: {written}")
+
+
+@pytest.fixture
+def openai_client(assistants_cassette: CassetteSession) -> Any:
+    """An `openai.OpenAI` client bound to the active cassette."""
+    import openai
+
+    return openai.OpenAI(
+        base_url=assistants_cassette.base_url, api_key=os.environ["OPENAI_API_KEY"]
+    )
+
+
+@pytest.fixture
+def async_openai_client(assistants_cassette: CassetteSession) -> Any:
+    """An `openai.AsyncOpenAI` client bound to the active cassette."""
+    import openai
+
+    return openai.AsyncOpenAI(
+        base_url=assistants_cassette.base_url, api_key=os.environ["OPENAI_API_KEY"]
+    )
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def cassette_path(item: pytest.Item, cassette_dir: Path, name: str | None = None) -> Path:
+    """`<cassette_dir>/<module path>/<test name>.yaml`, names made file-safe."""
+    module = Path(item.path)
+    try:
+        relative = module.relative_to(item.config.rootpath).with_suffix("")
+    except ValueError:
+        relative = Path(module.stem)
+    test_name = name or item.name
+    cls = getattr(item, "cls", None)
+    if cls is not None and not name:
+        test_name = f"{cls.__name__}.{test_name}"
+    return cassette_dir / relative / (_file_safe(test_name) + ".yaml")
+
+
+def _file_safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", name).strip("-") or "cassette"
+
+
+def _backend(config: pytest.Config, settings: Settings) -> Backend:
+    from harness.cassette.session import EMULATOR_API_KEY, Backend
+
+    if settings.backend == "live":
+        if not settings.live_api_key:
+            pytest.fail(
+                "--record-backend=live needs OPENAI_API_KEY (and OPENAI_BASE_URL for a "
+                "compatible server)",
+                pytrace=False,
+            )
+        return Backend("live", settings.live_base_url, settings.live_api_key)
+    emulator = config.stash.get(EMULATOR, None)
+    if emulator is None:
+        from harness.emulator import EmulatorServer
+
+        emulator = EmulatorServer()
+        emulator.__enter__()
+        config.stash[EMULATOR] = emulator
+    else:
+        emulator.reset()
+    return Backend("emulator", emulator.base_url, EMULATOR_API_KEY)

@@ -1,0 +1,79 @@
+"""How a request is matched to a recorded one, and why it was not.
+
+A request's key is its method, its path relative to the API base, its query
+(parameter order and `name[]` bracket spelling ignored) and its body compared
+as data: JSON canonicalised, multipart parts by name, file name and hash.
+Headers never take part. A key is hashable, so lookup is a dict access.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from harness.cassette.model import Request
+
+MatchKey = tuple[str, str, tuple[tuple[str, str], ...], bytes]
+KeyFunction = Callable[[Request], MatchKey]
+
+
+def request_key(request: Request) -> MatchKey:
+    query = tuple(sorted((name.removesuffix("[]"), value) for name, value in request.query))
+    return (request.method, request.path, query, body_key(request))
+
+
+def body_key(request: Request) -> bytes:
+    if request.body is not None:
+        return orjson.dumps(request.body, option=orjson.OPT_SORT_KEYS)
+    if request.multipart is not None:
+        parts = sorted(request.multipart, key=lambda p: (p.get("name") or "", p.get("filename") or ""))
+        return b"multipart:" + orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+    if request.text is not None:
+        return b"text:" + request.text.encode()
+    return b""
+
+
+def describe(request: Request) -> str:
+    query = "&".join(f"{k}={v}" for k, v in request.query)
+    return f"{request.method} {request.path}{'?' + query if query else ''}"
+
+
+def explain_miss(request: Request, recorded: Iterable[Request], limit: int = 3) -> str:
+    """The nearest recorded requests to `request`, each with a diff."""
+    ranked = sorted(
+        {request_key(r): r for r in recorded}.values(),
+        key=lambda r: _distance(request, r),
+    )[:limit]
+    if not ranked:
+        return "The cassette holds no requests."
+    lines = ["Nearest recorded requests:"]
+    for number, candidate in enumerate(ranked, 1):
+        lines.append(f"  {number}. {describe(candidate)}")
+        diff = list(
+            difflib.unified_diff(
+                _lines(candidate), _lines(request), "recorded", "sent", n=1, lineterm=""
+            )
+        )
+        lines.extend("       " + line for line in diff[2:] or ["(same key once normalized)"])
+    return "\n".join(lines)
+
+
+def _distance(a: Request, b: Request) -> tuple[int, float, float]:
+    path = difflib.SequenceMatcher(None, a.path, b.path).ratio()
+    body = difflib.SequenceMatcher(None, body_key(a), body_key(b)).quick_ratio()
+    return (a.method != b.method, -path, -body)
+
+
+def _lines(request: Request) -> list[str]:
+    data: dict[str, Any] = {"method": request.method, "path": request.path}
+    if request.query:
+        data["query"] = sorted(request.query)
+    for name in ("body", "multipart", "text"):
+        value = getattr(request, name)
+        if value is not None:
+            data[name] = value
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+    return text.splitlines()

@@ -1,0 +1,69 @@
+"""The indexed player: finds a recorded response in constant time.
+
+Interactions are grouped by match key when the player is built. Within a
+key, responses are served in recorded order; once they run out, the last one
+repeats, so code that polls more often than it did when recorded still ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from harness.cassette.matching import KeyFunction, MatchKey, request_key
+from harness.cassette.model import Cassette, Request, Response
+from harness.cassette.wire import response_to_http
+
+
+@dataclass
+class _Queue:
+    """The responses recorded for one key: (response, times) in order."""
+
+    entries: list[tuple[Response, int]] = field(default_factory=list)
+    position: int = 0
+    used: int = 0
+
+    def next(self) -> Response:
+        response, times = self.entries[self.position]
+        self.used += 1
+        if self.used >= times and self.position + 1 < len(self.entries):
+            self.position += 1
+            self.used = 0
+        return response
+
+    @property
+    def exhausted(self) -> bool:
+        return self.position == len(self.entries) - 1 and self.used >= self.entries[-1][1]
+
+
+class Player:
+    def __init__(self, cassette: Cassette, key: KeyFunction = request_key) -> None:
+        self.key = key
+        self._queues: dict[MatchKey, _Queue] = {}
+        self._wire: dict[int, tuple[list[tuple[str, str]], bytes]] = {}
+        self._requests: list[Request] = []
+        for interaction in cassette.interactions:
+            self.add(interaction.request, interaction.response, interaction.repeat)
+
+    def add(self, request: Request, response: Response, times: int = 1) -> None:
+        queue = self._queues.setdefault(self.key(request), _Queue())
+        queue.entries.append((response, times))
+        self._requests.append(request)
+
+    def find(self, request: Request) -> Response | None:
+        """The next recorded response for `request`, or None."""
+        queue = self._queues.get(self.key(request))
+        return queue.next() if queue is not None else None
+
+    def wire(self, response: Response) -> tuple[list[tuple[str, str]], bytes]:
+        """Headers and body bytes of a response, rendered once and cached."""
+        rendered = self._wire.get(id(response))
+        if rendered is None:
+            rendered = self._wire[id(response)] = response_to_http(response)
+        return rendered
+
+    def recorded_requests(self) -> Iterator[Request]:
+        return iter(self._requests)
+
+    def all_played(self) -> bool:
+        return all(queue.exhausted for queue in self._queues.values())

@@ -1,0 +1,202 @@
+"""Translate between HTTP as vcrpy sees it and the cassette's value objects.
+
+Requests and responses arrive here as vcrpy hands them over (a `vcr.request
+.Request`, a response dict with raw bytes). Bodies are parsed into data:
+JSON, SSE events, multipart part summaries; compressed bodies are decoded.
+Only headers that matter to the Assistants protocol are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+from vcr.filters import decode_response
+
+from harness.cassette.model import Request, Response
+
+REQUEST_HEADERS = frozenset(
+    {
+        "content-type",
+        "openai-beta",
+        "x-stainless-helper-method",
+        "x-stainless-poll-helper",
+        "x-stainless-stream-helper",
+    }
+)
+RESPONSE_HEADERS = frozenset(
+    {
+        "content-type",
+        "openai-poll-after-ms",
+        "retry-after",
+        "retry-after-ms",
+        "x-should-retry",
+    }
+)
+_TEXT_LIMIT = 1 << 20
+
+
+def request_from_http(
+    method: str, url: str, headers: Any, body: bytes | None, base_path: str
+) -> Request:
+    """A cassette `Request` from the parts of an HTTP request."""
+    parts = urlsplit(url)
+    path = parts.path
+    if base_path and (path == base_path or path.startswith(base_path + "/")):
+        path = path[len(base_path) :] or "/"
+    content_type = _header(headers, "content-type")
+    kept = {
+        name.lower(): value
+        for name, value in _header_items(headers)
+        if name.lower() in REQUEST_HEADERS
+    }
+    if "content-type" in kept:
+        kept["content-type"] = kept["content-type"].split(";", 1)[0].strip()
+    fields: dict[str, Any] = {}
+    if body:
+        if content_type.startswith("multipart/form-data"):
+            fields["multipart"] = tuple(_multipart_parts(body, content_type))
+        else:
+            fields.update(_data_fields(body, content_type))
+            if "base64" in fields:
+                digest = hashlib.sha256(body).hexdigest()
+                fields = {"text": f"<binary body: {len(body)} bytes, sha256 {digest}>"}
+    return Request(
+        method=method.upper(),
+        path=path,
+        query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
+        headers=kept,
+        **fields,
+    )
+
+
+def response_from_vcr(data: dict[str, Any]) -> Response:
+    """A cassette `Response` from vcrpy's serialized response dict."""
+    data = decode_response(data)
+    headers = {k.lower(): v for k, v in data["headers"].items()}
+    body = data["body"]["string"] or b""
+    if isinstance(body, str):
+        body = body.encode()
+    content_type = ",".join(headers.get("content-type", []))
+    kept = {
+        name: ", ".join(values) for name, values in headers.items() if name in RESPONSE_HEADERS
+    }
+    if content_type.startswith("text/event-stream"):
+        return Response(status=data["status"]["code"], headers=kept, events=parse_sse(body))
+    return Response(status=data["status"]["code"], headers=kept, **_data_fields(body, content_type))
+
+
+def response_to_http(response: Response) -> tuple[list[tuple[str, str]], bytes]:
+    """Headers and body bytes to serve for a recorded response."""
+    headers = list(response.headers.items())
+    if response.events is not None:
+        body = render_sse(response.events)
+    elif response.body is not None:
+        body = orjson.dumps(response.body)
+    elif response.text is not None:
+        body = response.text.encode()
+    elif response.base64 is not None:
+        body = base64.b64decode(response.base64)
+    else:
+        body = b""
+    headers.append(("content-length", str(len(body))))
+    return headers, body
+
+
+def parse_sse(body: bytes) -> tuple[dict[str, Any], ...]:
+    """Server-sent events as `{"event": name, "data": parsed}` dicts."""
+    events: list[dict[str, Any]] = []
+    for block in body.decode("utf-8").replace("\r\n", "\n").split("\n\n"):
+        name, data_lines = None, []
+        for line in block.split("\n"):
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data_lines.append(line[5:].removeprefix(" "))
+        if name is None and not data_lines:
+            continue
+        raw = "\n".join(data_lines)
+        try:
+            data: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = raw
+        events.append({"event": name, "data": data})
+    return tuple(events)
+
+
+def render_sse(events: tuple[dict[str, Any], ...]) -> bytes:
+    chunks = []
+    for event in events:
+        data = event.get("data")
+        raw = data if isinstance(data, str) else orjson.dumps(data).decode()
+        head = f"event: {event['event']}\n" if event.get("event") is not None else ""
+        chunks.append(f"{head}data: {raw}\n\n")
+    return "".join(chunks).encode()
+
+
+def _data_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    if not body:
+        return {}
+    if "json" in content_type or body[:1] in (b"{", b"["):
+        try:
+            return {"body": orjson.loads(body)}
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(body).decode()}
+    return {"text": text}
+
+
+def _multipart_parts(body: bytes, content_type: str) -> list[dict[str, Any]]:
+    """Summaries of multipart parts: a file part by name, size and hash."""
+    boundary = ""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.strip().partition("=")
+        if key == "boundary":
+            boundary = value.strip('"')
+    if not boundary:
+        return [{"sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}]
+    parts = []
+    for chunk in body.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        part: dict[str, Any] = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            key, _, value = line.partition(":")
+            if key.lower() == "content-disposition":
+                for item in value.split(";")[1:]:
+                    k, _, v = item.strip().partition("=")
+                    if k in ("name", "filename"):
+                        part[k] = v.strip('"')
+            elif key.lower() == "content-type":
+                part["content_type"] = value.strip()
+        if "filename" in part:
+            part["sha256"] = hashlib.sha256(content).hexdigest()
+            part["size"] = len(content)
+        else:
+            part["text"] = content.decode("utf-8", "replace")[:_TEXT_LIMIT]
+        parts.append(part)
+    return parts
+
+
+def _header_items(headers: Any) -> list[tuple[str, str]]:
+    if hasattr(headers, "multi_items"):
+        return list(headers.multi_items())
+    items = []
+    for name, value in headers.items():
+        for one in value if isinstance(value, list) else [value]:
+            items.append((name, one))
+    return items
+
+
+def _header(headers: Any, name: str) -> str:
+    for key, value in _header_items(headers):
+        if key.lower() == name:
+            return str(value)
+    return ""

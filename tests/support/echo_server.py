@@ -1,0 +1,73 @@
+"""A loopback HTTP server that answers every request with what it received.
+
+Used where the emulator is more than a test needs: secrets planted in a
+request come back in headers, JSON bodies and SSE events, the way a careless
+server might echo them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        echo = {
+            "method": self.command,
+            "path": parts.path,
+            "query": dict(parse_qsl(parts.query)),
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": raw.decode("utf-8", "replace"),
+        }
+        self.server.seen.append(echo)  # type: ignore[attr-defined]
+        stream = b'"stream":true' in raw.replace(b" ", b"")
+        if stream:
+            run = {"id": "run_echo", "object": "thread.run", "status": "completed", "echo": echo}
+            body = (
+                f"event: thread.run.created\ndata: {json.dumps(run)}\n\n"
+                f"event: thread.run.completed\ndata: {json.dumps(run)}\n\n"
+                "event: done\ndata: [DONE]\n\n"
+            ).encode()
+            content_type = "text/event-stream"
+        else:
+            body = json.dumps({"id": "obj_echo", "object": "echo", "echo": echo}).encode()
+            content_type = "application/json"
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        for name in ("openai-organization", "openai-project", "x-request-id", "set-cookie"):
+            value = self.headers.get("x-echo-" + name)
+            if value:
+                self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_DELETE = _answer
+
+
+@contextmanager
+def echo_server() -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """Serve on 127.0.0.1 (ephemeral port); yields (base_url, requests seen)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", server.seen  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
