@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,8 +74,12 @@ def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager
     """
     if pluginmanager.has_plugin("recording"):
         return True
-    if pluginmanager.is_blocked("recording") or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+    if pluginmanager.is_blocked("recording"):
         return False
+    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        # Only loaded by name then: `-p pytest_recording.plugin` or PYTEST_PLUGINS.
+        named = [*sys.argv, os.environ.get("PYTEST_PLUGINS", "")]
+        return any("pytest_recording" in arg for arg in named)
     return any(
         entry.name == "recording"
         for entry in importlib.metadata.entry_points(group="pytest11")

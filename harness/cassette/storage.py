@@ -8,6 +8,7 @@ moment leaves either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -63,9 +64,15 @@ def write_cassette(path: Path, cassette: Cassette) -> None:
 
 @contextlib.contextmanager
 def locked(path: Path, timeout: float = 120.0) -> Iterator[None]:
-    """Serialize processes that record the same cassette."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
+    """Serialize processes that record the same cassette.
+
+    The lock file lives in the temporary folder, keyed by the cassette's
+    absolute path, so no lock files litter the cassette folder.
+    """
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    folder = Path(tempfile.gettempdir()) / "harness-locks"
+    folder.mkdir(exist_ok=True)
+    with FileLock(str(folder / f"{digest}.lock"), timeout=timeout):
         yield
 
 

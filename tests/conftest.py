@@ -1,0 +1,18 @@
+"""Fixtures shared by the project's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.echo_server import echo_server
+
+
+@pytest.fixture
+def echo_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """A loopback echo server set as the live backend (OPENAI_BASE_URL)."""
+    with echo_server() as (base_url, seen):
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-planted-0123456789abcdef")
+        yield base_url, seen
