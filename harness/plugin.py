@@ -219,7 +219,12 @@ def async_openai_client(assistants_cassette: CassetteSession) -> Any:
 
 
 def cassette_path(item: pytest.Item, cassette_dir: Path, name: str | None = None) -> Path:
-    """`<cassette_dir>/<module path>/<test name>.yaml`, names made file-safe."""
+    """`<cassette_dir>/<module path>/<test name>.yaml`, names made file-safe.
+
+    A marker `name` with a slash is a path below the cassette folder.
+    """
+    if name and "/" in name:
+        return cassette_dir / (name + ".yaml")
     module = Path(item.path)
     try:
         relative = module.relative_to(item.config.rootpath).with_suffix("")
@@ -257,3 +262,60 @@ def _backend(config: pytest.Config, settings: Settings) -> Backend:
     else:
         emulator.reset()
     return Backend("emulator", emulator.base_url, EMULATOR_API_KEY)
+
+
+# --- scenarios ------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.Module):
+    """A scenario file: one test that replays (or records) its conversation.
+
+    It is a `Module` (with a synthetic module object) so that module-scoped
+    fixtures, syrupy's among them, work for its item as for any test.
+    """
+
+    def _getobj(self) -> Any:
+        import types
+
+        return types.ModuleType(f"scenario_{self.path.stem}")
+
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.errors import ScenarioError
+        from harness.scenarios import load_scenario
+
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as exc:
+            raise self.CollectError(str(exc)) from None
+        item = pytest.Function.from_parent(self, name=scenario.name, callobj=_play_scenario)
+        item.add_marker(pytest.mark.assistants_cassette(name=f"scenarios/{scenario.name}"))
+        item.stash[SCENARIO] = scenario
+        yield item
+
+
+SCENARIO = pytest.StashKey[Any]()
+
+
+def _play_scenario(request: pytest.FixtureRequest, assistants_cassette: CassetteSession, openai_client: Any, snapshot: Any) -> None:
+    """Run a scenario through the SDK, then check it and snapshot its transcript."""
+    __tracebackhide__ = True
+    from harness.invariants import check as check_invariants
+    from harness.scenarios import ScenarioRunner, check
+    from harness.snapshot import transcript_snapshot
+
+    scenario = request.node.stash[SCENARIO]
+    backend = assistants_cassette.backend
+    if backend is not None and backend.name == "emulator":
+        request.config.stash[EMULATOR].set_brain(scenario.brain)
+    outcome = ScenarioRunner(openai_client, scenario).run()
+    problems = check(scenario, outcome)
+    problems += [str(v) for v in check_invariants(assistants_cassette.transcript(), source=str(assistants_cassette.path))]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+    assert assistants_cassette.transcript() == transcript_snapshot(snapshot)

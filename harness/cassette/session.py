@@ -152,6 +152,12 @@ class CassetteSession:
         assert self.existing is not None
         return self.existing
 
+    def transcript(self, *, usage: bool = False) -> Any:
+        """The normalized conversation (`harness.transcript.Transcript`)."""
+        from harness.transcript import transcript
+
+        return transcript(self.cassette(), source=str(self.path), usage=usage)
+
     def finish(self, passed: bool) -> Path | None:
         """Keep what was recorded; returns the file written, if any."""
         if self.recorder is None or self.recorder.new == 0:

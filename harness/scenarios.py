@@ -1,0 +1,327 @@
+"""Scenario files and the runner that plays them through the openai SDK.
+
+A scenario (`scenarios/*.yaml`, validated against
+`harness/schemas/scenario.schema.json`) describes an assistant, the steps of
+a conversation (files, vector stores, threads, messages, runs polled or
+streamed, listings), the Python handlers of its function tools, what must
+come out, and the emulator brain used when it is recorded. The runner drives
+the SDK the way the seed's code does; `check` compares what happened with
+the scenario's expectations.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from harness.errors import ScenarioError
+
+_SCHEMA_PATH = Path(__file__).parent / "schemas" / "scenario.schema.json"
+ACTIONS = (
+    "upload_file", "create_vector_store", "delete_vector_store", "update_assistant",
+    "create_thread", "delete_thread", "retrieve_thread", "message", "run", "wait",
+    "cancel", "list_messages", "list_steps",
+)  # fmt: skip
+TERMINAL = ("requires_action", "cancelled", "failed", "completed", "expired", "incomplete")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def assistant(self) -> dict[str, Any]:
+        return dict(self.data["assistant"])
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return list(self.data["steps"])
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        return dict(self.data.get("expect") or {})
+
+    @property
+    def brain(self) -> list[dict[str, Any]]:
+        return list(self.data.get("brain") or [])
+
+    def tools(self) -> list[dict[str, Any]]:
+        """Every tool the scenario gives its assistant, `$ref`s resolved."""
+        found = list(self.data["assistant"].get("tools") or [])
+        for step in self.data["steps"]:
+            found += (step.get("update_assistant") or {}).get("tools") or []
+        return found
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(_SCHEMA_PATH.read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario; every error is one line naming the file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}:" if mark is not None else ""
+        raise ScenarioError(f"{path}:{where} not valid YAML") from None
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+        raise ScenarioError(f"{path}: {pointer}: {error.message}")
+    for number, step in enumerate(data["steps"]):
+        actions = [key for key in step if key in ACTIONS]
+        if len(actions) != 1:
+            raise ScenarioError(f"{path}: /steps/{number}: needs exactly one action, got {actions}")
+    data["assistant"]["tools"] = _resolve_tools(data["assistant"].get("tools") or [], path, "/assistant/tools")
+    for number, step in enumerate(data["steps"]):
+        update = step.get("update_assistant")
+        if update and "tools" in update:
+            update["tools"] = _resolve_tools(update["tools"], path, f"/steps/{number}/update_assistant/tools")
+    return Scenario(name=data["name"], path=path, data=data)
+
+
+def _resolve_tools(tools: list[dict[str, Any]], path: Path, where: str) -> list[dict[str, Any]]:
+    resolved = []
+    for number, tool in enumerate(tools):
+        function = tool.get("function")
+        if isinstance(function, dict) and set(function) == {"$ref"}:
+            target = path.parent / function["$ref"]
+            try:
+                function = json.loads(target.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ScenarioError(f"{path}: {where}/{number}/function/$ref: cannot load {target} ({exc})") from None
+            tool = {**tool, "function": function}
+        resolved.append(tool)
+    return resolved
+
+
+def load_handler(spec: str, source: Path) -> Callable[..., Any]:
+    module_name, _, attribute = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise ScenarioError(f"{source}: /tool_handlers: cannot import {spec} ({exc})") from None
+
+
+# --- the runner -------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What happened when a scenario ran."""
+
+    runs: dict[str, str] = field(default_factory=dict)
+    tools_called: list[str] = field(default_factory=list)
+    errors: list[int] = field(default_factory=list)
+    annotations: list[str] = field(default_factory=list)
+    streams: list[list[str]] = field(default_factory=list)
+
+
+class ScenarioRunner:
+    """Plays a scenario through an `openai.OpenAI` client."""
+
+    def __init__(self, client: Any, scenario: Scenario) -> None:
+        self.client = client
+        self.scenario = scenario
+        self.ids: dict[str, str] = {}
+        self.threads_of_runs: dict[str, str] = {}
+        self.outcome = Outcome()
+        self.handlers = {
+            name: load_handler(spec, scenario.path)
+            for name, spec in (scenario.data.get("tool_handlers") or {}).items()
+        }
+
+    def run(self) -> Outcome:
+        import openai
+
+        assistant = self.client.beta.assistants.create(**self.scenario.assistant)
+        self.assistant_id = assistant.id
+        for number, step in enumerate(self.scenario.steps):
+            action = next(key for key in step if key in ACTIONS)
+            expected = step.get("expect_error")
+            try:
+                getattr(self, "_" + action)(step[action])
+            except openai.APIStatusError as exc:
+                if exc.status_code != expected:
+                    raise
+                self.outcome.errors.append(exc.status_code)
+            else:
+                if expected is not None:
+                    raise AssertionError(
+                        f"{self.scenario.path}: /steps/{number}: expected HTTP {expected}, the call succeeded"
+                    )
+        return self.outcome
+
+    def _id(self, alias: str) -> str:
+        try:
+            return self.ids[alias]
+        except KeyError:
+            raise ScenarioError(f"{self.scenario.path}: unknown alias {alias!r}") from None
+
+    def _upload_file(self, spec: dict[str, Any]) -> None:
+        target = self.scenario.path.parent / spec["path"]
+        with target.open("rb") as handle:
+            self.ids[spec["as"]] = self.client.files.create(file=handle, purpose="assistants").id
+
+    def _create_vector_store(self, spec: dict[str, Any]) -> None:
+        stores = getattr(self.client, "vector_stores", None) or self.client.beta.vector_stores
+        store = stores.create(name=spec["name"])
+        self.ids[spec["as"]] = store.id
+        for alias in spec.get("files", []):
+            added = stores.files.create_and_poll(vector_store_id=store.id, file_id=self._id(alias))
+            if added.status != "completed":
+                raise AssertionError(f"{self.scenario.path}: file {alias} ended {added.status}")
+
+    def _delete_vector_store(self, spec: dict[str, Any]) -> None:
+        stores = getattr(self.client, "vector_stores", None) or self.client.beta.vector_stores
+        stores.delete(self._id(spec["vector_store"]))
+
+    def _update_assistant(self, spec: dict[str, Any]) -> None:
+        fields: dict[str, Any] = {}
+        if "tools" in spec:
+            fields["tools"] = spec["tools"]
+        resources: dict[str, Any] = {}
+        if "file_search_stores" in spec:
+            resources["file_search"] = {"vector_store_ids": [self._id(a) for a in spec["file_search_stores"]]}
+        if "code_interpreter_files" in spec:
+            resources["code_interpreter"] = {"file_ids": [self._id(a) for a in spec["code_interpreter_files"]]}
+        if resources:
+            fields["tool_resources"] = resources
+        self.client.beta.assistants.update(self.assistant_id, **fields)
+
+    def _create_thread(self, spec: dict[str, Any]) -> None:
+        self.ids[spec["as"]] = self.client.beta.threads.create().id
+
+    def _delete_thread(self, spec: dict[str, Any]) -> None:
+        self.client.beta.threads.delete(self._id(spec["thread"]))
+
+    def _retrieve_thread(self, spec: dict[str, Any]) -> None:
+        self.client.beta.threads.retrieve(self._id(spec["thread"]))
+
+    def _message(self, spec: dict[str, Any]) -> None:
+        message = self.client.beta.threads.messages.create(
+            thread_id=self._id(spec["thread"]), role="user", content=spec["content"]
+        )
+        if "as" in spec:
+            self.ids[spec["as"]] = message.id
+
+    def _run(self, spec: dict[str, Any]) -> None:
+        thread_id = self._id(spec["thread"])
+        mode = spec.get("mode", "poll")
+        if mode == "stream":
+            run = self._stream(thread_id, spec.get("submit_tools", True))
+        else:
+            run = self.client.beta.threads.runs.create(thread_id=thread_id, assistant_id=self.assistant_id)
+        self.ids[spec["as"]] = run.id
+        self.threads_of_runs[run.id] = thread_id
+        self.outcome.runs[spec["as"]] = run.status
+        if mode == "poll":
+            self._wait({"run": spec["as"], "submit_tools": spec.get("submit_tools", True)})
+
+    def _wait(self, spec: dict[str, Any]) -> None:
+        run_id = self._id(spec["run"])
+        thread_id = self.threads_of_runs[run_id]
+        runs = self.client.beta.threads.runs
+        if "until" in spec:
+            self.outcome.runs[spec["run"]] = self._poll_until(run_id, thread_id, spec["until"])
+            return
+        run = runs.poll(run_id, thread_id=thread_id)
+        while run.status == "requires_action" and spec.get("submit_tools", True):
+            run = runs.submit_tool_outputs_and_poll(
+                run_id=run_id, thread_id=thread_id, tool_outputs=self._dispatch(run)
+            )
+        self.outcome.runs[spec["run"]] = run.status
+
+    def _poll_until(self, run_id: str, thread_id: str, status: str, tries: int = 1000) -> str:
+        """Retrieve the run until it reaches `status` (e.g. a run left to expire)."""
+        runs = self.client.beta.threads.runs
+        for _ in range(tries):
+            run = runs.retrieve(run_id, thread_id=thread_id)
+            if run.status == status or (run.status in TERMINAL and run.status != "requires_action"):
+                return str(run.status)
+            runs._sleep(0.02)  # the SDK's own poll wait, which replay skips
+        return str(run.status)
+
+    def _cancel(self, spec: dict[str, Any]) -> None:
+        run_id = self._id(spec["run"])
+        run = self.client.beta.threads.runs.cancel(run_id, thread_id=self.threads_of_runs[run_id])
+        self.outcome.runs[spec["run"]] = run.status
+
+    def _stream(self, thread_id: str, submit_tools: bool) -> Any:
+        runs = self.client.beta.threads.runs
+        events: list[str] = []
+        with runs.stream(thread_id=thread_id, assistant_id=self.assistant_id) as stream:
+            for event in stream:
+                events.append(event.event)
+            run = stream.get_final_run()
+        while run.status == "requires_action" and submit_tools:
+            with runs.submit_tool_outputs_stream(
+                thread_id=thread_id, run_id=run.id, tool_outputs=self._dispatch(run)
+            ) as stream:
+                for event in stream:
+                    events.append(event.event)
+                run = stream.get_final_run()
+        self.outcome.streams.append(events)
+        return run
+
+    def _dispatch(self, run: Any) -> list[dict[str, str]]:
+        outputs = []
+        for call in run.required_action.submit_tool_outputs.tool_calls:
+            name = call.function.name
+            self.outcome.tools_called.append(name)
+            handler = self.handlers.get(name)
+            if handler is None:
+                raise ScenarioError(f"{self.scenario.path}: /tool_handlers: no handler for {name!r}")
+            result = handler(**json.loads(call.function.arguments))
+            output = result if isinstance(result, str) else json.dumps(result)
+            outputs.append({"tool_call_id": call.id, "output": output})
+        return outputs
+
+    def _list_messages(self, spec: dict[str, Any]) -> None:
+        query = {k: spec[k] for k in ("order", "limit") if k in spec}
+        query.update({k: self._id(spec[k]) for k in ("after", "before") if k in spec})
+        page = self.client.beta.threads.messages.list(thread_id=self._id(spec["thread"]), **query)
+        for message in page.data:
+            for part in message.content:
+                text = getattr(part, "text", None)
+                for annotation in getattr(text, "annotations", None) or []:
+                    self.outcome.annotations.append(annotation.type)
+
+    def _list_steps(self, spec: dict[str, Any]) -> None:
+        run_id = self._id(spec["run"])
+        query = {k: spec[k] for k in ("order", "limit") if k in spec}
+        query.update({k: self._id(spec[k]) for k in ("after", "before") if k in spec})
+        self.client.beta.threads.runs.steps.list(run_id=run_id, thread_id=self.threads_of_runs[run_id], **query)
+
+
+def check(scenario: Scenario, outcome: Outcome) -> list[str]:
+    """Differences between the scenario's expectations and the outcome."""
+    expect = scenario.expect
+    problems = []
+    for alias, status in (expect.get("runs") or {}).items():
+        got = outcome.runs.get(alias)
+        if got != status:
+            problems.append(f"run {alias}: expected status {status}, got {got}")
+    if "tools_called" in expect and outcome.tools_called != expect["tools_called"]:
+        problems.append(f"tools called: expected {expect['tools_called']}, got {outcome.tools_called}")
+    if "errors" in expect and outcome.errors != expect["errors"]:
+        problems.append(f"errors: expected {expect['errors']}, got {outcome.errors}")
+    for kind in expect.get("annotations") or []:
+        if kind not in outcome.annotations:
+            problems.append(f"annotations: expected a {kind}, got {sorted(set(outcome.annotations))}")
+    return [f"{scenario.path}: {p}" for p in problems]
