@@ -16,3 +16,13 @@ def echo_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[di
         monkeypatch.setenv("OPENAI_BASE_URL", base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-planted-0123456789abcdef")
         yield base_url, seen
+
+
+@pytest.fixture(autouse=True)
+def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that record on purpose run as on a developer's machine.
+
+    CI=true makes the plugin refuse to record; the tests that check that set
+    it themselves.
+    """
+    monkeypatch.delenv("CI", raising=False)

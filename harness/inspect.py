@@ -1,0 +1,68 @@
+"""`harness inspect CASSETTE`: a cassette as a conversation a reviewer can read.
+
+Per run: its status timeline, its steps with tool calls and outputs; then the
+messages in chronological order. Colour (rich) on a terminal, plain text when
+piped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.cassette.storage import read_cassette
+from harness.transcript import transcript
+
+
+def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(style, text) lines; the style is a rich style name or ''."""
+    lines: list[tuple[str, str]] = []
+    for run in data.get("runs", []):
+        statuses = " -> ".join(run.get("statuses", []))
+        lines.append(("bold cyan", f"run {run['id']} on {run.get('thread')}: {statuses}"))
+        if run.get("last_error"):
+            lines.append(("red", f"  last_error: {json.dumps(run['last_error'])}"))
+        for action in run.get("required_actions", []):
+            for call in action:
+                arguments = json.dumps(call.get("arguments"), ensure_ascii=False)
+                lines.append(("yellow", f"  requires_action: {call.get('name')}({arguments})"))
+        for submission in run.get("submissions", []):
+            for output in submission.get("outputs", []):
+                lines.append(("green", f"  submitted {output.get('call')}: {output.get('output')}"))
+        for step in run.get("steps", []):
+            kind = step.get("type")
+            statuses = ",".join(step.get("statuses", []))
+            lines.append(("", f"  step {step.get('id')} {kind} [{statuses}]"))
+            for call in step.get("tool_calls", []) or []:
+                lines.append(("dim", "    " + json.dumps(call, ensure_ascii=False)[:300]))
+    if data.get("messages"):
+        lines.append(("bold", "messages (chronological):"))
+    for message in data.get("messages", []):
+        style = "magenta" if message.get("role") == "assistant" else "blue"
+        text = (message.get("text") or "").replace("\n", " ")
+        lines.append((style, f"  [{message.get('thread')}] {message.get('role')}: {text}"))
+    for stream in data.get("streams", []):
+        lines.append(("dim", f"stream {stream.get('request')}: {len(stream.get('events', []))} event kinds"))
+    for error in data.get("errors", []):
+        lines.append(("red", f"error {error.get('status')} on {error.get('request')}: {error.get('message')}"))
+    return lines
+
+
+def inspect_main(path: str, *, color: str = "auto") -> int:
+    cassette = read_cassette(Path(path))
+    data = transcript(cassette, source=path).to_data()
+    lines = render_lines(data)
+    use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
+    if use_color:
+        from rich.console import Console
+        from rich.text import Text
+
+        console = Console(highlight=False)
+        for style, text in lines:
+            console.print(Text(text, style=style or ""))
+    else:
+        for _, text in lines:
+            print(text)
+    return 0
