@@ -1,0 +1,168 @@
+"""file_search for real: text extraction, static chunking and lexical (BM25) ranking.
+
+Uploaded text, markdown, code and PDF files are split into overlapping chunks
+(words stand in for tokens) and ranked with bm25s. Scores are squashed into
+0..1 as the API reports them; equal scores keep upload order, so the same
+files and query always give the same results.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.emulator.store import Chunk
+
+TEXT_SUFFIXES = (
+    ".txt",
+    ".md",
+    ".markdown",
+    ".py",
+    ".json",
+    ".jsonl",
+    ".csv",
+    ".html",
+    ".htm",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".rst",
+    ".tex",
+    ".js",
+    ".ts",
+    ".java",
+    ".c",
+    ".h",
+    ".cpp",
+    ".go",
+    ".rb",
+    ".php",
+    ".sh",
+    ".css",
+)
+_WORD = re.compile(r"\S+")
+_TERM = re.compile(r"[^\W_]{2,}", re.UNICODE)
+_STOPWORD_TEXT = """
+a an and are as at be but by for from has have he her his i if in into is it its me my no not
+of on or our she so than that the their them then there these they this to was we were what
+when where which who why will with you your can could would should do does did how about some
+any all
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+class UnsupportedFile(ValueError):
+    """The file's type cannot be searched (the vector store file fails with `unsupported_file`)."""
+
+
+def extract_text(filename: str, content: bytes) -> str:
+    """The searchable text of an uploaded file."""
+    lower = filename.lower()
+    if lower.endswith(".pdf") or content.startswith(b"%PDF-"):
+        from pypdf import PdfReader  # imported lazily: only PDFs need it
+
+        try:
+            reader = PdfReader(io.BytesIO(content))
+            return "\n".join(page.extract_text() or "" for page in reader.pages)
+        except Exception as exc:  # pypdf raises many types for broken files
+            raise UnsupportedFile(f"Could not read PDF {filename!r}: {exc}") from exc
+    if b"\x00" in content[:4096] and not lower.endswith(TEXT_SUFFIXES):
+        raise UnsupportedFile(f"File type of {filename!r} is not supported for retrieval.")
+    return content.decode("utf-8", errors="replace")
+
+
+def chunk_text(file_id: str, text: str, max_tokens: int, overlap: int) -> list[Chunk]:
+    """Overlapping windows of `max_tokens` words, each keeping the original spacing."""
+    words = list(_WORD.finditer(text))
+    if not words:
+        return []
+    stride = max(1, max_tokens - overlap)
+    chunks: list[Chunk] = []
+    start = 0
+    while True:
+        window = words[start : start + max_tokens]
+        chunks.append(Chunk(file_id, text[window[0].start() : window[-1].end()]))
+        if start + max_tokens >= len(words):
+            return chunks
+        start += stride
+
+
+def _stem(word: str) -> str:
+    # A light suffix stripper so "numbers"/"number" and "learning"/"learn" meet.
+    for suffix in ("ingly", "edly", "ing", "ies", "ied", "es", "ed", "ly", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            base = word[: -len(suffix)]
+            return base + "y" if suffix in ("ies", "ied") else base
+    return word
+
+
+def terms(text: str) -> list[str]:
+    return [
+        _stem(t) for t in (m.group().lower() for m in _TERM.finditer(text)) if t not in _STOPWORDS
+    ]
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+
+
+def rank(
+    chunks: list[Chunk], query: str | list[str], limit: int, threshold: float = 0.0
+) -> list[Hit]:
+    """The best `limit` chunks for `query` with a positive score of at least `threshold`."""
+    text = " ".join(query) if isinstance(query, list) else query
+    query_terms = terms(text)
+    indexed = [(i, terms(c.text)) for i, c in enumerate(chunks)]
+    indexed = [(i, t) for i, t in indexed if t]
+    if not query_terms or not indexed:
+        return []
+    import bm25s  # imported lazily: numpy start-up is not free
+
+    retriever = bm25s.BM25()
+    retriever.index([t for _, t in indexed], show_progress=False)
+    docs, scores = retriever.retrieve([query_terms], k=len(indexed), show_progress=False)
+    pairs = sorted(
+        ((float(s), int(d)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0),
+        key=lambda p: (-p[0], p[1]),
+    )
+    hits = [Hit(chunks[indexed[d][0]], round(s / (s + 1.0), 6)) for s, d in pairs]
+    return [h for h in hits if h.score >= threshold][:limit]
+
+
+def matches_filter(attributes: dict[str, Any], flt: dict[str, Any] | None) -> bool:
+    """Attribute filters of vector store search: comparison and compound (and/or)."""
+    if not flt:
+        return True
+    kind = flt.get("type")
+    if kind in ("and", "or"):
+        results: Iterable[bool] = (matches_filter(attributes, f) for f in flt.get("filters", []))
+        return all(results) if kind == "and" else any(results)
+    if flt.get("key") not in attributes:
+        return False
+    have: Any = attributes[flt["key"]]
+    want: Any = flt.get("value")
+    try:
+        if kind == "eq":
+            return bool(have == want)
+        if kind == "ne":
+            return bool(have != want)
+        if kind == "gt":
+            return bool(have > want)
+        if kind == "gte":
+            return bool(have >= want)
+        if kind == "lt":
+            return bool(have < want)
+        if kind == "lte":
+            return bool(have <= want)
+        if kind == "in":
+            return have in want
+        if kind == "nin":
+            return have not in want
+    except TypeError:
+        return False
+    return False

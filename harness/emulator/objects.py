@@ -1,0 +1,322 @@
+"""Builders for the API's objects, with every field the real API sends.
+
+Each function takes already-validated request fields and returns the JSON
+dict; defaults (temperature 1.0, `response_format: "auto"`, normalised tool
+definitions and `tool_resources`) follow what the real API answered.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from harness.emulator.store import Obj, new_id, now
+
+DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
+
+
+def normalize_tools(tools: list[Obj] | None) -> list[Obj]:
+    """Tools as the API echoes them: file_search gets ranking options, functions get strict."""
+    out: list[Obj] = []
+    for tool in tools or []:
+        tool = copy.deepcopy(tool)
+        if tool["type"] == "file_search":
+            spec = tool.get("file_search") or {}
+            spec.setdefault("ranking_options", dict(DEFAULT_RANKING))
+            spec["ranking_options"].setdefault("ranker", DEFAULT_RANKING["ranker"])
+            spec["ranking_options"].setdefault("score_threshold", 0.0)
+            if spec["ranking_options"]["ranker"] == "auto":
+                spec["ranking_options"]["ranker"] = DEFAULT_RANKING["ranker"]
+            tool["file_search"] = spec
+        elif tool["type"] == "function":
+            fn = tool["function"]
+            if fn.get("strict") is None:
+                fn["strict"] = False
+        out.append(tool)
+    return out
+
+
+def normalize_tool_resources(resources: Obj | None, tools: list[Obj] | None = None) -> Obj:
+    """`tool_resources` holds a key per resource given, plus an empty one for each tool used."""
+    out: Obj = {}
+    resources = resources or {}
+    kinds = {tool["type"] for tool in tools or []}
+    code = resources.get("code_interpreter")
+    if code is not None or "code_interpreter" in kinds:
+        out["code_interpreter"] = {"file_ids": list((code or {}).get("file_ids") or [])}
+    search = resources.get("file_search")
+    if search is not None or "file_search" in kinds:
+        out["file_search"] = {
+            "vector_store_ids": list((search or {}).get("vector_store_ids") or [])
+        }
+    return out
+
+
+def assistant(body: Obj) -> Obj:
+    tools = normalize_tools(body.get("tools"))
+    return {
+        "id": new_id("asst_"),
+        "object": "assistant",
+        "created_at": now(),
+        "name": body.get("name"),
+        "description": body.get("description"),
+        "model": body["model"],
+        "instructions": body.get("instructions"),
+        "tools": tools,
+        "tool_resources": normalize_tool_resources(body.get("tool_resources"), tools),
+        "metadata": dict(body.get("metadata") or {}),
+        "temperature": 1.0 if body.get("temperature") is None else body["temperature"],
+        "top_p": 1.0 if body.get("top_p") is None else body["top_p"],
+        "response_format": body.get("response_format") or "auto",
+    }
+
+
+def update_assistant(obj: Obj, body: Obj) -> None:
+    for key in ("name", "description", "model", "instructions"):
+        if key in body:
+            obj[key] = body[key]
+    if "tools" in body:
+        obj["tools"] = normalize_tools(body["tools"])
+    if "tool_resources" in body or "tools" in body:
+        merged = dict(obj["tool_resources"])
+        merged.update(body.get("tool_resources") or {})
+        obj["tool_resources"] = normalize_tool_resources(merged, obj["tools"])
+    if "metadata" in body:
+        obj["metadata"] = dict(body["metadata"] or {})
+    for key, default in (("temperature", 1.0), ("top_p", 1.0), ("response_format", "auto")):
+        if key in body:
+            obj[key] = default if body[key] is None else body[key]
+
+
+def thread(metadata: Obj | None, tool_resources: Obj) -> Obj:
+    return {
+        "id": new_id("thread_"),
+        "object": "thread",
+        "created_at": now(),
+        "metadata": dict(metadata or {}),
+        "tool_resources": tool_resources,
+    }
+
+
+def content_parts(content: str | list[Obj]) -> list[Obj]:
+    """Request content (a string or parts) as stored message content."""
+    if isinstance(content, str):
+        return [{"type": "text", "text": {"value": content, "annotations": []}}]
+    parts: list[Obj] = []
+    for part in content:
+        if part["type"] == "text":
+            parts.append({"type": "text", "text": {"value": part["text"], "annotations": []}})
+        elif part["type"] == "image_file":
+            image = dict(part["image_file"])
+            image.setdefault("detail", "auto")
+            parts.append({"type": "image_file", "image_file": image})
+        else:
+            image = dict(part["image_url"])
+            image.setdefault("detail", "auto")
+            parts.append({"type": "image_url", "image_url": image})
+    return parts
+
+
+def message(
+    thread_id: str,
+    role: str,
+    content: list[Obj],
+    *,
+    attachments: list[Obj] | None = None,
+    metadata: Obj | None = None,
+    assistant_id: str | None = None,
+    run_id: str | None = None,
+    status: str = "completed",
+) -> Obj:
+    created = now()
+    return {
+        "id": new_id("msg_"),
+        "object": "thread.message",
+        "created_at": created,
+        "thread_id": thread_id,
+        "status": status,
+        "incomplete_details": None,
+        "completed_at": created if status == "completed" else None,
+        "incomplete_at": None,
+        "role": role,
+        "content": content,
+        "assistant_id": assistant_id,
+        "run_id": run_id,
+        "attachments": [dict(a) for a in attachments or []],
+        "metadata": dict(metadata or {}),
+    }
+
+
+def message_text(msg: Obj) -> str:
+    return "\n".join(p["text"]["value"] for p in msg["content"] if p["type"] == "text")
+
+
+def run(
+    thread_id: str,
+    asst: Obj,
+    body: Obj,
+    *,
+    expires_in: float,
+) -> Obj:
+    created = now()
+    instructions = body.get("instructions")
+    if instructions is None:
+        instructions = asst.get("instructions") or ""
+    if body.get("additional_instructions"):
+        instructions = f"{instructions}\n{body['additional_instructions']}".lstrip("\n")
+    tools = normalize_tools(body["tools"]) if body.get("tools") is not None else asst["tools"]
+    truncation = body.get("truncation_strategy") or {"type": "auto"}
+    return {
+        "id": new_id("run_"),
+        "object": "thread.run",
+        "created_at": created,
+        "thread_id": thread_id,
+        "assistant_id": asst["id"],
+        "status": "queued",
+        "required_action": None,
+        "last_error": None,
+        "expires_at": created + max(1, int(-(-expires_in // 1))),
+        "started_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "incomplete_details": None,
+        "model": body.get("model") or asst["model"],
+        "instructions": instructions,
+        "tools": copy.deepcopy(tools),
+        "tool_resources": {},
+        "metadata": dict(body.get("metadata") or {}),
+        "usage": None,
+        "temperature": asst["temperature"]
+        if body.get("temperature") is None
+        else body["temperature"],
+        "top_p": asst["top_p"] if body.get("top_p") is None else body["top_p"],
+        "max_prompt_tokens": body.get("max_prompt_tokens"),
+        "max_completion_tokens": body.get("max_completion_tokens"),
+        "truncation_strategy": {
+            "type": truncation["type"],
+            "last_messages": truncation.get("last_messages"),
+        },
+        "response_format": body.get("response_format") or asst.get("response_format") or "auto",
+        "tool_choice": body.get("tool_choice") or "auto",
+        "parallel_tool_calls": True
+        if body.get("parallel_tool_calls") is None
+        else body["parallel_tool_calls"],
+    }
+
+
+def step(run_obj: Obj, step_type: str, details: Obj) -> Obj:
+    return {
+        "id": new_id("step_"),
+        "object": "thread.run.step",
+        "created_at": now(),
+        "run_id": run_obj["id"],
+        "assistant_id": run_obj["assistant_id"],
+        "thread_id": run_obj["thread_id"],
+        "type": step_type,
+        "status": "in_progress",
+        "cancelled_at": None,
+        "completed_at": None,
+        "expired_at": None,
+        "failed_at": None,
+        "last_error": None,
+        "step_details": details,
+        "usage": None,
+        "metadata": {},
+    }
+
+
+def public_step(step: Obj, include_content: bool) -> Obj:
+    """A step as sent: file_search result content only when `include[]` asked for it."""
+    if include_content or step["type"] != "tool_calls":
+        return step
+    calls = step["step_details"]["tool_calls"]
+    if not any(c["type"] == "file_search" for c in calls):
+        return step
+    out = copy.deepcopy(step)
+    for call in out["step_details"]["tool_calls"]:
+        for result in (call.get("file_search") or {}).get("results") or []:
+            result.pop("content", None)
+    return out
+
+
+def file(filename: str, size: int, purpose: str, expires_at: int | None) -> Obj:
+    obj: Obj = {
+        "id": new_id("file-"),
+        "object": "file",
+        "bytes": size,
+        "created_at": now(),
+        "filename": filename,
+        "purpose": purpose,
+        "status": "processed",
+    }
+    if expires_at is not None:  # optional in the spec, and not nullable
+        obj["expires_at"] = expires_at
+    return obj
+
+
+def file_counts() -> Obj:
+    return {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
+
+
+def vector_store(body: Obj) -> Obj:
+    created = now()
+    expires_after = body.get("expires_after")
+    obj: Obj = {
+        "id": new_id("vs_"),
+        "object": "vector_store",
+        "created_at": created,
+        "name": body.get("name") or "",
+        "usage_bytes": 0,
+        "file_counts": file_counts(),
+        "status": "completed",
+        "expires_at": created + expires_after["days"] * 86400 if expires_after else None,
+        "last_active_at": created,
+        "metadata": dict(body.get("metadata") or {}),
+    }
+    if expires_after:  # optional in the spec, and not nullable
+        obj["expires_after"] = expires_after
+    return obj
+
+
+def chunking_strategy(requested: Obj | None) -> Obj:
+    """The stored (response) form of a chunking strategy: always `static`."""
+    static = (requested or {}).get("static") or {}
+    return {
+        "type": "static",
+        "static": {
+            "max_chunk_size_tokens": static.get("max_chunk_size_tokens", 800),
+            "chunk_overlap_tokens": static.get("chunk_overlap_tokens", 400),
+        },
+    }
+
+
+def vector_store_file(vector_store_id: str, file_id: str, strategy: Obj, attributes: Any) -> Obj:
+    return {
+        "id": file_id,
+        "object": "vector_store.file",
+        "created_at": now(),
+        "vector_store_id": vector_store_id,
+        "usage_bytes": 0,
+        "status": "in_progress",
+        "last_error": None,
+        "chunking_strategy": strategy,
+        "attributes": dict(attributes or {}),
+    }
+
+
+def file_batch(vector_store_id: str, total: int) -> Obj:
+    counts = file_counts()
+    counts["in_progress"] = counts["total"] = total
+    return {
+        "id": new_id("vsfb_"),
+        "object": "vector_store.files_batch",
+        "created_at": now(),
+        "vector_store_id": vector_store_id,
+        "status": "in_progress",
+        "file_counts": counts,
+    }
+
+
+def deleted(object_id: str, kind: str) -> Obj:
+    return {"id": object_id, "object": kind, "deleted": True}

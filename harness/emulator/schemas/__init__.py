@@ -1,0 +1,1 @@
+"""Schemas extracted from OpenAI's OpenAPI spec (MIT); see extract.py."""

@@ -1,0 +1,332 @@
+"""Carrying out a plan's actions as run steps: messages, function calls, code, file search.
+
+Each action becomes a run step (and, for `say`, an assistant message) whose
+stream events follow the real order and delta rules: a `step.created` with
+no tool calls yet, then deltas that add them (first chunk with id and name,
+later chunks with only `arguments`), and message text in small deltas with
+each annotation sent exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from harness.emulator import objects
+from harness.emulator.brain import Action
+from harness.emulator.code_interpreter import run_code
+from harness.emulator.file_search import rank
+from harness.emulator.runs import Engine, RunStopped, tokens
+from harness.emulator.store import Chunk, Obj, RunRecord, ThreadRecord, new_id, now
+from harness.emulator.templates import Gathered, render
+
+CITED_RESULTS = 3
+
+
+def pieces(text: str, size: int) -> list[tuple[int, int]]:
+    """(start, end) spans of about `size` characters, cut after whitespace when possible."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = text.rfind(" ", start + 1, end + 1)
+            end = cut + 1 if cut > start else end
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+class StepRunner:
+    def __init__(
+        self, engine: Engine, thread: ThreadRecord, rec: RunRecord, assistant: Obj, got: Gathered
+    ) -> None:
+        self.engine = engine
+        self.thread = thread
+        self.rec = rec
+        self.assistant = assistant
+        self.got = got
+        self.kinds = {t["type"] for t in rec.obj["tools"]}
+        self.functions = {
+            t["function"]["name"] for t in rec.obj["tools"] if t["type"] == "function"
+        }
+
+    async def execute(self, action: Action) -> None:
+        handler = getattr(self, f"_do_{action.kind}")
+        await handler(action)
+
+    async def _yield(self) -> None:
+        if self.rec.subscribers:
+            await asyncio.sleep(0)
+
+    def _fail(self, message: str, code: str = "server_error") -> None:
+        self.engine.finish(
+            self.thread, self.rec, "failed", last_error={"code": code, "message": message}
+        )
+        raise RunStopped
+
+    def _new_step(self, step_type: str, details: Obj) -> Obj:
+        step = objects.step(self.rec.obj, step_type, details)
+        self.rec.steps[step["id"]] = step
+        self.engine.emit(self.rec, "thread.run.step.created", step)
+        self.engine.emit(self.rec, "thread.run.step.in_progress", step)
+        return step
+
+    def _step_delta(self, step: Obj, call_delta: Obj) -> None:
+        self.engine.emit(
+            self.rec,
+            "thread.run.step.delta",
+            {
+                "id": step["id"],
+                "object": "thread.run.step.delta",
+                "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call_delta]}},
+            },
+        )
+
+    def _count(self, step: Obj, text: str) -> None:
+        n = tokens(text)
+        self.rec.step_tokens[step["id"]] = self.rec.step_tokens.get(step["id"], 0) + n
+        self.rec.completion_tokens += n
+
+    # actions ------------------------------------------------------------
+
+    async def _do_wait(self, action: Action) -> None:
+        await self.engine.pause(self.rec, action.seconds)
+
+    async def _do_fail(self, action: Action) -> None:
+        self._fail(action.text or "Sorry, something went wrong.", action.code)
+
+    async def _do_incomplete(self, action: Action) -> None:
+        self.engine.finish(
+            self.thread, self.rec, "incomplete", incomplete_details={"reason": action.text}
+        )
+        raise RunStopped
+
+    async def _do_say(self, action: Action) -> None:
+        text, annotations = render(action.text or "", self.got)
+        rec, engine = self.rec, self.engine
+        msg = objects.message(
+            self.thread.obj["id"],
+            "assistant",
+            [],
+            assistant_id=rec.obj["assistant_id"],
+            run_id=rec.obj["id"],
+            status="in_progress",
+        )
+        step = self._new_step(
+            "message_creation",
+            {"type": "message_creation", "message_creation": {"message_id": msg["id"]}},
+        )
+        self.thread.messages[msg["id"]] = msg
+        engine.emit(rec, "thread.message.created", msg)
+        engine.emit(rec, "thread.message.in_progress", msg)
+        part: Obj = {"type": "text", "text": {"value": "", "annotations": []}}
+        msg["content"].append(part)
+        sent = 0
+        for start, end in pieces(text, self.engine.options.stream_chunk_chars):
+            part["text"]["value"] = text[:end]
+            fresh = [a for a in annotations[sent:] if a["end_index"] <= end]
+            part["text"]["annotations"] = annotations[: sent + len(fresh)]
+            delta_text: Obj = {"value": text[start:end]}
+            if fresh or start == 0:
+                delta_text["annotations"] = [{"index": sent + i, **a} for i, a in enumerate(fresh)]
+            sent += len(fresh)
+            engine.emit(
+                rec,
+                "thread.message.delta",
+                {
+                    "id": msg["id"],
+                    "object": "thread.message.delta",
+                    "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
+                },
+            )
+            await self._yield()
+        part["text"]["annotations"] = annotations
+        msg["status"] = "completed"
+        msg["completed_at"] = now()
+        engine.emit(rec, "thread.message.completed", msg)
+        self._count(step, text)
+        engine.end_step(rec, step, "completed")
+
+    async def _do_call(self, action: Action) -> None:
+        missing = [c.name for c in action.calls if c.name not in self.functions]
+        if missing:
+            self._fail(
+                f"The emulator's brain called function {missing[0]!r}, "
+                "which is not among the run's tools."
+            )
+        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
+        calls = step["step_details"]["tool_calls"]
+        required = []
+        for index, call in enumerate(action.calls):
+            call_id = new_id("call_")
+            stored: Obj = {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": "", "output": None},
+            }
+            calls.append(stored)
+            self._step_delta(step, {"index": index, **stored, "function": dict(stored["function"])})
+            for start, end in pieces(call.arguments, self.engine.options.stream_chunk_chars):
+                stored["function"]["arguments"] += call.arguments[start:end]
+                self._step_delta(
+                    step,
+                    {
+                        "index": index,
+                        "type": "function",
+                        "function": {"arguments": call.arguments[start:end]},
+                    },
+                )
+                await self._yield()
+            self._count(step, call.arguments)
+            required.append(
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+            )
+        self.rec.obj["required_action"] = {
+            "type": "submit_tool_outputs",
+            "submit_tool_outputs": {"tool_calls": required},
+        }
+        self.engine.set_status(self.rec, "requires_action")
+        self.engine.close_streams(self.rec)
+        await self.engine.await_outputs(self.rec)
+        for stored in calls:
+            self.got.outputs.append(
+                (stored["function"]["name"], self.rec.outputs.get(stored["id"], ""))
+            )
+        await self.engine.pause(self.rec, self.engine.options.step_delay)
+        self.engine.set_status(self.rec, "in_progress")
+
+    async def _do_code(self, action: Action) -> None:
+        if "code_interpreter" not in self.kinds:
+            self._fail("The emulator's brain ran code, but the run has no code_interpreter tool.")
+        code = action.text or ""
+        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
+        stored: Obj = {
+            "id": new_id("call_"),
+            "type": "code_interpreter",
+            "code_interpreter": {"input": "", "outputs": []},
+        }
+        step["step_details"]["tool_calls"].append(stored)
+        self._step_delta(
+            step,
+            {
+                "index": 0,
+                "id": stored["id"],
+                "type": "code_interpreter",
+                "code_interpreter": {"input": "", "outputs": []},
+            },
+        )
+        for start, end in pieces(code, self.engine.options.stream_chunk_chars * 4):
+            stored["code_interpreter"]["input"] += code[start:end]
+            self._step_delta(
+                step,
+                {
+                    "index": 0,
+                    "type": "code_interpreter",
+                    "code_interpreter": {"input": code[start:end]},
+                },
+            )
+            await self._yield()
+        files = self._code_files()
+        result = await asyncio.to_thread(
+            run_code, code, timeout=self.engine.options.code_timeout, files=files
+        )
+        output = {"type": "logs", "logs": result.logs}
+        stored["code_interpreter"]["outputs"].append(output)
+        self._step_delta(
+            step,
+            {
+                "index": 0,
+                "type": "code_interpreter",
+                "code_interpreter": {"outputs": [{"index": 0, **output}]},
+            },
+        )
+        self.got.logs.append(result.logs.rstrip("\n"))
+        self._count(step, code)
+        self.engine.end_step(self.rec, step, "completed")
+
+    def _code_files(self) -> dict[str, bytes]:
+        ids: list[str] = []
+        for owner in (self.assistant, self.thread.obj):
+            ids += ((owner.get("tool_resources") or {}).get("code_interpreter") or {}).get(
+                "file_ids"
+            ) or []
+        for msg in self.thread.messages.values():
+            for att in msg.get("attachments") or []:
+                if any(t["type"] == "code_interpreter" for t in att.get("tools", [])):
+                    ids.append(att["file_id"])
+        files = {}
+        for file_id in dict.fromkeys(ids):
+            rec = self.engine.store.files.get(file_id)
+            if rec is not None:
+                files[rec.obj["filename"]] = rec.content
+        return files
+
+    async def _do_search(self, action: Action) -> None:
+        if "file_search" not in self.kinds:
+            self._fail("The emulator's brain searched files, but the run has no file_search tool.")
+        tool = next(t for t in self.rec.obj["tools"] if t["type"] == "file_search")
+        spec = tool.get("file_search") or {}
+        ranking = dict(spec.get("ranking_options") or objects.DEFAULT_RANKING)
+        limit = spec.get("max_num_results") or 20
+        query = action.text if action.text is not None else self.got.user_message
+        await self._stores_ready()
+        chunks, names = self._search_corpus()
+        hits = rank(chunks, query, limit, float(ranking.get("score_threshold") or 0.0))
+        self.got.searches += 1
+        self.got.query = " ".join(query) if isinstance(query, list) else query
+        self.got.hits = [(h, names.get(h.chunk.file_id, "")) for h in hits[:CITED_RESULTS]]
+        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
+        call_id = new_id("call_")
+        results: list[Obj] = []
+        for hit in hits:
+            result: Obj = {
+                "file_id": hit.chunk.file_id,
+                "file_name": names.get(hit.chunk.file_id, ""),
+                "score": hit.score,
+            }
+            result["content"] = [
+                {"type": "text", "text": hit.chunk.text}
+            ]  # shown only with include[]
+            results.append(result)
+        stored = {
+            "id": call_id,
+            "type": "file_search",
+            "file_search": {"ranking_options": ranking, "results": results},
+        }
+        step["step_details"]["tool_calls"].append(stored)
+        self._step_delta(
+            step, {"index": 0, "id": call_id, "type": "file_search", "file_search": {}}
+        )
+        await self._yield()
+        self._count(step, query)
+        self.engine.end_step(self.rec, step, "completed")
+
+    async def _stores_ready(self) -> None:
+        # Like the real API, a run searches only once its stores' files are processed.
+        ids = self.engine.vector_store_ids(self.thread, self.assistant)
+        while any(
+            f["status"] == "in_progress"
+            for vs_id in ids
+            if vs_id in self.engine.store.vector_stores
+            for f in self.engine.store.vector_stores[vs_id].files.values()
+        ):
+            await self.engine.pause(self.rec, self.engine.options.file_delay or 0.01)
+
+    def _search_corpus(self) -> tuple[list[Chunk], dict[str, str]]:
+        store = self.engine.store
+        chunks: list[Chunk] = []
+        names: dict[str, str] = {}
+        for vs_id in self.engine.vector_store_ids(self.thread, self.assistant):
+            vs = store.vector_stores[vs_id]
+            vs.obj["last_active_at"] = now()
+            for file_id, file_chunks in vs.chunks.items():
+                if vs.files.get(file_id, {}).get("status") == "completed":
+                    chunks += file_chunks
+        for chunk in chunks:
+            frec = store.files.get(chunk.file_id)
+            names[chunk.file_id] = frec.obj["filename"] if frec else ""
+        return chunks, names
