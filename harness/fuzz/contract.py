@@ -1,0 +1,241 @@
+"""Tool contracts: a handler survives every argument object its schema admits
+and rejects the rest cleanly, checked with Hypothesis and reported with the
+shrunk arguments."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import hypothesis
+import hypothesis.errors
+
+from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
+from harness.fuzz._schema import tool_name, tool_parameters
+from harness.fuzz.invalid import InvalidArguments, dumps, invalid_arguments
+from harness.fuzz.strategies import valid_arguments
+
+CallStyle = Literal["auto", "dict", "kwargs"]
+Handler = Callable[..., Any]
+
+
+def is_error_output(output: Any) -> bool:
+    """Whether a handler's output reports an error (the "error string" of a contract).
+
+    It does when it is a string that starts with `error` in any case after
+    leading whitespace (`"Error: title is required"`), a string holding a JSON
+    object with an `"error"` key (`'{"error": "..."}'`), or such an object
+    itself (a dict with an `"error"` key, which the app serialises).
+    """
+    if isinstance(output, Mapping):
+        return "error" in output
+    if not isinstance(output, str):
+        return False
+    text = output.strip()
+    if text[:5].lower() == "error":
+        return True
+    if text.startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return False
+        return isinstance(parsed, dict) and "error" in parsed
+    return False
+
+
+def resolve_call_style(handler: Handler, tool: Mapping[str, Any]) -> Literal["dict", "kwargs"]:
+    """How `call_style="auto"` calls `handler`.
+
+    `kwargs` (`handler(**arguments)`) when one of its parameters is named
+    after a property of the tool's schema, or when it takes only `**kwargs` or
+    nothing at all; otherwise `dict` (`handler(arguments)`). So `display_quiz(title, questions)`
+    gets keywords and `dispatch(args)` gets the dict.
+    """
+    try:
+        parameters = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return "dict"
+    schema = tool_parameters(tool)
+    names = set(schema.get("properties", {})) if isinstance(schema, Mapping) else set()
+    named = [p for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if any(p.name in names for p in named):
+        return "kwargs"
+    if all(p.kind == p.VAR_KEYWORD for p in parameters):  # also a handler of no parameters
+        return "kwargs"
+    return "dict"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of the handler did."""
+
+    returned: Any = None
+    raised: Exception | None = None
+
+    def describe(self) -> str:
+        if self.raised is not None:
+            return f"raised {type(self.raised).__name__}: {self.raised}"
+        shown = repr(self.returned)
+        return f"returned {shown[:300]}{'...' if len(shown) > 300 else ''}"
+
+
+def _serializable(value: Any) -> bool:
+    if isinstance(value, str):
+        return True
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Contract:
+    handler: Handler
+    name: str
+    raw: bool
+    style: Literal["dict", "kwargs"]
+    invalid_raises: tuple[type[BaseException], ...] | None
+    invalid_returns_error: bool
+    invalid_may_succeed: bool
+
+    @property
+    def call_shape(self) -> str:
+        if self.raw:
+            return "handler(arguments_text)"
+        return "handler(**arguments)" if self.style == "kwargs" else "handler(arguments)"
+
+    def call(self, text: str) -> Outcome:
+        try:
+            if self.raw:
+                return Outcome(returned=self.handler(text))
+            # a fresh parse per call, exactly as the app's dispatch loop gets it
+            arguments = json.loads(text)
+            if self.style == "kwargs":
+                return Outcome(returned=self.handler(**arguments))
+            return Outcome(returned=self.handler(arguments))
+        except Exception as exc:
+            return Outcome(raised=exc)
+
+    def fail(self, kind: str, text: str, outcome: Outcome, expected: str, reason: str = "") -> None:
+        lines = [
+            f"{self.name}: tool contract broken on {kind} arguments (shrunk by Hypothesis)",
+        ]
+        if "\n" in text or reason.startswith("malformed"):
+            quoted = shown(json.dumps(text, ensure_ascii=False))
+            lines.append(f"  arguments text (as a JSON string): {quoted}")
+        else:
+            lines.append(f"  arguments: {shown(text)}")
+        if reason:
+            lines.append(f"  invalid because: {reason}")
+        lines += [
+            f"  called:    {self.call_shape}",
+            f"  outcome:   {outcome.describe()}",
+            f"  expected:  {expected}",
+        ]
+        raise Violation("\n".join(lines)) from outcome.raised
+
+    def check_valid(self, arguments: Any) -> None:
+        text = dumps(arguments)
+        outcome = self.call(text)
+        expected = "a string or a JSON-serializable value, without raising"
+        if outcome.raised is not None or not _serializable(outcome.returned):
+            self.fail("valid", text, outcome, expected)
+
+    def expected_for_invalid(self) -> str:
+        options = []
+        if self.invalid_raises is not None:
+            options.append("raise " + " or ".join(t.__name__ for t in self.invalid_raises))
+        elif not self.invalid_returns_error:
+            options.append("raise an Exception")
+        if self.invalid_returns_error or self.invalid_raises is None:
+            options.append("return an error output (see is_error_output)")
+        if self.invalid_may_succeed:
+            options.append("return any string or JSON-serializable value")
+        return " or ".join(options)
+
+    def accepts_invalid(self, outcome: Outcome) -> bool:
+        if outcome.raised is not None:
+            if self.invalid_raises is not None:
+                return isinstance(outcome.raised, self.invalid_raises)
+            return not self.invalid_returns_error
+        if not _serializable(outcome.returned):
+            return False
+        if self.invalid_may_succeed:
+            return True
+        return (self.invalid_returns_error or self.invalid_raises is None) and is_error_output(
+            outcome.returned
+        )
+
+    def check_invalid(self, example: InvalidArguments) -> None:
+        outcome = self.call(example.text)
+        if not self.accepts_invalid(outcome):
+            self.fail("invalid", example.text, outcome, self.expected_for_invalid(), example.reason)
+
+
+def assert_tool_contract(
+    handler: Handler,
+    tool: Mapping[str, Any],
+    *,
+    raw: bool = False,
+    call_style: CallStyle = "auto",
+    invalid_raises: tuple[type[BaseException], ...] | type[BaseException] | None = None,
+    invalid_returns_error: bool = False,
+    invalid_may_succeed: bool = False,
+    check_invalid: bool = True,
+    max_examples: int | None = None,
+    settings: hypothesis.settings | None = None,
+) -> None:
+    """Check `handler` against the contract of `tool`; raise AssertionError if broken.
+
+    The handler gets the arguments as the app's dispatch loop would: the
+    parsed object (`json.loads` of the call's `arguments`) as `handler(args)`
+    or `handler(**args)` (see `resolve_call_style`), or with `raw=True` the
+    JSON text itself, which is how malformed JSON reaches it.
+
+    Valid arguments: it must return a string or a JSON-serializable value
+    without raising. Invalid arguments: by default it may raise any
+    Exception or return an error output (`is_error_output`);
+    `invalid_raises=(MyError,)` accepts only those exceptions,
+    `invalid_returns_error=True` only an error output (both: either);
+    `invalid_may_succeed=True` also accepts ordinary outputs (a handler that
+    tolerates bad input). With `call_style` "kwargs", invalid arguments that
+    are not a JSON object are skipped: keywords cannot carry them, so the
+    dispatch loop, not the handler, must reject them.
+
+    The AssertionError names the shrunk arguments as JSON text and what the
+    handler did. `settings` defaults to the loaded Hypothesis profile without
+    a database and deadline; `max_examples` overrides either.
+    """
+    __tracebackhide__ = True
+    style = (
+        "dict"
+        if raw
+        else (resolve_call_style(handler, tool) if call_style == "auto" else call_style)
+    )
+    if isinstance(invalid_raises, type):
+        invalid_raises = (invalid_raises,)
+    contract = _Contract(
+        handler=handler,
+        name=tool_name(tool),
+        raw=raw,
+        style=style,
+        invalid_raises=invalid_raises,
+        invalid_returns_error=invalid_returns_error,
+        invalid_may_succeed=invalid_may_succeed,
+    )
+    config = settings_for(settings, max_examples)
+    run_shrinking(valid_arguments(tool), contract.check_valid, config)
+    if check_invalid:
+        invalid = invalid_arguments(tool, malformed=raw)
+        if style == "kwargs" and not raw:
+            invalid = invalid.filter(lambda example: isinstance(example.parsed, dict))
+            # when the schema constrains nothing inside the object, only non-objects break it
+            with contextlib.suppress(hypothesis.errors.Unsatisfiable):
+                run_shrinking(invalid, contract.check_invalid, config)
+        else:
+            run_shrinking(invalid, contract.check_invalid, config)
