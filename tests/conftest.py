@@ -26,3 +26,6 @@ def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     it themselves.
     """
     monkeypatch.delenv("CI", raising=False)
+    # Inner pytest runs (pytester) must not think they are xdist workers.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
