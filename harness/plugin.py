@@ -27,6 +27,7 @@ SESSION = pytest.StashKey["CassetteSession"]()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 MARKER = "assistants_cassette"
+TOOL_MARKER = "assistants_tool_contract"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -91,6 +92,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(name=None, skip_sleep=False): record/replay this test's Assistants API traffic.",
     )
+    config.addinivalue_line(
+        "markers",
+        f"{TOOL_MARKER}(*scenario_files): run the test once per function tool of these "
+        "scenario files (default: scenarios/*.yaml), as the `assistants_tool` fixture.",
+    )
     from harness.config import resolve
     from harness.errors import ConfigError
 
@@ -150,6 +156,19 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
         terminalreporter.section("assistants cassettes")
         for line in kept:
             terminalreporter.write_line(line)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `assistants_tool` over the function tools of scenario files."""
+    if "assistants_tool" not in metafunc.fixturenames:
+        return
+    from harness.fuzz import tool_cases
+
+    root = metafunc.config.rootpath
+    marker = metafunc.definition.get_closest_marker(TOOL_MARKER)
+    files = [root / p for p in marker.args] if marker and marker.args else sorted(root.glob("scenarios/*.yaml"))
+    cases = tool_cases(files)
+    metafunc.parametrize("assistants_tool", [tool for _, tool in cases], ids=[i for i, _ in cases])
 
 
 # --- fixtures -------------------------------------------------------------------

@@ -1,79 +1,26 @@
 """Find the function tools a scenario file gives its assistant, for
-parametrizing contract tests (`pytest.mark.parametrize("name, tool", ...)`).
-
-The scenario format belongs to `harness.scenarios`; everything this module
-assumes about it sits in `_tool_entries`, so adapting to the final format
-means changing that one function.
-"""
+parametrizing contract tests (the `assistants_tool` fixture)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from harness.errors import ScenarioError
-
-
-def _tool_entries(document: Any) -> Iterator[Any]:
-    """The raw entries of `tools` lists: `assistant.tools`, `assistants[].tools`, `tools`."""
-    if not isinstance(document, Mapping):
-        return
-    holders: list[Any] = [document.get("assistant"), document]
-    assistants = document.get("assistants")
-    if isinstance(assistants, list):
-        holders.extend(assistants)
-    elif isinstance(assistants, Mapping):
-        holders.extend(assistants.values())
-    for holder in holders:
-        if isinstance(holder, Mapping) and isinstance(holder.get("tools"), list):
-            yield from holder["tools"]
-
-
-def _load(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
+from harness.scenarios import load_scenario
 
 
 def scenario_tools(path: str | Path) -> list[tuple[str, dict[str, Any]]]:
     """`(name, function definition)` for each function tool in one scenario file.
 
-    A `parameters` of the form `{"$ref": "relative/file.json"}` (JSON or YAML)
-    is replaced by that file's content, resolved relative to the scenario.
+    The scenario loader validates the file and resolves `function: {$ref: ...}`;
+    a tool given to the assistant twice (created, then updated) counts once.
     """
-    path = Path(path)
-    found: list[tuple[str, dict[str, Any]]] = []
-    for index, entry in enumerate(_tool_entries(_load(path))):
-        if not isinstance(entry, Mapping):
-            continue
-        function = entry.get("function") if entry.get("type", "function") == "function" else None
-        if function is None and "name" in entry and "parameters" in entry:
-            function = entry
-        if not isinstance(function, Mapping):
-            continue  # code_interpreter, file_search, ...
-        if "name" not in function:
-            raise ScenarioError(f"{path}: tool {index + 1} is a function without a name")
-        definition = dict(function)
-        params = definition.get("parameters")
-        if (
-            isinstance(params, Mapping)
-            and set(params) == {"$ref"}
-            and not str(params["$ref"]).startswith("#")
-        ):
-            target = path.parent / str(params["$ref"])
-            if not target.is_file():
-                raise ScenarioError(
-                    f"{path}: tool {definition['name']!r}: parameters file {target} not found"
-                )
-            definition["parameters"] = _load(target)
-        found.append((str(definition["name"]), definition))
-    return found
+    found: dict[str, dict[str, Any]] = {}
+    for tool in load_scenario(Path(path)).tools():
+        if tool.get("type") == "function" and isinstance(tool.get("function"), dict):
+            found.setdefault(str(tool["function"]["name"]), dict(tool["function"]))
+    return list(found.items())
 
 
 def tool_cases(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:

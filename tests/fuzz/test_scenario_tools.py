@@ -1,67 +1,51 @@
-"""Finding function tools in scenario files, and the Hypothesis profiles."""
+"""Finding the function tools of scenario files."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
 from harness.errors import ScenarioError
-from harness.fuzz import register_profiles, scenario_tools, tool_cases
-from tests.fuzz._fuzz_data import DISPLAY_QUIZ
+from harness.fuzz import scenario_tools, tool_cases
 
-SCENARIO = """\
-name: function_quiz
+SCENARIO = """
+name: quiz
 assistant:
-  name: Math Tutor
+  name: Tutor
   model: gpt-4o
   tools:
     - type: code_interpreter
     - type: function
-      function:
-        name: display_quiz
-        description: Displays a quiz
-        parameters: {"$ref": "tools/display_quiz.json"}
-    - type: function
-      function:
-        name: get_time
-        parameters: {"type": "object", "properties": {}}
+      function: {$ref: tools/quiz.json}
+steps:
+  - create_thread: {as: t}
+  - update_assistant:
+      tools:
+        - type: function
+          function: {$ref: tools/quiz.json}
+        - type: function
+          function: {name: lookup, parameters: {type: object, properties: {q: {type: string}}}}
 """
 
 
-def test_tools_are_found_and_file_refs_resolved(tmp_path: Path) -> None:
+def test_tools_are_found_once_with_refs_resolved(tmp_path: Path) -> None:
     (tmp_path / "tools").mkdir()
-    (tmp_path / "tools" / "display_quiz.json").write_text(json.dumps(DISPLAY_QUIZ["parameters"]))
+    (tmp_path / "tools" / "quiz.json").write_text('{"name": "quiz", "parameters": {"type": "object"}}')
     (tmp_path / "quiz.yaml").write_text(SCENARIO)
     found = scenario_tools(tmp_path / "quiz.yaml")
-    assert [name for name, _ in found] == ["display_quiz", "get_time"]
-    assert found[0][1]["parameters"] == DISPLAY_QUIZ["parameters"]
-    assert [case_id for case_id, _ in tool_cases([tmp_path / "quiz.yaml"])] == [
-        "quiz:display_quiz",
-        "quiz:get_time",
-    ]
+    assert [name for name, _ in found] == ["quiz", "lookup"]
+    assert found[0][1]["parameters"] == {"type": "object"}
+    assert [case for case, _ in tool_cases([tmp_path / "quiz.yaml"])] == ["quiz:quiz", "quiz:lookup"]
 
 
-def test_missing_parameter_file_and_bad_yaml_are_one_line_errors(tmp_path: Path) -> None:
+def test_a_missing_tool_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "quiz.yaml").write_text(SCENARIO)
-    with pytest.raises(ScenarioError, match=r"parameters file .*display_quiz\.json not found"):
+    with pytest.raises(ScenarioError, match=r"quiz.yaml: /assistant/tools/1/function/\$ref: cannot load .*quiz.json") as info:
         scenario_tools(tmp_path / "quiz.yaml")
-    (tmp_path / "bad.yaml").write_text("assistant: [unclosed")
-    with pytest.raises(ScenarioError, match=r"bad\.yaml: cannot read"):
-        scenario_tools(tmp_path / "bad.yaml")
+    assert "\n" not in str(info.value)
 
 
-def test_other_shapes_are_tolerated(tmp_path: Path) -> None:
-    (tmp_path / "flat.yaml").write_text(json.dumps({"tools": [DISPLAY_QUIZ], "steps": []}))
-    assert [name for name, _ in scenario_tools(tmp_path / "flat.yaml")] == ["display_quiz"]
-    (tmp_path / "none.yaml").write_text("name: no tools here\n")
-    assert scenario_tools(tmp_path / "none.yaml") == []
-
-
-def test_profiles_build_on_existing_ones_and_stay_derandomized() -> None:
-    register_profiles()
-    ci = settings.get_profile("ci")
-    assert ci.derandomize and ci.database is None and ci.deadline is None and ci.print_blob
-    assert settings.get_profile("dev").deadline is None
+def test_the_committed_quiz_scenario_has_display_quiz() -> None:
+    names = [name for name, _ in scenario_tools("scenarios/function_quiz.yaml")]
+    assert names == ["display_quiz"]
