@@ -34,9 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("cassettes", nargs="+")
-        sub.add_argument(
-            "--pattern", action="append", default=[], help="extra regular expression"
-        )
+        sub.add_argument("--pattern", action="append", default=[], help="extra regular expression")
 
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
     emulator.add_argument("--port", type=int, default=8000)
@@ -53,7 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"harness {args.command}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"harness {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"harness {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr
+        )
         return 2
 
 

@@ -8,6 +8,7 @@ code only ever sees the frozen `Settings`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,12 +55,7 @@ def resolve(
         )
     if record_flag and mode == "none":
         mode = "all"
-    backend = (
-        backend_option
-        or ini_backend
-        or environ.get("HARNESS_RECORD_BACKEND")
-        or "emulator"
-    )
+    backend = backend_option or ini_backend or environ.get("HARNESS_RECORD_BACKEND") or "emulator"
     if backend not in BACKENDS:
         source = "--record-backend" if backend_option else "assistants_record_backend"
         raise ConfigError(f"{source}: unknown backend {backend!r}; choose emulator or live")
@@ -68,6 +64,11 @@ def resolve(
         cassette_dir = rootdir / cassette_dir
     if cassette_dir.exists() and not cassette_dir.is_dir():
         raise ConfigError(f"assistants_cassette_dir: {cassette_dir} is not a directory")
+    for pattern in ini_redact_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})") from None
     secrets = tuple(
         value
         for name in ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "AZURE_OPENAI_API_KEY")

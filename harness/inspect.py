@@ -44,9 +44,16 @@ def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
         text = (message.get("text") or "").replace("\n", " ")
         lines.append((style, f"  [{message.get('thread')}] {message.get('role')}: {text}"))
     for stream in data.get("streams", []):
-        lines.append(("dim", f"stream {stream.get('request')}: {len(stream.get('events', []))} event kinds"))
+        lines.append(
+            ("dim", f"stream {stream.get('request')}: {len(stream.get('events', []))} event kinds")
+        )
     for error in data.get("errors", []):
-        lines.append(("red", f"error {error.get('status')} on {error.get('request')}: {error.get('message')}"))
+        lines.append(
+            (
+                "red",
+                f"error {error.get('status')} on {error.get('request')}: {error.get('message')}",
+            )
+        )
     return lines
 
 

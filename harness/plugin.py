@@ -6,6 +6,7 @@ run of every project that installs the harness.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import re
@@ -36,10 +37,11 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--record",
         action="store_true",
         default=False,
-        help="Record the selected tests' Assistants cassettes (replaced only when the test passes).",
+        help="Record the selected tests' Assistants cassettes (kept only when the test passes).",
     )
     if not _pytest_recording_owns_record_mode(pluginmanager):
-        try:
+        # If pytest-recording registered it anyway, we share its option.
+        with contextlib.suppress(ValueError):
             group.addoption(
                 "--record-mode",
                 action="store",
@@ -48,8 +50,6 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                 choices=["none", "once", "new_episodes", "all", "rewrite"],
                 help="Cassette record mode (default: none, replay only).",
             )
-        except ValueError:  # pytest-recording registered it already; we share it.
-            pass
     group.addoption(
         "--record-backend",
         action="store",
@@ -82,8 +82,7 @@ def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager
         named = [*sys.argv, os.environ.get("PYTEST_PLUGINS", "")]
         return any("pytest_recording" in arg for arg in named)
     return any(
-        entry.name == "recording"
-        for entry in importlib.metadata.entry_points(group="pytest11")
+        entry.name == "recording" for entry in importlib.metadata.entry_points(group="pytest11")
     )
 
 
@@ -137,16 +136,15 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     The SDK wraps transport errors in `APIConnectionError` (after retrying),
     and an app may swallow that, so the miss is re-raised here.
     """
-    __tracebackhide__ = True
     session = item.stash.get(SESSION, None)
     try:
         result = yield
     except BaseException:
-        if session is not None and session.interception.misses:
-            raise session.interception.misses[0] from None
-        raise
+        if session is None or not session.interception.misses:
+            raise
     if session is not None and session.interception.misses:
-        raise session.interception.misses[0]
+        # No traceback: its frames would show the raw request, secrets included.
+        pytest.fail(str(session.interception.misses[0]), pytrace=False)
     return result
 
 
@@ -166,7 +164,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     root = metafunc.config.rootpath
     marker = metafunc.definition.get_closest_marker(TOOL_MARKER)
-    files = [root / p for p in marker.args] if marker and marker.args else sorted(root.glob("scenarios/*.yaml"))
+    files = (
+        [root / p for p in marker.args]
+        if marker and marker.args
+        else sorted(root.glob("scenarios/*.yaml"))
+    )
     cases = tool_cases(files)
     metafunc.parametrize("assistants_tool", [tool for _, tool in cases], ids=[i for i, _ in cases])
 
@@ -202,12 +204,18 @@ def assistants_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSess
             skip_sleep=bool(options.get("skip_sleep", False)),
         )
     except CassetteError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)  # failed outside the except block: one message, no chained twin
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     item.stash[SESSION] = session
     with session.active():
         yield session
     reports = item.stash.get(REPORTS, {})
-    passed = all(reports.get(when) is not None and reports[when].passed for when in ("setup", "call"))
+    passed = all(
+        reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
+    )
     written = session.finish(passed and not session.interception.misses)
     if written is not None:
         verb = "kept failed recording" if not passed else "recorded"
@@ -321,7 +329,12 @@ class ScenarioFile(pytest.Module):
 SCENARIO = pytest.StashKey[Any]()
 
 
-def _play_scenario(request: pytest.FixtureRequest, assistants_cassette: CassetteSession, openai_client: Any, snapshot: Any) -> None:
+def _play_scenario(
+    request: pytest.FixtureRequest,
+    assistants_cassette: CassetteSession,
+    openai_client: Any,
+    snapshot: Any,
+) -> None:
     """Run a scenario through the SDK, then check it and snapshot its transcript."""
     __tracebackhide__ = True
     from harness.invariants import check as check_invariants
@@ -334,7 +347,12 @@ def _play_scenario(request: pytest.FixtureRequest, assistants_cassette: Cassette
         request.config.stash[EMULATOR].set_brain(scenario.brain)
     outcome = ScenarioRunner(openai_client, scenario).run()
     problems = check(scenario, outcome)
-    problems += [str(v) for v in check_invariants(assistants_cassette.transcript(), source=str(assistants_cassette.path))]
+    problems += [
+        str(v)
+        for v in check_invariants(
+            assistants_cassette.transcript(), source=str(assistants_cassette.path)
+        )
+    ]
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
     assert assistants_cassette.transcript() == transcript_snapshot(snapshot)

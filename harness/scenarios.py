@@ -87,11 +87,15 @@ def load_scenario(path: Path) -> Scenario:
         actions = [key for key in step if key in ACTIONS]
         if len(actions) != 1:
             raise ScenarioError(f"{path}: /steps/{number}: needs exactly one action, got {actions}")
-    data["assistant"]["tools"] = _resolve_tools(data["assistant"].get("tools") or [], path, "/assistant/tools")
+    data["assistant"]["tools"] = _resolve_tools(
+        data["assistant"].get("tools") or [], path, "/assistant/tools"
+    )
     for number, step in enumerate(data["steps"]):
         update = step.get("update_assistant")
         if update and "tools" in update:
-            update["tools"] = _resolve_tools(update["tools"], path, f"/steps/{number}/update_assistant/tools")
+            update["tools"] = _resolve_tools(
+                update["tools"], path, f"/steps/{number}/update_assistant/tools"
+            )
     return Scenario(name=data["name"], path=path, data=data)
 
 
@@ -104,7 +108,9 @@ def _resolve_tools(tools: list[dict[str, Any]], path: Path, where: str) -> list[
             try:
                 function = json.loads(target.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise ScenarioError(f"{path}: {where}/{number}/function/$ref: cannot load {target} ({exc})") from None
+                raise ScenarioError(
+                    f"{path}: {where}/{number}/function/$ref: cannot load {target} ({exc})"
+                ) from None
             tool = {**tool, "function": function}
         resolved.append(tool)
     return resolved
@@ -162,9 +168,8 @@ class ScenarioRunner:
                 self.outcome.errors.append(exc.status_code)
             else:
                 if expected is not None:
-                    raise AssertionError(
-                        f"{self.scenario.path}: /steps/{number}: expected HTTP {expected}, the call succeeded"
-                    )
+                    where = f"{self.scenario.path}: /steps/{number}"
+                    raise AssertionError(f"{where}: expected HTTP {expected}, the call succeeded")
         return self.outcome
 
     def _id(self, alias: str) -> str:
@@ -197,9 +202,13 @@ class ScenarioRunner:
             fields["tools"] = spec["tools"]
         resources: dict[str, Any] = {}
         if "file_search_stores" in spec:
-            resources["file_search"] = {"vector_store_ids": [self._id(a) for a in spec["file_search_stores"]]}
+            resources["file_search"] = {
+                "vector_store_ids": [self._id(a) for a in spec["file_search_stores"]]
+            }
         if "code_interpreter_files" in spec:
-            resources["code_interpreter"] = {"file_ids": [self._id(a) for a in spec["code_interpreter_files"]]}
+            resources["code_interpreter"] = {
+                "file_ids": [self._id(a) for a in spec["code_interpreter_files"]]
+            }
         if resources:
             fields["tool_resources"] = resources
         self.client.beta.assistants.update(self.assistant_id, **fields)
@@ -226,7 +235,9 @@ class ScenarioRunner:
         if mode == "stream":
             run = self._stream(thread_id, spec.get("submit_tools", True))
         else:
-            run = self.client.beta.threads.runs.create(thread_id=thread_id, assistant_id=self.assistant_id)
+            run = self.client.beta.threads.runs.create(
+                thread_id=thread_id, assistant_id=self.assistant_id
+            )
         self.ids[spec["as"]] = run.id
         self.threads_of_runs[run.id] = thread_id
         self.outcome.runs[spec["as"]] = run.status
@@ -286,16 +297,18 @@ class ScenarioRunner:
             self.outcome.tools_called.append(name)
             handler = self.handlers.get(name)
             if handler is None:
-                raise ScenarioError(f"{self.scenario.path}: /tool_handlers: no handler for {name!r}")
+                raise ScenarioError(
+                    f"{self.scenario.path}: /tool_handlers: no handler for {name!r}"
+                )
             result = handler(**json.loads(call.function.arguments))
             output = result if isinstance(result, str) else json.dumps(result)
             outputs.append({"tool_call_id": call.id, "output": output})
         return outputs
 
     def _list_messages(self, spec: dict[str, Any]) -> None:
-        query = {k: spec[k] for k in ("order", "limit") if k in spec}
-        query.update({k: self._id(spec[k]) for k in ("after", "before") if k in spec})
-        page = self.client.beta.threads.messages.list(thread_id=self._id(spec["thread"]), **query)
+        page = self.client.beta.threads.messages.list(
+            thread_id=self._id(spec["thread"]), **self._listing(spec)
+        )
         for message in page.data:
             for part in message.content:
                 text = getattr(part, "text", None)
@@ -304,9 +317,17 @@ class ScenarioRunner:
 
     def _list_steps(self, spec: dict[str, Any]) -> None:
         run_id = self._id(spec["run"])
-        query = {k: spec[k] for k in ("order", "limit") if k in spec}
-        query.update({k: self._id(spec[k]) for k in ("after", "before") if k in spec})
-        self.client.beta.threads.runs.steps.list(run_id=run_id, thread_id=self.threads_of_runs[run_id], **query)
+        self.client.beta.threads.runs.steps.list(
+            run_id=run_id, thread_id=self.threads_of_runs[run_id], **self._listing(spec)
+        )
+
+    def _listing(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """order/limit as given; after/before cursors from their aliases."""
+        query: dict[str, Any] = {k: spec[k] for k in ("order", "limit") if k in spec}
+        for cursor in ("after", "before"):
+            if cursor in spec:
+                query[cursor] = self._id(spec[cursor])
+        return query
 
 
 def check(scenario: Scenario, outcome: Outcome) -> list[str]:
@@ -318,10 +339,14 @@ def check(scenario: Scenario, outcome: Outcome) -> list[str]:
         if got != status:
             problems.append(f"run {alias}: expected status {status}, got {got}")
     if "tools_called" in expect and outcome.tools_called != expect["tools_called"]:
-        problems.append(f"tools called: expected {expect['tools_called']}, got {outcome.tools_called}")
+        problems.append(
+            f"tools called: expected {expect['tools_called']}, got {outcome.tools_called}"
+        )
     if "errors" in expect and outcome.errors != expect["errors"]:
         problems.append(f"errors: expected {expect['errors']}, got {outcome.errors}")
     for kind in expect.get("annotations") or []:
         if kind not in outcome.annotations:
-            problems.append(f"annotations: expected a {kind}, got {sorted(set(outcome.annotations))}")
+            problems.append(
+                f"annotations: expected a {kind}, got {sorted(set(outcome.annotations))}"
+            )
     return [f"{scenario.path}: {p}" for p in problems]

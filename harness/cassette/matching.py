@@ -15,13 +15,23 @@ from typing import Any
 import orjson
 
 from harness.cassette.model import Request
+from harness.cassette.redact import REDACTED, SECRET_QUERY_NAMES, Redactor
 
 MatchKey = tuple[str, str, tuple[tuple[str, str], ...], bytes]
 KeyFunction = Callable[[Request], MatchKey]
 
 
+_SAFE = Redactor()  # for error messages: they must not print what a cassette may not hold
+
+
 def request_key(request: Request) -> MatchKey:
-    query = tuple(sorted((name.removesuffix("[]"), value) for name, value in request.query))
+    # Secret query values are stored redacted, so they cannot take part.
+    query = tuple(
+        sorted(
+            (name.removesuffix("[]"), REDACTED if name.lower() in SECRET_QUERY_NAMES else value)
+            for name, value in request.query
+        )
+    )
     return (request.method, request.path, query, body_key(request))
 
 
@@ -37,6 +47,7 @@ def body_key(request: Request) -> bytes:
 
 
 def describe(request: Request) -> str:
+    request = _SAFE.request(request)
     query = "&".join(f"{k}={v}" for k, v in request.query)
     return f"{request.method} {request.path}{'?' + query if query else ''}"
 
@@ -68,6 +79,7 @@ def _distance(a: Request, b: Request) -> tuple[int, float, float]:
 
 
 def _lines(request: Request) -> list[str]:
+    request = _SAFE.request(request)
     data: dict[str, Any] = {"method": request.method, "path": request.path}
     if request.query:
         data["query"] = sorted(request.query)

@@ -76,7 +76,11 @@ class CassetteSession:
         base_url = backend.base_url if backend else REPLAY_BASE_URL
         recorded_base = (existing.meta.get("base_path") if existing else None) or None
         self.base_url = base_url
-        self.base_path = recorded_base if backend is None and recorded_base else urlsplit(base_url).path.rstrip("/")
+        self.base_path = (
+            recorded_base
+            if backend is None and recorded_base
+            else urlsplit(base_url).path.rstrip("/")
+        )
         self.interception = Interception(
             player=self.player,
             recorder=self.recorder,
@@ -101,7 +105,9 @@ class CassetteSession:
         exists = path.exists()
         if not exists and (mode == "none" or settings.ci):
             why = " (CI=true never records)" if settings.ci and mode != "none" else ""
-            raise CassetteNotFoundError(f"{path}: cassette not found{why}; record it with: {record_hint}")
+            raise CassetteNotFoundError(
+                f"{path}: cassette not found{why}; record it with: {record_hint}"
+            )
         existing = read_cassette(path, record_hint) if exists and mode != "all" else None
         records = mode == "all" or not exists or mode == "new_episodes"
         return cls(

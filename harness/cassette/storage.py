@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +74,18 @@ def locked(path: Path, timeout: float = 120.0) -> Iterator[None]:
     folder = Path(tempfile.gettempdir()) / "harness-locks"
     folder.mkdir(exist_ok=True)
     with FileLock(str(folder / f"{digest}.lock"), timeout=timeout):
+        _remove_stale_temporaries(path)
         yield
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Delete what killed writers of `path` left: every writer holds this lock."""
+    stale = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(path.parent):
+            if stale.fullmatch(entry.name):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -3,7 +3,8 @@
 Requests and responses arrive here as vcrpy hands them over (a `vcr.request
 .Request`, a response dict with raw bytes). Bodies are parsed into data:
 JSON, SSE events, multipart part summaries; compressed bodies are decoded.
-Only headers that matter to the Assistants protocol are kept.
+Only headers that matter to the Assistants protocol are kept, plus the
+credential headers, which `redact` learns secret values from and then drops.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 from vcr.filters import decode_response
 
 from harness.cassette.model import Request, Response
+from harness.cassette.redact import SECRET_REQUEST_HEADERS, SECRET_RESPONSE_HEADERS
 
 REQUEST_HEADERS = frozenset(
     {
@@ -36,6 +38,9 @@ RESPONSE_HEADERS = frozenset(
         "x-should-retry",
     }
 )
+# Seen by the redactor only: it learns their values, then drops them.
+_LEARN_REQUEST = REQUEST_HEADERS | SECRET_REQUEST_HEADERS
+_LEARN_RESPONSE = RESPONSE_HEADERS | SECRET_RESPONSE_HEADERS
 _TEXT_LIMIT = 1 << 20
 
 
@@ -47,12 +52,14 @@ def request_from_http(
     path = parts.path
     if base_path and (path == base_path or path.startswith(base_path + "/")):
         path = path[len(base_path) :] or "/"
-    content_type = _header(headers, "content-type")
-    kept = {
-        name.lower(): value
-        for name, value in _header_items(headers)
-        if name.lower() in REQUEST_HEADERS
-    }
+    # One pass over the headers (this runs for every replayed request); a
+    # repeated header is joined with ", ", as httpx and vcrpy's dict do.
+    kept: dict[str, str] = {}
+    for name, value in _header_items(headers):
+        name = name.lower()
+        if name in _LEARN_REQUEST:
+            kept[name] = f"{kept[name]}, {value}" if name in kept else value
+    content_type = str(kept.get("content-type", ""))
     if "content-type" in kept:
         kept["content-type"] = kept["content-type"].split(";", 1)[0].strip()
     fields: dict[str, Any] = {}
@@ -67,7 +74,7 @@ def request_from_http(
     return Request(
         method=method.upper(),
         path=path,
-        query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
+        query=tuple(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else (),
         headers=kept,
         **fields,
     )
@@ -82,7 +89,7 @@ def response_from_vcr(data: dict[str, Any]) -> Response:
         body = body.encode()
     content_type = ",".join(headers.get("content-type", []))
     kept = {
-        name: ", ".join(values) for name, values in headers.items() if name in RESPONSE_HEADERS
+        name: ", ".join(values) for name, values in headers.items() if name in _LEARN_RESPONSE
     }
     if content_type.startswith("text/event-stream"):
         return Response(status=data["status"]["code"], headers=kept, events=parse_sse(body))

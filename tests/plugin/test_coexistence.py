@@ -39,7 +39,9 @@ ORDERS = {
 
 
 @pytest.mark.parametrize("order", ORDERS)
-def test_both_plugins_record_and_replay(pytester: pytest.Pytester, echo_backend, monkeypatch, order) -> None:
+def test_both_plugins_record_and_replay(
+    pytester: pytest.Pytester, echo_backend, monkeypatch, order
+) -> None:
     _, seen = echo_backend
     if ORDERS[order]:
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -72,9 +74,13 @@ def test_rewrite_means_all(pytester: pytest.Pytester, echo_backend) -> None:
     assert len(seen) == 2
 
 
-def test_without_pytest_recording_the_harness_owns_record_mode(pytester: pytest.Pytester, echo_backend) -> None:
+def test_without_pytest_recording_the_harness_owns_record_mode(
+    pytester: pytest.Pytester, echo_backend
+) -> None:
     pytester.makepyfile(test_app=TESTS)
-    result = pytester.runpytest_subprocess("-p", "no:recording", "--record-mode=once", "--record-backend=live", "-k", "ours")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:recording", "--record-mode=once", "--record-backend=live", "-k", "ours"
+    )
     result.assert_outcomes(passed=1, deselected=1)
     help_text = pytester.runpytest_subprocess("-p", "no:recording", "--help").stdout.str()
     assert help_text.count("--record-mode=") == 1

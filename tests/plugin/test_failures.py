@@ -50,13 +50,17 @@ def test_missing_cassette_names_the_command(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*cassettes/test_app/test_app.yaml: cassette not found; record it with: "
-         "pytest --record 'test_app.py::test_app'"]
+        [
+            "*cassettes/test_app/test_app.yaml: cassette not found; record it with: "
+            "pytest --record 'test_app.py::test_app'"
+        ]
     )
     assert "Traceback" not in result.stdout.str()
 
 
-def test_ci_never_records_a_missing_cassette(pytester: pytest.Pytester, echo_backend, monkeypatch) -> None:
+def test_ci_never_records_a_missing_cassette(
+    pytester: pytest.Pytester, echo_backend, monkeypatch
+) -> None:
     _, seen = echo_backend
     monkeypatch.setenv("CI", "true")
     pytester.makepyfile(test_app=TESTS)
@@ -75,7 +79,7 @@ def test_unmatched_request_shows_nearest_and_diff(pytester: pytest.Pytester, ech
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(
             [
-                "*UnmatchedRequestError: No recorded response for POST /threads in *test_app.yaml.",
+                "*No recorded response for POST /threads in *test_app.yaml.",
                 "*Nearest recorded requests:",
                 "*1. POST /threads",
                 '*-      "user": "ada"',
@@ -109,7 +113,7 @@ def test_corrupt_cassette_is_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=TESTS)
     cassette = pytester.path / "cassettes" / "test_app" / "test_app.yaml"
     cassette.parent.mkdir(parents=True)
-    cassette.write_text("format: 1\nmeta: {}\ninteractions:\n- request: {\"method\": \n")
+    cassette.write_text('format: 1\nmeta: {}\ninteractions:\n- request: {"method": \n')
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*test_app.yaml: line * not valid YAML*"])

@@ -27,12 +27,20 @@ def test_retried_500_is_recorded_and_replayed_without_backoff(tmp_path: Path, mo
 
     path = tmp_path / "retry.yaml"
     error = {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}}
-    thread = {"id": "thread_1", "object": "thread", "created_at": 1, "metadata": {}, "tool_resources": None}
+    thread = {
+        "id": "thread_1",
+        "object": "thread",
+        "created_at": 1,
+        "metadata": {},
+        "tool_resources": None,
+    }
     with respx.mock(base_url=BASE) as mock:
         route = mock.get("/threads/thread_1")
         route.side_effect = [httpx.Response(500, json=error), httpx.Response(200, json=thread)]
         session = CassetteSession.open(
-            path, Settings(record_mode="all"), record_hint="x",
+            path,
+            Settings(record_mode="all"),
+            record_hint="x",
             backend_factory=lambda: Backend("live", BASE, "sk-test-0123456789abcdef"),
         )
         with session.active():

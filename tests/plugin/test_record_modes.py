@@ -29,10 +29,14 @@ def _cassette(pytester: pytest.Pytester):
 def test_once_records_only_when_missing(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live").assert_outcomes(
+        passed=1
+    )
     assert len(seen) == 1
     before = _cassette(pytester).read_bytes()
-    pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live").assert_outcomes(
+        passed=1
+    )
     assert len(seen) == 1, "an existing cassette is replayed, not re-recorded"
     assert _cassette(pytester).read_bytes() == before
 
@@ -53,15 +57,21 @@ def test_new_episodes_appends_and_keeps_the_rest(pytester: pytest.Pytester, echo
 def test_all_rerecords_everything(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest_subprocess("--record-mode=all", "--record-backend=live").assert_outcomes(passed=1)
-    pytester.runpytest_subprocess("--record-mode=all", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--record-mode=all", "--record-backend=live").assert_outcomes(
+        passed=1
+    )
+    pytester.runpytest_subprocess("--record-mode=all", "--record-backend=live").assert_outcomes(
+        passed=1
+    )
     assert len(seen) == 2
 
 
 def test_none_is_the_default_and_never_records(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest_subprocess("--record-mode=none", "--record-backend=live").assert_outcomes(errors=1)
+    pytester.runpytest_subprocess("--record-mode=none", "--record-backend=live").assert_outcomes(
+        errors=1
+    )
     assert seen == [] and not _cassette(pytester).exists()
 
 
@@ -70,4 +80,6 @@ def test_unknown_backend_in_ini_is_a_usage_error(pytester: pytest.Pytester) -> N
     pytester.makepyfile(test_app=ONE_CALL)
     result = pytester.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*assistants_record_backend: unknown backend 'cloud'; choose emulator or live"])
+    result.stderr.fnmatch_lines(
+        ["*assistants_record_backend: unknown backend 'cloud'; choose emulator or live"]
+    )

@@ -47,7 +47,12 @@ def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> 
     recorded.stdout.fnmatch_lines(["*recorded: *cassettes/test_app/test_sync.yaml"])
     assert len(seen) == 5
     cassettes = sorted(p.name for p in (pytester.path / "cassettes" / "test_app").iterdir())
-    assert cassettes == ["test_async.yaml", "test_own_client_from_env.yaml", "test_stream.yaml", "test_sync.yaml"]
+    assert cassettes == [
+        "test_async.yaml",
+        "test_own_client_from_env.yaml",
+        "test_stream.yaml",
+        "test_sync.yaml",
+    ]
 
     seen.clear()
     replayed = pytester.runpytest_subprocess()
@@ -55,7 +60,9 @@ def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> 
     assert seen == [], "replay must not touch the backend"
 
 
-def test_replay_under_another_base_url(pytester: pytest.Pytester, echo_backend, monkeypatch) -> None:
+def test_replay_under_another_base_url(
+    pytester: pytest.Pytester, echo_backend, monkeypatch
+) -> None:
     pytester.makepyfile(test_app=APP_TEST)
     pytester.runpytest_subprocess("--record", "--record-backend=live").assert_outcomes(passed=4)
     monkeypatch.setenv("OPENAI_BASE_URL", "https://assistants.example.invalid/v1")
