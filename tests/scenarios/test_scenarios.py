@@ -23,7 +23,11 @@ def _no_network(monkeypatch):
 
 
 def _copy_project(pytester: pytest.Pytester) -> None:
-    shutil.copytree(ROOT / "scenarios", pytester.path / "scenarios", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "scenarios",
+        pytester.path / "scenarios",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(ROOT / "cassettes" / "scenarios", pytester.path / "cassettes" / "scenarios")
     pytester.makeini("[pytest]\ntestpaths = scenarios\npythonpath = .\n")
 
@@ -37,20 +41,30 @@ def test_replay_needs_no_network(pytester: pytest.Pytester) -> None:
 
 def test_rerecording_leaves_every_snapshot_unchanged(pytester: pytest.Pytester) -> None:
     _copy_project(pytester)
-    before = {p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")}
+    before = {
+        p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")
+    }
     result = pytester.runpytest_subprocess("scenarios", "--record")
     result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines(["*9 snapshots passed*"])
-    after = {p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")}
+    after = {
+        p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")
+    }
     assert before.keys() == after.keys()
-    assert all(before[name] != after[name] for name in before), "new ids and timestamps were recorded"
+    assert all(before[name] != after[name] for name in before), (
+        "new ids and timestamps were recorded"
+    )
 
 
 def test_a_bad_scenario_file_is_one_line(pytester: pytest.Pytester) -> None:
     scenarios = pytester.path / "scenarios"
     scenarios.mkdir()
-    (scenarios / "broken.yaml").write_text("name: broken\nassistant: {name: Tutor}\nsteps: [{create_thread: {as: t}}]\n")
+    (scenarios / "broken.yaml").write_text(
+        "name: broken\nassistant: {name: Tutor}\nsteps: [{create_thread: {as: t}}]\n"
+    )
     result = pytester.runpytest_subprocess("scenarios")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*scenarios/broken.yaml: /assistant: 'model' is a required property"])
+    result.stdout.fnmatch_lines(
+        ["*scenarios/broken.yaml: /assistant: 'model' is a required property"]
+    )
     assert "Traceback" not in result.stdout.str()
