@@ -22,30 +22,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
-QUIZ: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "title": {"type": "string"},
-        "questions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "question_text": {"type": "string"},
-                    "question_type": {
-                        "type": "string",
-                        "enum": ["MULTIPLE_CHOICE", "FREE_RESPONSE"],
-                    },
-                    "choices": {"type": "array", "items": {"type": "string"}},
-                },
-                "required": ["question_text"],
-            },
-        },
-    },
-    "required": ["title", "questions"],
-}
+QUIZ: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "scenarios" / "tools" / "display_quiz.json").read_text()
+)["parameters"]
 
 _CMP = {
     "type": "object",

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from vcr.patch import PATCHER_NAMES, CassettePatcherBuilder
+from vcr.request import HeadersDict
+from vcr.request import Request as VcrRequest
 
 from harness.cassette.matching import describe, explain_miss
 from harness.cassette.model import Request, Response
@@ -104,13 +106,68 @@ class Interception:
     # --- helpers --------------------------------------------------------------
 
     def _request(self, vcr_request: Any) -> Request:
+        # A `_LazyVcrRequest` carries httpx's own headers: read those directly.
+        headers = getattr(vcr_request, "http_headers", None)
         return request_from_http(
             vcr_request.method,
             vcr_request.uri,
-            vcr_request.headers,
+            vcr_request.headers if headers is None else headers,
             vcr_request.body,
             self.base_path,
         )
+
+
+class _LazyVcrRequest(VcrRequest):
+    """vcrpy's request, with the headers converted only if someone asks.
+
+    vcrpy's httpx stubs build a `vcr.request.Request` for every request and
+    hand it only to the active cassette, which is us. Building its
+    `HeadersDict` from httpx headers (and parsing the URL) costs more than
+    all the rest of our replay layer, and we read httpx's headers directly;
+    vcrpy code that does read `.headers` or `.parsed_uri` still gets them.
+    """
+
+    def __init__(self, method: str, uri: str, body: Any, headers: Any) -> None:
+        self.method = method
+        self._uri = uri
+        self._parsed_uri: Any = None
+        self._was_file = self._was_iter = False
+        self.body = body  # bytes: vcrpy's setter keeps them as they are
+        self.http_headers = headers
+        self._headers: Any = None
+
+    @property  # type: ignore[override]
+    def uri(self) -> str:
+        return self._uri
+
+    @uri.setter
+    def uri(self, uri: str) -> None:
+        self._uri = uri
+        self._parsed_uri = None
+
+    @property
+    def parsed_uri(self) -> Any:
+        if self._parsed_uri is None:
+            from urllib.parse import urlparse
+
+            self._parsed_uri = urlparse(self._uri)
+        return self._parsed_uri
+
+    @property  # type: ignore[override]
+    def headers(self) -> Any:
+        if self._headers is None:
+            self._headers = HeadersDict(self.http_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        self._headers = value if isinstance(value, HeadersDict) else HeadersDict(value)
+
+
+def _make_lazy_vcr_request(real_request: Any, real_request_body: bytes) -> _LazyVcrRequest:
+    return _LazyVcrRequest(
+        real_request.method, str(real_request.url), real_request_body, real_request.headers
+    )
 
 
 def _multi(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -126,10 +183,29 @@ def intercept(interception: Interception, *, skip_waits: bool, skip_sleep: bool)
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(interception).build():
             stack.enter_context(patcher)
+        stack.enter_context(_lazy_vcr_requests())
         if skip_waits:
             stack.enter_context(_no_sdk_waits())
         if skip_sleep:
             stack.enter_context(_no_sleep())
+        yield
+
+
+@contextlib.contextmanager
+def _lazy_vcr_requests() -> Iterator[None]:
+    """Have vcrpy's httpx stubs build `_LazyVcrRequest`s (a private hook of
+    vcrpy 9.4; without it, vcrpy's own eager request is used and read)."""
+    from unittest import mock
+
+    try:
+        from vcr.stubs import httpx_stubs
+    except ImportError:
+        yield
+        return
+    if not callable(getattr(httpx_stubs, "_make_vcr_request", None)):
+        yield
+        return
+    with mock.patch.object(httpx_stubs, "_make_vcr_request", _make_lazy_vcr_request):
         yield
 
 

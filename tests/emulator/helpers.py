@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.support.seed import display_quiz_tool
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -145,35 +147,7 @@ def problems(ex: Exchange) -> list[str]:
 FAST = EmulatorOptions(step_delay=0.005, poll_after_ms=5, file_delay=0.005)
 
 
-QUIZ_FUNCTION = {
-    "name": "display_quiz",
-    "description": "Displays a quiz to the student, and returns the student's response. "
-    "A single quiz can have multiple questions.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "questions": {
-                "type": "array",
-                "description": "An array of questions, each with a title and potentially options "
-                "(if multiple choice).",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "question_text": {"type": "string"},
-                        "question_type": {
-                            "type": "string",
-                            "enum": ["MULTIPLE_CHOICE", "FREE_RESPONSE"],
-                        },
-                        "choices": {"type": "array", "items": {"type": "string"}},
-                    },
-                    "required": ["question_text"],
-                },
-            },
-        },
-        "required": ["title", "questions"],
-    },
-}
+QUIZ_FUNCTION = display_quiz_tool()
 QUIZ_ARGUMENTS = {
     "title": "Math Quiz",
     "questions": [

@@ -6,36 +6,9 @@ from typing import Any
 
 import jsonschema
 
-DISPLAY_QUIZ: dict[str, Any] = {
-    "name": "display_quiz",
-    "description": "Displays a quiz to the student, and returns the student's response. "
-    "A single quiz can have multiple questions.",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "questions": {
-                "type": "array",
-                "description": "An array of questions, each with a title and potentially options "
-                "(if multiple choice).",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "question_text": {"type": "string"},
-                        "question_type": {
-                            "type": "string",
-                            "enum": ["MULTIPLE_CHOICE", "FREE_RESPONSE"],
-                        },
-                        "choices": {"type": "array", "items": {"type": "string"}},
-                    },
-                    "required": ["question_text"],
-                },
-            },
-        },
-        "required": ["title", "questions"],
-    },
-    "strict": False,
-}
+from tests.support.seed import display_quiz_tool
+
+DISPLAY_QUIZ: dict[str, Any] = display_quiz_tool()
 
 # a search filter: recursive expressions through $defs, nullable via type lists
 NESTED: dict[str, Any] = {

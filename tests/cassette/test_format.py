@@ -1,0 +1,330 @@
+"""The cassette file format: the fast reader, the YAML reader, compaction, errors."""
+
+from __future__ import annotations
+
+import base64
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.cassette import format as fmt
+from harness.cassette.format import dumps, loads
+from harness.cassette.model import Cassette, Interaction, Request, Response
+from harness.cassette.recorder import Recorder
+from harness.cassette.redact import Redactor
+from harness.cassette.storage import read_cassette
+from harness.errors import CassetteFormatError
+
+# --- generated cassettes -------------------------------------------------------
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)  # 1e+16 and 5e-324 included
+    | st.text(max_size=30)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_names = st.text(alphabet=string.ascii_lowercase + "-", min_size=1, max_size=12)
+_events = st.lists(
+    st.fixed_dictionaries(
+        {
+            "event": st.sampled_from(["thread.run.created", "thread.message.delta", "done"]),
+            "data": _json,
+        }
+    ),
+    max_size=4,
+)
+
+
+@st.composite
+def _requests(draw: st.DrawFn) -> Request:
+    kind = draw(st.sampled_from(["none", "body", "multipart", "text"]))
+    return Request(
+        method=draw(st.sampled_from(["GET", "POST", "DELETE"])),
+        path="/"
+        + "/".join(
+            draw(
+                st.lists(
+                    st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=10),
+                    min_size=1,
+                    max_size=4,
+                )
+            )
+        ),
+        query=tuple(
+            draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(["order", "after", "include[]", "limit"]),
+                        st.text(max_size=10),
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        headers=draw(st.dictionaries(_names, st.text(max_size=20), max_size=3)),
+        body=draw(_json.filter(lambda v: v is not None)) if kind == "body" else None,
+        multipart=tuple(
+            draw(
+                st.lists(
+                    st.fixed_dictionaries(
+                        {"name": st.text(max_size=8), "text": st.text(max_size=20)}
+                    ),
+                    min_size=1,
+                    max_size=2,
+                )
+            )
+        )
+        if kind == "multipart"
+        else None,
+        text=draw(st.text(max_size=40)) if kind == "text" else None,
+    )
+
+
+@st.composite
+def _responses(draw: st.DrawFn) -> Response:
+    kind = draw(st.sampled_from(["none", "body", "events", "text", "base64"]))
+    return Response(
+        status=draw(st.sampled_from([200, 201, 400, 404, 429, 500])),
+        headers=draw(st.dictionaries(_names, st.text(max_size=20), max_size=3)),
+        body=draw(_json.filter(lambda v: v is not None)) if kind == "body" else None,
+        events=tuple(draw(_events)) if kind == "events" else None,
+        text=draw(st.text(max_size=40)) if kind == "text" else None,
+        base64=base64.b64encode(draw(st.binary(max_size=20))).decode()
+        if kind == "base64"
+        else None,
+    )
+
+
+_cassettes = st.builds(
+    Cassette,
+    meta=st.dictionaries(st.text(max_size=10), _json, max_size=4),
+    interactions=st.lists(
+        st.builds(Interaction, _requests(), _responses(), st.integers(1, 50)), max_size=6
+    ),
+)
+
+
+def _yaml_only(text: str) -> Cassette:
+    return fmt._from_yaml(text, "<test>")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cassettes)
+def test_fast_reader_equals_yaml_reader_on_generated_cassettes(cassette: Cassette) -> None:
+    text = dumps(cassette)
+    fast = loads(text)
+    assert fast == cassette
+    assert _yaml_only(text) == fast
+    # ... and the fast path did read it: our own layout never needs YAML.
+    top = fmt._TOP.match(text)
+    assert top is not None
+    assert fmt.from_data(fmt._split_fast(text, top.end()), "<test>") == cassette
+
+
+def _realistic(count: int) -> Cassette:
+    run = {
+        "id": "run_abc",
+        "object": "thread.run",
+        "created_at": 1764000000,
+        "status": "in_progress",
+        "instructions": "You are a math tutor. ünïcödé ✓ \u2028 \x85 \t",
+        "tools": [{"type": "code_interpreter"}],
+        "usage": None,
+        "temperature": 1.0,
+        "top_p": 0.25,
+        "metadata": {},
+        "truncation_strategy": {"type": "auto", "last_messages": None},
+    }
+    interactions = []
+    for number in range(count):
+        thread = f"/threads/thread_{number}"
+        interactions += [
+            Interaction(
+                Request(
+                    "POST",
+                    thread + "/runs",
+                    headers={"content-type": "application/json"},
+                    body={"assistant_id": "asst_1"},
+                ),
+                Response(200, {"content-type": "application/json"}, run),
+            ),
+            Interaction(
+                Request("GET", thread + "/runs/run_abc"),
+                Response(200, {"openai-poll-after-ms": "500"}, run),
+                4,
+            ),
+            Interaction(
+                Request("GET", thread + "/messages", query=(("order", "asc"), ("after", "msg_1"))),
+                Response(200, body={"object": "list", "data": [], "has_more": False}),
+            ),
+            Interaction(
+                Request("POST", thread + "/runs", body={"assistant_id": "asst_1", "stream": True}),
+                Response(
+                    200,
+                    {"content-type": "text/event-stream"},
+                    events=(
+                        {"event": "thread.run.created", "data": run},
+                        {"event": "done", "data": "[DONE]"},
+                    ),
+                ),
+            ),
+        ]
+    return Cassette(meta={"harness": "test", "base_path": "/v1"}, interactions=interactions)
+
+
+def test_fast_reader_equals_yaml_reader_on_a_realistic_cassette() -> None:
+    cassette = _realistic(30)
+    text = dumps(cassette)
+    assert loads(text) == _yaml_only(text) == cassette
+
+
+def test_no_size_limit(tmp_path: Path) -> None:
+    cassette = _realistic(800)  # 3,200 interactions, 5,600 exchanges
+    path = tmp_path / "big.yaml"
+    path.write_text(dumps(cassette))
+    assert read_cassette(path) == cassette
+
+
+def test_empty_cassette_round_trips_with_or_without_final_newline() -> None:
+    text = dumps(Cassette(meta={"a": 1}))
+    assert "interactions: []\n" in text
+    assert loads(text) == Cassette(meta={"a": 1})
+    assert loads(text.rstrip("\n")) == Cassette(meta={"a": 1})
+
+
+def test_windows_line_endings_load_the_same() -> None:
+    cassette = _realistic(3)
+    text = dumps(cassette)
+    assert loads(text.replace("\n", "\r\n")) == cassette
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(
+            lambda t: t.replace("interactions:\n", "interactions:\n# a reviewer's note\n", 1),
+            id="comment",
+        ),
+        pytest.param(lambda t: t + "# trailing comment\n", id="trailing-comment"),
+        pytest.param(
+            lambda t: t.replace("\n  response: ", "\n  response:\n    ", 1), id="value-on-next-line"
+        ),
+        pytest.param(
+            lambda t: t.replace('"method": "POST"', "'method': POST", 1), id="yaml-spelling"
+        ),
+    ],
+)
+def test_hand_edited_files_fall_back_to_yaml_and_load_the_same(edit: Any) -> None:
+    cassette = _realistic(2)
+    edited = edit(dumps(cassette))
+    assert edited != dumps(cassette)
+    assert loads(edited) == cassette
+
+
+def test_keys_in_another_order_load_the_same() -> None:
+    cassette = _realistic(1)
+    text = dumps(cassette)
+    # the polled interaction, written as `repeat` before `response`
+    start = text.index("- request: ", text.index("/runs/run_abc") - 200)
+    end = text.index("- request: ", start + 1)
+    item = text[start:end]
+    request, rest = item.split("\n  response: ")
+    response, repeat = rest.split("\n  repeat: ")
+    swapped = f"{request}\n  repeat: {repeat.rstrip()}\n  response: {response}\n"
+    assert loads(text[:start] + swapped + text[end:]) == cassette
+
+
+# --- polling compaction ------------------------------------------------------------
+
+
+def test_consecutive_identical_polls_are_stored_once_with_a_count() -> None:
+    recorder = Recorder(Redactor.build(()))
+    poll = Request("GET", "/threads/t/runs/r")
+    waiting = Response(
+        200, {"content-type": "application/json"}, {"id": "r", "status": "in_progress"}
+    )
+    done = Response(200, {"content-type": "application/json"}, {"id": "r", "status": "completed"})
+    for _ in range(40):
+        recorder.add(poll, waiting)
+    recorder.add(poll, done)
+    recorder.add(poll, waiting)  # not consecutive with the first 40: kept apart
+    cassette = Cassette(meta={}, interactions=list(recorder.interactions))
+    assert [i.repeat for i in cassette.interactions] == [40, 1, 1]
+    assert len(cassette) == 42
+    text = dumps(cassette)
+    assert text.count('"in_progress"') == 2
+    assert text.count("  repeat: 40\n") == 1
+    assert "repeat: 1\n" not in text
+    loaded = loads(text)
+    assert loaded == cassette == _yaml_only(text)
+    assert [r.body["status"] for _, r in loaded.exchanges()] == ["in_progress"] * 40 + [
+        "completed",
+        "in_progress",
+    ]
+
+
+# --- errors: one clear line, never a traceback ------------------------------------
+
+
+def _error(text: str | bytes, tmp_path: Path) -> str:
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(CassetteFormatError) as caught:
+        read_cassette(path)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert message.startswith(str(path)), message
+    return message
+
+
+def test_truncated_file_names_the_line(tmp_path: Path) -> None:
+    text = dumps(_realistic(3))
+    cut = text[: len(text) // 2]
+    message = _error(cut, tmp_path)
+    assert "line" in message and "not valid YAML" in message
+
+
+def test_broken_json_in_a_value_names_its_line(tmp_path: Path) -> None:
+    text = dumps(_realistic(2))
+    lines = text.splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if '"status": "in_progress"' in line)
+    lines[number] = lines[number].replace('"in_progress",', '"in_progress" "oops",')
+    message = _error("".join(lines), tmp_path)
+    assert f"line {number + 1}" in message or f"line {number + 2}" in message, message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"status": 200', '"status": "200"', "interaction 1: response: field 'status' must be int"),
+        ('"method": "POST"', '"method": 7', "interaction 1: request: field 'method' must be str"),
+        ('"path": "/threads/thread_0/runs",', "", "interaction 1: request: missing field 'path'"),
+        ("  repeat: 4", "  repeat: 0", "interaction 2: field 'repeat' must be a positive integer"),
+        ("format: 1", "format: 99", "cassette format 99 is newer"),
+        ("format: 1\n", "", "missing field 'format'"),
+    ],
+)
+def test_invalid_fields_are_one_line_with_the_interaction(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    text = dumps(_realistic(1))
+    assert old in text
+    assert expected in _error(text.replace(old, new, 1), tmp_path)
+
+
+def test_binary_junk_and_empty_files(tmp_path: Path) -> None:
+    assert "not a text cassette" in _error(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", tmp_path)
+    assert "not" in _error(b"", tmp_path)
+    assert "not a cassette" in _error("- just\n- a list\n", tmp_path)
