@@ -24,6 +24,7 @@ from harness.cassette.matching import describe, explain_miss
 from harness.cassette.model import Request, Response
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
+from harness.cassette.redact import Redactor, credentials
 from harness.cassette.wire import request_from_http, response_from_vcr
 from harness.errors import UnmatchedRequestError
 
@@ -45,8 +46,10 @@ class Interception:
         base_path: str,
         source: str,
         rerecord_hint: str,
+        redactor: Redactor | None = None,
     ) -> None:
         self.player = player
+        self.redactor = redactor
         self.recorder = recorder
         self.base_path = base_path
         self._path = source
@@ -64,7 +67,7 @@ class Interception:
     def can_play_response_for(self, vcr_request: Any) -> bool:
         if self.player is None:
             return False
-        request = self._request(vcr_request)
+        request = self._as_recorded(self._request(vcr_request))
         with self._lock:
             response = self.player.find(request)
         if response is None:
@@ -84,7 +87,7 @@ class Interception:
 
     def filter_request(self, vcr_request: Any) -> Any:
         """Called only when replay may not record: the request is unmatched."""
-        request = self._request(vcr_request)
+        request = self._as_recorded(self._request(vcr_request))
         if request.path.startswith(CONTROL_PATH):
             return None
         recorded = self.player.recorded_requests() if self.player else iter(())
@@ -104,6 +107,13 @@ class Interception:
         self.recorder.add(request, response_from_vcr(vcr_response))
 
     # --- helpers --------------------------------------------------------------
+
+    def _as_recorded(self, request: Request) -> Request:
+        """The request as a recording would have kept it: redacted, so it can
+        match a recorded one whose secrets were replaced."""
+        if self.redactor is None:
+            return request
+        return self.redactor.learning(credentials(request)).request(request)
 
     def _request(self, vcr_request: Any) -> Request:
         # A `_LazyVcrRequest` carries httpx's own headers: read those directly.

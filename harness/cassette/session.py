@@ -62,14 +62,11 @@ class CassetteSession:
         self.skip_sleep = skip_sleep
         replaying = existing is not None
         self.player = Player(existing) if replaying and existing is not None else None
+        redactor = Redactor.build(
+            (*settings.secrets, backend.api_key if backend else None), settings.redact_patterns
+        )
         self.recorder = (
-            Recorder(
-                Redactor.build(
-                    (*settings.secrets, backend.api_key if backend else None),
-                    settings.redact_patterns,
-                ),
-                start=existing.interactions if existing is not None else None,
-            )
+            Recorder(redactor, start=existing.interactions if existing is not None else None)
             if backend is not None
             else None
         )
@@ -87,6 +84,7 @@ class CassetteSession:
             base_path=self.base_path,
             source=str(path),
             rerecord_hint=record_hint,
+            redactor=redactor,
         )
         self.kept: Path | None = None
 
