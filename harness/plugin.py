@@ -115,6 +115,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[KEPT] = []
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Import the SDK and the replay layer once, at collection, when a
+    selected test uses a cassette: a one-time cost of the process, not of
+    whichever test happens to run first."""
+    if any(item.get_closest_marker(MARKER) is not None for item in items):
+        import importlib
+
+        import harness.cassette.session  # noqa: F401
+
+        # The SDK loads its Assistants resources on first use of `client.beta`.
+        for module in ("openai", "openai.resources.beta.beta", "openai.resources.files"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     emulator = config.stash.get(EMULATOR, None)
     if emulator is not None:
