@@ -13,30 +13,23 @@ from starlette.routing import Route
 from harness.emulator import objects
 from harness.emulator.errors import bad_request
 from harness.emulator.file_search import UnsupportedFile, extract_text, matches_filter, rank
-from harness.emulator.store import FileRecord, Obj, VectorStoreRecord, check_metadata, now, paginate
-from harness.emulator.web import endpoint, json_response, page_args, query_choice, read_json
+from harness.emulator.store import FileRecord, Obj, VectorStoreRecord, now, paginate
+from harness.emulator.web import (
+    RouteGroup,
+    endpoint,
+    json_response,
+    page_args,
+    query_choice,
+)
 
 if TYPE_CHECKING:
-    from harness.emulator.app import Emulator
+    pass
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 
-class FileRoutes:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-
-    @property
-    def store(self) -> Any:
-        return self.emu.store
-
-    async def body(self, request: Request) -> Obj:
-        body = await read_json(request, self.emu.options.max_body_bytes)
-        if "metadata" in body:
-            body["metadata"] = check_metadata(body["metadata"])
-        return body
-
+class FileRoutes(RouteGroup):
     # files --------------------------------------------------------------
 
     @endpoint("POST /files", beta=False)

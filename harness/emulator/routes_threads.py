@@ -14,28 +14,21 @@ from harness.emulator import objects
 from harness.emulator.errors import bad_request, not_found
 from harness.emulator.sse import StreamItem, event_stream
 from harness.emulator.store import Obj, RunRecord, ThreadRecord, check_metadata, paginate
-from harness.emulator.web import endpoint, include_content, json_response, page_args, read_json
+from harness.emulator.web import (
+    RouteGroup,
+    endpoint,
+    include_content,
+    json_response,
+    page_args,
+)
 
 if TYPE_CHECKING:
-    from harness.emulator.app import Emulator
+    pass
 
 MAX_CONTENT_CHARS = 256_000
 
 
-class ThreadRoutes:
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-
-    @property
-    def store(self) -> Any:
-        return self.emu.store
-
-    async def body(self, request: Request) -> Obj:
-        body = await read_json(request, self.emu.options.max_body_bytes)
-        if "metadata" in body:
-            body["metadata"] = check_metadata(body["metadata"])
-        return body
-
+class ThreadRoutes(RouteGroup):
     def poll_headers(self) -> dict[str, str]:
         return {"openai-poll-after-ms": str(self.emu.options.poll_after_ms)}
 

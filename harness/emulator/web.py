@@ -7,14 +7,18 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
+from harness.emulator.store import check_metadata
 from harness.emulator.validation import check_body
+
+if TYPE_CHECKING:
+    from harness.emulator.app import Emulator
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Response]]
@@ -193,3 +197,20 @@ def include_content(request: Request) -> bool:
                 code="invalid_value",
             )
     return bool(values)
+
+
+class RouteGroup:
+    """What every group of routes shares: the emulator, its store, JSON bodies."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    @property
+    def store(self) -> Any:
+        return self.emu.store
+
+    async def body(self, request: Request) -> dict[str, Any]:
+        body = await read_json(request, self.emu.options.max_body_bytes)
+        if "metadata" in body:
+            body["metadata"] = check_metadata(body["metadata"])
+        return body
