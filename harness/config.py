@@ -68,7 +68,9 @@ def resolve(
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ConfigError(f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})") from None
+            raise ConfigError(
+                f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})"
+            ) from None
     secrets = tuple(
         value
         for name in ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "AZURE_OPENAI_API_KEY")

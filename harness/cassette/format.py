@@ -35,7 +35,9 @@ _HEADER_COMMENT = (
     "# Review it with `harness inspect FILE`; re-record with `pytest --record`.\n"
 )
 # Characters PyYAML refuses in a stream; JSON escapes them instead.
-_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_YAML_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 _REQUEST, _NEXT_REQUEST = b"- request: ", b"\n- request: "
 _RESPONSE, _REPEAT = b"\n  response: ", b"\n  repeat: "
 _TOP = re.compile(r"\A(?:#[^\n]*\n)*format: (\d+)\nmeta: ")
@@ -58,7 +60,11 @@ def _json(value: Any, indent: str) -> str:
 
 
 def dumps(cassette: Cassette) -> str:
-    parts = [_HEADER_COMMENT, f"format: {cassette.format}\n", f"meta: {_json(cassette.meta, '  ')}\n"]
+    parts = [
+        _HEADER_COMMENT,
+        f"format: {cassette.format}\n",
+        f"meta: {_json(cassette.meta, '  ')}\n",
+    ]
     parts.append("interactions:\n" if cassette.interactions else "interactions: []\n")
     for interaction in cassette.interactions:
         parts.append(f"- request: {_json(interaction.request.to_data(), '    ')}\n")

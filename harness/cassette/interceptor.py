@@ -127,7 +127,7 @@ class Interception:
         )
 
 
-class _LazyVcrRequest(VcrRequest):
+class _LazyVcrRequest(VcrRequest):  # type: ignore[misc]  # vcrpy ships no types
     """vcrpy's request, with the headers converted only if someone asks.
 
     vcrpy's httpx stubs build a `vcr.request.Request` for every request and
@@ -146,7 +146,7 @@ class _LazyVcrRequest(VcrRequest):
         self.http_headers = headers
         self._headers: Any = None
 
-    @property  # type: ignore[override]
+    @property
     def uri(self) -> str:
         return self._uri
 
@@ -163,7 +163,7 @@ class _LazyVcrRequest(VcrRequest):
             self._parsed_uri = urlparse(self._uri)
         return self._parsed_uri
 
-    @property  # type: ignore[override]
+    @property
     def headers(self) -> Any:
         if self._headers is None:
             self._headers = HeadersDict(self.http_headers)
@@ -258,7 +258,8 @@ def _no_sleep() -> Iterator[None]:
         await real_async_sleep(0)
         return result
 
-    with mock.patch.object(time, "sleep", lambda seconds: None), mock.patch.object(
-        asyncio, "sleep", instant
+    with (
+        mock.patch.object(time, "sleep", lambda seconds: None),
+        mock.patch.object(asyncio, "sleep", instant),
     ):
         yield

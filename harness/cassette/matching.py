@@ -39,7 +39,9 @@ def body_key(request: Request) -> bytes:
     if request.body is not None:
         return orjson.dumps(request.body, option=orjson.OPT_SORT_KEYS)
     if request.multipart is not None:
-        parts = sorted(request.multipart, key=lambda p: (p.get("name") or "", p.get("filename") or ""))
+        parts = sorted(
+            request.multipart, key=lambda p: (p.get("name") or "", p.get("filename") or "")
+        )
         return b"multipart:" + orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
     if request.text is not None:
         return b"text:" + request.text.encode()

@@ -71,7 +71,9 @@ class Redactor:
     _learned: dict[frozenset[str], Redactor] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        known = [re.escape(s) for s in sorted(set(self.secrets), key=len, reverse=True) if len(s) >= 4]
+        known = [
+            re.escape(s) for s in sorted(set(self.secrets), key=len, reverse=True) if len(s) >= 4
+        ]
         alternatives = known + [f"(?:{p})" for p in self.patterns]
         regex = re.compile("|".join(alternatives)) if alternatives else re.compile(r"(?!x)x")
         object.__setattr__(self, "_regex", regex)
@@ -189,9 +191,7 @@ def _mask_secret_keys(value: Any) -> Any:
     """A copy of a JSON value whose strings under secret-looking keys are redacted."""
     if isinstance(value, dict):
         return {
-            k: REDACTED
-            if isinstance(v, str) and v and _secret_key(k)
-            else _mask_secret_keys(v)
+            k: REDACTED if isinstance(v, str) and v and _secret_key(k) else _mask_secret_keys(v)
             for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):

@@ -88,9 +88,7 @@ def response_from_vcr(data: dict[str, Any]) -> Response:
     if isinstance(body, str):
         body = body.encode()
     content_type = ",".join(headers.get("content-type", []))
-    kept = {
-        name: ", ".join(values) for name, values in headers.items() if name in _LEARN_RESPONSE
-    }
+    kept = {name: ", ".join(values) for name, values in headers.items() if name in _LEARN_RESPONSE}
     if content_type.startswith("text/event-stream"):
         return Response(status=data["status"]["code"], headers=kept, events=parse_sse(body))
     return Response(status=data["status"]["code"], headers=kept, **_data_fields(body, content_type))

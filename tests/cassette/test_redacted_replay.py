@@ -21,7 +21,9 @@ def test_secret_in_a_request_body_is_redacted_yet_replays(tmp_path: Path, echo_b
     base_url, _ = echo_backend
     path = tmp_path / "secret.yaml"
     recording = CassetteSession.open(
-        path, Settings(record_mode="all"), record_hint="x",
+        path,
+        Settings(record_mode="all"),
+        record_hint="x",
         backend_factory=lambda: Backend("live", base_url, "sk-test-planted-0123456789abcdef"),
     )
     with recording.active():

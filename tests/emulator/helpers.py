@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.support.seed import display_quiz_tool
-
 import json
 import re
 from dataclasses import dataclass, field
@@ -13,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from harness.emulator import EmulatorOptions
 from harness.emulator.validation import check_instance, param_path, spec
+from tests.support.seed import display_quiz_tool
 
 
 @dataclass

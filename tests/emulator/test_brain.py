@@ -1,7 +1,5 @@
 """The brain: rule loading (one-line errors), matching, templates, defaults, determinism."""
 
-# ruff: noqa: E501  (expected API messages and seed texts read best unbroken)
-
 from __future__ import annotations
 
 import json

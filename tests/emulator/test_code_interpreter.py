@@ -1,7 +1,5 @@
 """The code_interpreter sandbox: a separate process, notebook-style output, timeout, no network."""
 
-# ruff: noqa: E501  (expected API messages and seed texts read best unbroken)
-
 from __future__ import annotations
 
 from harness.emulator.code_interpreter import run_code

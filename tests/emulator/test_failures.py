@@ -1,7 +1,5 @@
 """Failure paths (scenario 8), thread locks, submit_tool_outputs errors and malformed input."""
 
-# ruff: noqa: E501  (expected API messages and seed texts read best unbroken)
-
 from __future__ import annotations
 
 import time

@@ -1,7 +1,5 @@
 """The seed walkthrough's flows (DESIGN.md scenarios 1-6) through the unmodified openai SDK."""
 
-# ruff: noqa: E501  (expected API messages and seed texts read best unbroken)
-
 from __future__ import annotations
 
 import json

@@ -12,10 +12,17 @@ from scenarios import handlers
 HANDLERS = {"display_quiz": handlers.display_quiz}
 
 
-@pytest.mark.assistants_tool_contract("scenarios/function_quiz.yaml", "scenarios/streaming_quiz.yaml")
+@pytest.mark.assistants_tool_contract(
+    "scenarios/function_quiz.yaml", "scenarios/streaming_quiz.yaml"
+)
 def test_seed_handlers_survive_every_argument_their_schema_admits(assistants_tool) -> None:
     # The seed's handler does no validation, so it may answer invalid input too.
-    assert_tool_contract(HANDLERS[assistants_tool["name"]], assistants_tool, invalid_may_succeed=True, max_examples=60)
+    assert_tool_contract(
+        HANDLERS[assistants_tool["name"]],
+        assistants_tool,
+        invalid_may_succeed=True,
+        max_examples=60,
+    )
 
 
 def test_recorded_tool_calls_still_fit_the_current_schemas() -> None:

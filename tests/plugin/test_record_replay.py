@@ -40,7 +40,7 @@ def anyio_backend():
 
 
 def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> None:
-    base_url, seen = echo_backend
+    _, seen = echo_backend
     pytester.makepyfile(test_app=APP_TEST)
     recorded = pytester.runpytest_subprocess("--record", "--record-backend=live")
     recorded.assert_outcomes(passed=4)

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-DISPLAY_QUIZ_PATH = Path(__file__).resolve().parents[2] / "scenarios" / "tools" / "display_quiz.json"
+DISPLAY_QUIZ_PATH = (
+    Path(__file__).resolve().parents[2] / "scenarios" / "tools" / "display_quiz.json"
+)
 
 
 def display_quiz_tool() -> dict[str, Any]:
