@@ -1,0 +1,70 @@
+"""The `harness` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HARNESS = [sys.executable, "-m", "harness.cli"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*HARNESS, *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_inspect_reads_like_the_conversation() -> None:
+    result = _run("inspect", "cassettes/scenarios/function_quiz.yaml")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0]
+        == "run run_1 on thread_1: queued -> in_progress -> requires_action -> queued -> in_progress -> completed"
+    )
+    assert any(line.startswith("  requires_action: display_quiz(") for line in lines)
+    assert any(line.startswith("  submitted call_1: ") for line in lines)
+    roles = [
+        line.split("]")[1].split(":")[0].strip()
+        for line in lines
+        if line.startswith("  [thread_1]")
+    ]
+    assert roles == ["user", "assistant"]
+    assert "\x1b[" not in result.stdout, "plain text when piped"
+
+
+def test_transcript_prints_aliased_json() -> None:
+    result = _run("transcript", "cassettes/scenarios/follow_up.yaml")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    listing = data["listings"][-1]
+    assert listing["query"] == {"order": "asc", "after": "msg_2"}  # the follow-up
+    assert [item["role"] for item in listing["items"]] == ["assistant"]
+    assert "thread_" not in json.dumps(data["runs"]).replace("thread_1", "")
+
+
+def test_emulator_command_serves_on_loopback() -> None:
+    process = subprocess.Popen(
+        [*HARNESS, "emulator", "--port", "0"], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        assert line.startswith("harness emulator: serving http://127.0.0.1:"), line
+        base = line.split("serving ")[1].split(" ")[0].removesuffix("/v1")
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/_emulator/health", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
