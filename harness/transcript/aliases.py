@@ -1,0 +1,92 @@
+"""Stable aliases for volatile ids: `asst_1`, `thread_1`, `msg_3`, by kind and first appearance."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.cassette.model import Cassette
+
+JSON = Any
+
+
+_PREFIXES = (
+    ("asst_", "asst"),
+    ("thread_", "thread"),
+    ("msg_", "msg"),
+    ("run_", "run"),
+    ("step_", "step"),
+    ("call_", "call"),
+    ("file-", "file"),
+    ("file_", "file"),
+    ("vsfb_", "vsfb"),
+    ("vs_", "vs"),
+)
+_ID = re.compile(
+    r"(?:asst_|thread_|msg_|run_|step_|call_|file-|file_|vsfb_|vs_)[A-Za-z0-9][\w-]*\Z"
+)
+_CURSOR_KEYS = frozenset({"after", "before", "run_id"})
+
+
+# ----------------------------------------------------------------------------- aliases
+
+
+class _Aliases:
+    def __init__(self) -> None:
+        self.table: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: JSON) -> None:
+        if not isinstance(value, str) or value in self.table or not _ID.match(value):
+            return
+        kind = next(k for p, k in _PREFIXES if value.startswith(p))
+        self._counts[kind] = self._counts.get(kind, 0) + 1
+        self.table[value] = f"{kind}_{self._counts[kind]}"
+
+    def collect(self, value: JSON, key: str = "") -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self.collect(v, str(k))
+        elif isinstance(value, list):
+            for item in value:
+                self.collect(item, key)
+        elif key == "id" or key.endswith(("_id", "_ids")) or key in _CURSOR_KEYS:
+            self.add(value)
+
+    def text(self, value: str) -> str:
+        if not self.table:
+            return value
+        if self._pattern is None:
+            ids = sorted(self.table, key=len, reverse=True)
+            self._pattern = re.compile(
+                r"(?<![\w-])(?:" + "|".join(map(re.escape, ids)) + r")(?![\w-])"
+            )
+        return self._pattern.sub(lambda m: self.table[m.group()], value)
+
+    def deep(self, value: JSON) -> JSON:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.deep(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.deep(v) for v in value]
+        return value
+
+    def of(self, value: JSON) -> str | None:
+        return self.table.get(value) if isinstance(value, str) else None
+
+
+def _collect_ids(cassette: Cassette) -> _Aliases:
+    aliases = _Aliases()
+    for interaction in cassette.interactions:
+        request, response = interaction.request, interaction.response
+        for segment in request.path.split("/"):
+            aliases.add(segment)
+        for name, value in request.query:
+            aliases.collect(value, name.rstrip("[]"))
+        aliases.collect(request.body)
+        aliases.collect(response.body)
+        for event in response.events or ():
+            aliases.collect(event.get("data"))
+    return aliases
