@@ -68,3 +68,9 @@ def test_emulator_command_serves_on_loopback() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_committed_cassettes_hold_no_secrets() -> None:
+    result = _run("verify", "cassettes")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no secrets found" in result.stdout + result.stderr
