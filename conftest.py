@@ -1,9 +1,10 @@
-"""Repository-level pytest settings: Hypothesis profiles for this suite."""
+"""Repository-level pytest settings: the harness's Hypothesis profiles."""
 
 import os
 
 from hypothesis import settings
 
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-settings.register_profile("dev", deadline=None)
+from harness.fuzz import register_profiles
+
+register_profiles()
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
