@@ -228,12 +228,12 @@ def assistants_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSess
     with session.active():
         yield session
     reports = item.stash.get(REPORTS, {})
-    passed = all(
+    passed = not session.interception.misses and all(
         reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
     )
-    written = session.finish(passed and not session.interception.misses)
+    written = session.finish(passed)
     if written is not None:
-        verb = "kept failed recording" if not passed else "recorded"
+        verb = "recorded" if passed else "kept failed recording"
         config.stash[KEPT].append(f"{verb}: {written}")
 
 
