@@ -7,10 +7,8 @@ raises on purpose print as one line and exit 2, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from harness.errors import HarnessError
 
@@ -63,13 +61,9 @@ def _run(args: argparse.Namespace) -> int:
 
         return inspect_main(args.cassette, color=args.color)
     if args.command == "transcript":
-        from harness.cassette.storage import read_cassette
-        from harness.transcript import transcript
+        from harness.transcript import transcript_main
 
-        loaded = read_cassette(Path(args.cassette))
-        data = transcript(loaded, source=args.cassette).to_data(detail=True)
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-        return 0
+        return transcript_main(args.cassette)
     if args.command == "verify":
         from harness.verify import verify_main
 

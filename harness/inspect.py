@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from harness.cassette.storage import read_cassette
-from harness.transcript import transcript
+from harness.transcript import load
 
 
 def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -58,8 +56,7 @@ def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def inspect_main(path: str, *, color: str = "auto") -> int:
-    cassette = read_cassette(Path(path))
-    data = transcript(cassette, source=path).to_data()
+    data = load(path).to_data()
     lines = render_lines(data)
     use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
     if use_color:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.cassette import format as cassette_format
 from harness.cassette.model import Cassette
+from harness.cassette.storage import read_cassette
 from harness.fuzz._schema import (
     format_pointer,
     tool_function,
@@ -127,7 +127,7 @@ def _load(source: CassetteSource, index: int) -> tuple[str, Cassette]:
     if isinstance(source, Cassette):
         return str(source.meta.get("name") or f"<cassette {index}>"), source
     path = Path(source)
-    return str(path), cassette_format.loads(path.read_text(encoding="utf-8"), str(path))
+    return str(path), read_cassette(path)
 
 
 def _tool_table(

@@ -20,8 +20,8 @@ from typing import Any, Literal
 import hypothesis
 from hypothesis import strategies as st
 
-from harness.cassette import format as cassette_format
 from harness.cassette.model import Cassette, Interaction
+from harness.cassette.storage import read_cassette
 from harness.fuzz._replay_transport import ReplayLog, ReplayTransport, replay_client
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
 from harness.fuzz._schema import tool_function, tool_name
@@ -168,7 +168,7 @@ def _load(cassette: Cassette | str | Path) -> tuple[str, Cassette]:
     if isinstance(cassette, Cassette):
         return str(cassette.meta.get("name") or "<cassette>"), cassette
     path = Path(cassette)
-    return str(path), cassette_format.loads(path.read_text(encoding="utf-8"), str(path))
+    return str(path), read_cassette(path)
 
 
 def _find_tool(call: PendingCall, tools: Iterable[Mapping[str, Any]] | None) -> Mapping[str, Any]:

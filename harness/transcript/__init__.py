@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.cassette.format import loads
 from harness.cassette.model import Cassette
+from harness.cassette.storage import read_cassette
 from harness.transcript.build import _Builder
 from harness.transcript.model import (
     ErrorEntry,
@@ -73,8 +73,7 @@ def transcript(
 
 def load(path: str | Path, *, usage: bool = False) -> Transcript:
     """Read a cassette file and return its transcript."""
-    text = Path(path).read_text(encoding="utf-8")
-    return transcript(loads(text, str(path)), source=str(path), usage=usage)
+    return transcript(read_cassette(Path(path)), source=str(path), usage=usage)
 
 
 def main_json(path: str | Path, *, detail: bool = True, usage: bool = False) -> str:
