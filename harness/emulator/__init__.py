@@ -1,11 +1,15 @@
 """An Assistants API v2 emulator: a real HTTP server with real state, for recording without a key.
 
-`EmulatorServer` runs it on 127.0.0.1 in a background thread; `create_app`
-gives the ASGI app; `harness.emulator.server.serve` runs it in the foreground.
-The brain rule format is documented in `harness.emulator.brain`.
+Shaped like a moto service: `AssistantsBackend` holds the state and the rules
+(one method per API operation), `responses` parses requests and renders
+answers, `app` routes by `harness.api`'s operation table. `EmulatorServer`
+runs it on 127.0.0.1 in a background thread; `harness.emulator.server.serve`
+runs it in the foreground. The brain rule format is documented in
+`harness.emulator.brain`.
 """
 
-from harness.emulator.app import Emulator, create_app
+from harness.emulator.app import create_app
+from harness.emulator.backend import AssistantsBackend
 from harness.emulator.brain import BRAIN_SCHEMA, load_brain
 from harness.emulator.errors import ApiError, BrainError, EmulatorError
 from harness.emulator.options import EmulatorOptions
@@ -14,8 +18,8 @@ from harness.emulator.server import EmulatorServer
 __all__ = [
     "BRAIN_SCHEMA",
     "ApiError",
+    "AssistantsBackend",
     "BrainError",
-    "Emulator",
     "EmulatorError",
     "EmulatorOptions",
     "EmulatorServer",

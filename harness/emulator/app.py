@@ -1,122 +1,66 @@
-"""The ASGI app: one `Emulator` (store + run engine + ingestion + brain) behind starlette routes."""
+"""The emulator as an ASGI app: the API routed by `harness.api`'s operation table.
+
+Requests under an API base (`/v1`) are matched to an operation
+(`harness.api.match`) and served by that operation's handler
+(`responses.OperationHandler`); `/_emulator/*` goes to the control handler;
+anything else is the real API's `404 Invalid URL`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from harness.emulator.brain import Brain, load_brain
+from harness import api
+from harness.emulator.backend import AssistantsBackend
+from harness.emulator.control import PREFIX, ControlHandler
+from harness.emulator.errors import invalid_url
 from harness.emulator.options import EmulatorOptions
-from harness.emulator.runs import Engine
-from harness.emulator.store import Store, ThreadRecord
-from harness.emulator.vectors import Ingestion
+from harness.emulator.responses import OperationHandler, error_response
 
-
-class Emulator:
-    """All state of one emulator instance; the routes hold a reference to it."""
-
-    def __init__(self, brain: Any = None, options: EmulatorOptions | None = None) -> None:
-        self.options = options or EmulatorOptions()
-        self.brain: Brain = load_brain(brain)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._fresh()
-
-    def _fresh(self) -> None:
-        self.store = Store()
-        self.engine = Engine(self.store, lambda: self.brain, self.options)
-        self.ingestion = Ingestion(self.store, self.engine.spawn, self.options)
-        self.engine.on_message = self.attach_for_search
-
-    async def reset(self) -> None:
-        """Forget every object and stop every background task; the brain stays."""
-        await self.engine.shutdown()
-        self._fresh()
-
-    def set_brain(self, rules: Any) -> None:
-        self.brain = load_brain(rules)
-
-    def resolve_tool_resources(self, resources: dict[str, Any] | None) -> dict[str, Any]:
-        """Check the ids in `tool_resources` (404s) and create inline `vector_stores`."""
-        out = dict(resources or {})
-        for file_id in (out.get("code_interpreter") or {}).get("file_ids") or []:
-            self.store.file(file_id)
-        search = out.get("file_search")
-        if not search:
-            return out
-        ids = list(search.get("vector_store_ids") or [])
-        for vs_id in ids:
-            self.store.vector_store(vs_id)
-        for spec in search.get("vector_stores") or []:
-            for file_id in spec.get("file_ids") or []:
-                self.store.file(file_id)
-        for spec in search.get("vector_stores") or []:
-            vs = self.ingestion.create_store(
-                {
-                    "metadata": spec.get("metadata"),
-                    "file_ids": spec.get("file_ids"),
-                    "chunking_strategy": spec.get("chunking_strategy"),
-                }
-            )
-            ids.append(vs.obj["id"])
-        out["file_search"] = {"vector_store_ids": ids}
-        return out
-
-    def attach_for_search(self, thread: ThreadRecord, message: dict[str, Any]) -> None:
-        """Files attached for file_search go into the thread's vector store, made on demand."""
-        files = [
-            a["file_id"]
-            for a in message.get("attachments") or []
-            if any(t["type"] == "file_search" for t in a.get("tools", []))
-        ]
-        if not files:
-            return
-        resources = thread.obj["tool_resources"]
-        ids = (resources.get("file_search") or {}).get("vector_store_ids") or []
-        vs = self.store.vector_stores.get(ids[0]) if ids else None
-        if vs is None:
-            vs = self.ingestion.create_store({"name": ""})
-            resources["file_search"] = {"vector_store_ids": [vs.obj["id"]]}
-        for file_id in files:
-            if file_id not in vs.files:
-                self.ingestion.add_file(vs, file_id, None, None)
-
-    def counts(self) -> dict[str, int]:
-        store = self.store
-        return {
-            "assistants": len(store.assistants),
-            "threads": len(store.threads),
-            "messages": sum(len(t.messages) for t in store.threads.values()),
-            "runs": sum(len(t.runs) for t in store.threads.values()),
-            "files": len(store.files),
-            "vector_stores": len(store.vector_stores),
-            "rules": len(self.brain.rules),
-        }
+API_BASE = "/v1"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 def create_app(
-    brain: dict[str, Any] | list[Any] | str | Path | None = None,
+    brain: Any = None,
     options: EmulatorOptions | None = None,
     *,
-    emulator: Emulator | None = None,
+    backend: AssistantsBackend | None = None,
 ) -> Starlette:
-    """The emulator as an ASGI app; `app.state.emulator` is its `Emulator`."""
-    from harness.emulator.routes import routes
+    """The emulator's ASGI app; `app.state.backend` is its `AssistantsBackend`, and while it
+    serves, `app.state.loop` is its event loop."""
+    backend = backend or AssistantsBackend(brain, options)
+    handlers = {op.name: OperationHandler(op, backend) for op in api.operations()}
+    control = ControlHandler(backend)
 
-    emu = emulator or Emulator(brain, options)
+    async def route(request: Request) -> Response:
+        path = request.url.path
+        if path.startswith(PREFIX):
+            return await control(request)
+        if path == API_BASE or path.startswith(API_BASE + "/"):
+            found = api.match(request.method, path[len(API_BASE) :])
+            if found is not None:
+                return await handlers[found.name](request, found)
+        return error_response(invalid_url(request.method, path), time.monotonic())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        emu.loop = asyncio.get_running_loop()
+        app.state.loop = asyncio.get_running_loop()
         try:
             yield
         finally:
-            await emu.engine.shutdown()
+            await backend.shutdown()
 
-    app = Starlette(routes=routes(emu), lifespan=lifespan)
-    app.state.emulator = emu
+    app = Starlette(routes=[Route("/{path:path}", route, methods=_METHODS)], lifespan=lifespan)
+    app.state.backend = backend
+    app.state.loop = None
     return app

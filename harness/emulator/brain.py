@@ -43,7 +43,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -168,9 +168,39 @@ class Plan:
     rule: str | None = None
 
 
+class Script(Protocol):
+    """What one run does, decided an action at a time (after each action, the run's state
+    may have changed: tool outputs arrived, code ran)."""
+
+    @property
+    def expires_in(self) -> float | None: ...
+
+    async def next_action(self) -> Action | None:
+        """The next action, or None when the run is done."""
+        ...
+
+
+class PlanScript:
+    """A plan fixed when the run starts, played in order."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._left = iter(plan.actions)
+
+    @property
+    def expires_in(self) -> float | None:
+        return self.plan.expires_in
+
+    async def next_action(self) -> Action | None:
+        return next(self._left, None)
+
+
 @dataclass
 class Brain:
     rules: list[Rule] = field(default_factory=list)
+
+    def script(self, ctx: RunContext) -> Script:
+        return PlanScript(self.plan(ctx))
 
     def plan(self, ctx: RunContext) -> Plan:
         available = tool_names(ctx.tools)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from harness.emulator.store import Obj, new_id, now
+from harness.emulator.clock import Clock
+from harness.emulator.store import Obj
 
 DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
 
@@ -52,12 +53,12 @@ def normalize_tool_resources(resources: Obj | None, tools: list[Obj] | None = No
     return out
 
 
-def assistant(body: Obj) -> Obj:
+def assistant(clock: Clock, body: Obj) -> Obj:
     tools = normalize_tools(body.get("tools"))
     return {
-        "id": new_id("asst_"),
+        "id": clock.new_id("asst_"),
         "object": "assistant",
-        "created_at": now(),
+        "created_at": clock.now(),
         "name": body.get("name"),
         "description": body.get("description"),
         "model": body["model"],
@@ -88,11 +89,11 @@ def update_assistant(obj: Obj, body: Obj) -> None:
             obj[key] = default if body[key] is None else body[key]
 
 
-def thread(metadata: Obj | None, tool_resources: Obj) -> Obj:
+def thread(clock: Clock, metadata: Obj | None, tool_resources: Obj) -> Obj:
     return {
-        "id": new_id("thread_"),
+        "id": clock.new_id("thread_"),
         "object": "thread",
-        "created_at": now(),
+        "created_at": clock.now(),
         "metadata": dict(metadata or {}),
         "tool_resources": tool_resources,
     }
@@ -118,6 +119,7 @@ def content_parts(content: str | list[Obj]) -> list[Obj]:
 
 
 def message(
+    clock: Clock,
     thread_id: str,
     role: str,
     content: list[Obj],
@@ -128,9 +130,9 @@ def message(
     run_id: str | None = None,
     status: str = "completed",
 ) -> Obj:
-    created = now()
+    created = clock.now()
     return {
-        "id": new_id("msg_"),
+        "id": clock.new_id("msg_"),
         "object": "thread.message",
         "created_at": created,
         "thread_id": thread_id,
@@ -152,13 +154,14 @@ def message_text(msg: Obj) -> str:
 
 
 def run(
+    clock: Clock,
     thread_id: str,
     asst: Obj,
     body: Obj,
     *,
     expires_in: float,
 ) -> Obj:
-    created = now()
+    created = clock.now()
     instructions = body.get("instructions")
     if instructions is None:
         instructions = asst.get("instructions") or ""
@@ -167,7 +170,7 @@ def run(
     tools = normalize_tools(body["tools"]) if body.get("tools") is not None else asst["tools"]
     truncation = body.get("truncation_strategy") or {"type": "auto"}
     return {
-        "id": new_id("run_"),
+        "id": clock.new_id("run_"),
         "object": "thread.run",
         "created_at": created,
         "thread_id": thread_id,
@@ -205,11 +208,11 @@ def run(
     }
 
 
-def step(run_obj: Obj, step_type: str, details: Obj) -> Obj:
+def step(clock: Clock, run_obj: Obj, step_type: str, details: Obj) -> Obj:
     return {
-        "id": new_id("step_"),
+        "id": clock.new_id("step_"),
         "object": "thread.run.step",
-        "created_at": now(),
+        "created_at": clock.now(),
         "run_id": run_obj["id"],
         "assistant_id": run_obj["assistant_id"],
         "thread_id": run_obj["thread_id"],
@@ -240,12 +243,12 @@ def public_step(step: Obj, include_content: bool) -> Obj:
     return out
 
 
-def file(filename: str, size: int, purpose: str, expires_at: int | None) -> Obj:
+def file(clock: Clock, filename: str, size: int, purpose: str, expires_at: int | None) -> Obj:
     obj: Obj = {
-        "id": new_id("file-"),
+        "id": clock.new_id("file-"),
         "object": "file",
         "bytes": size,
-        "created_at": now(),
+        "created_at": clock.now(),
         "filename": filename,
         "purpose": purpose,
         "status": "processed",
@@ -259,11 +262,11 @@ def file_counts() -> Obj:
     return {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
 
 
-def vector_store(body: Obj) -> Obj:
-    created = now()
+def vector_store(clock: Clock, body: Obj) -> Obj:
+    created = clock.now()
     expires_after = body.get("expires_after")
     obj: Obj = {
-        "id": new_id("vs_"),
+        "id": clock.new_id("vs_"),
         "object": "vector_store",
         "created_at": created,
         "name": body.get("name") or "",
@@ -291,11 +294,13 @@ def chunking_strategy(requested: Obj | None) -> Obj:
     }
 
 
-def vector_store_file(vector_store_id: str, file_id: str, strategy: Obj, attributes: Any) -> Obj:
+def vector_store_file(
+    clock: Clock, vector_store_id: str, file_id: str, strategy: Obj, attributes: Any
+) -> Obj:
     return {
         "id": file_id,
         "object": "vector_store.file",
-        "created_at": now(),
+        "created_at": clock.now(),
         "vector_store_id": vector_store_id,
         "usage_bytes": 0,
         "status": "in_progress",
@@ -305,13 +310,13 @@ def vector_store_file(vector_store_id: str, file_id: str, strategy: Obj, attribu
     }
 
 
-def file_batch(vector_store_id: str, total: int) -> Obj:
+def file_batch(clock: Clock, vector_store_id: str, total: int) -> Obj:
     counts = file_counts()
     counts["in_progress"] = counts["total"] = total
     return {
-        "id": new_id("vsfb_"),
+        "id": clock.new_id("vsfb_"),
         "object": "vector_store.files_batch",
-        "created_at": now(),
+        "created_at": clock.now(),
         "vector_store_id": vector_store_id,
         "status": "in_progress",
         "file_counts": counts,

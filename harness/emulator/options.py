@@ -1,4 +1,4 @@
-"""Tunables of one emulator instance: how fast runs advance and what limits apply."""
+"""Tunables of one emulator instance: pacing hints and limits."""
 
 from __future__ import annotations
 
@@ -7,26 +7,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EmulatorOptions:
-    """Timing and limits; the defaults keep recorded suites quick but make clients really poll.
+    """How the emulator paces clients and what it accepts.
 
-    `step_delay` is the pause (seconds) before each run transition and each tool
-    or message step; `poll_after_ms` is what `openai-poll-after-ms` tells polling
-    clients; `run_expiry_seconds` is how long a run may stay active (`expires_at`
-    is `created_at` plus this, rounded up); `file_delay` is how long a vector
-    store file stays `in_progress`.
+    Runs advance in step with their clients (`harness.emulator.runs`): a run
+    leaves a status only once a client has been shown it, waiting at most
+    `observe_hold` seconds for one (0: do not wait), so a polling client sees
+    every status once whatever the timing of its polls. This is the one
+    deliberate departure from the real API, which may skip statuses between
+    sparse polls.
 
-    `observe_hold` makes recordings repeatable: a run does not leave a status
-    until a client has been shown it (a response or a stream event), waiting
-    at most this many seconds; so two recordings of the same conversation see
-    the same status sequence whatever the timing of their polls. 0 disables.
+    `poll_after_ms` is sent as `openai-poll-after-ms` on the GETs clients poll
+    (runs, vector store files and batches): the SDK's poll helpers then poll
+    that often instead of once a second. The real API did not send it, so the
+    pytest plugin's embedded emulator leaves it out (None) and skips the
+    SDK's waits instead; a standalone `harness emulator` sends it to keep
+    third-party clients quick.
     """
 
-    step_delay: float = 0.02
-    poll_after_ms: int = 25
+    poll_after_ms: int | None = 25
+    observe_hold: float = 2.0
     run_expiry_seconds: float = 600.0
-    file_delay: float = 0.02
     code_timeout: float = 10.0
     max_body_bytes: int = 32 * 1024 * 1024
     max_file_bytes: int = 64 * 1024 * 1024
     stream_chunk_chars: int = 12
-    observe_hold: float = 2.0

@@ -15,7 +15,8 @@ from typing import Any
 
 import uvicorn
 
-from harness.emulator.app import Emulator, create_app
+from harness.emulator.app import create_app
+from harness.emulator.backend import AssistantsBackend
 from harness.emulator.errors import EmulatorError
 from harness.emulator.options import EmulatorOptions
 
@@ -55,8 +56,10 @@ class EmulatorServer:
     """The emulator on 127.0.0.1 in a background thread, for the lifetime of a `with` block.
 
     `base_url` is what an SDK client takes (`http://127.0.0.1:PORT/v1`);
-    `reset()` forgets all objects; `set_brain(rules)` swaps the rules. `wrap`
-    may wrap the ASGI app (the test suite uses it to record responses).
+    `reset(seed=..., brain=...)` forgets all objects and starts over with those
+    rules (default: the ones it started with); `set_brain(rules)` swaps the rules
+    until the next reset. `wrap` may wrap the ASGI app (the test suite uses it to
+    record responses).
     """
 
     def __init__(
@@ -68,8 +71,8 @@ class EmulatorServer:
         port: int = 0,
         wrap: Callable[[Any], Any] | None = None,
     ) -> None:
-        self.emulator = Emulator(brain, options)
-        self.app = create_app(emulator=self.emulator)
+        self.backend = AssistantsBackend(brain, options)
+        self.app = create_app(backend=self.backend)
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
         self.port = port
@@ -106,10 +109,10 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self.emulator.loop is not None and self._server.started:
+        if self._server is not None and self.app.state.loop is not None and self._server.started:
             # end open streams and background runs first, or uvicorn waits on them
             with contextlib.suppress(Exception):
-                self._call(self.emulator.engine.shutdown())
+                self._call(self.backend.shutdown())
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -130,21 +133,23 @@ class EmulatorServer:
         self.stop()
 
     def _call(self, coro: Any) -> Any:
-        loop = self.emulator.loop
+        loop = self.app.state.loop
         if loop is None or self._thread is None:
             # not serving: run it directly
             return asyncio.run(coro)
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=30)
 
-    def reset(self) -> None:
-        """Forget all objects and stop all background work (the brain stays)."""
-        self._call(self.emulator.reset())
+    def reset(self, seed: str | None = None, brain: BrainSource = None) -> None:
+        """Forget all objects and stop all background work; then use `brain` (default: the
+        rules the server started with) and, with a `seed`, reproducible ids and time."""
+        self._call(self.backend.reset(seed=seed, brain=brain))
 
     def set_brain(self, rules: BrainSource) -> None:
-        """Replace the brain's rules (dict, list, a JSON/YAML path, or None for the defaults)."""
+        """Replace the brain's rules until the next reset (dict, list, a JSON/YAML path, or
+        None for the defaults)."""
 
         async def swap() -> None:
-            self.emulator.set_brain(rules)
+            self.backend.set_brain(rules)
 
         self._call(swap())
 

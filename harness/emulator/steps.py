@@ -15,8 +15,8 @@ from harness.emulator import objects
 from harness.emulator.brain import Action
 from harness.emulator.code_interpreter import run_code
 from harness.emulator.file_search import rank
-from harness.emulator.runs import Engine, RunStopped, tokens
-from harness.emulator.store import Chunk, Obj, RunRecord, ThreadRecord, new_id, now
+from harness.emulator.runs import RunControl, RunStopped, tokens
+from harness.emulator.store import Chunk, Obj, RunRecord, Store, ThreadRecord
 from harness.emulator.templates import Gathered, render
 
 CITED_RESULTS = 3
@@ -37,10 +37,21 @@ def pieces(text: str, size: int) -> list[tuple[int, int]]:
 
 
 class StepRunner:
+    """Carries out one run's actions; `control` changes the run, `store` is read for files."""
+
     def __init__(
-        self, engine: Engine, thread: ThreadRecord, rec: RunRecord, assistant: Obj, got: Gathered
+        self,
+        control: RunControl,
+        store: Store,
+        thread: ThreadRecord,
+        rec: RunRecord,
+        assistant: Obj,
+        got: Gathered,
     ) -> None:
-        self.engine = engine
+        self.control = control
+        self.clock = control.clock
+        self.options = control.options
+        self.store = store
         self.thread = thread
         self.rec = rec
         self.assistant = assistant
@@ -54,25 +65,29 @@ class StepRunner:
         handler = getattr(self, f"_do_{action.kind}")
         await handler(action)
 
+    def _pieces(self, text: str, size: int) -> list[tuple[int, int]]:
+        """Delta spans, only when a stream will carry them."""
+        return pieces(text, size) if self.rec.subscribers else []
+
     async def _yield(self) -> None:
         if self.rec.subscribers:
             await asyncio.sleep(0)
 
     def _fail(self, message: str, code: str = "server_error") -> None:
-        self.engine.finish(
+        self.control.finish(
             self.thread, self.rec, "failed", last_error={"code": code, "message": message}
         )
         raise RunStopped
 
     def _new_step(self, step_type: str, details: Obj) -> Obj:
-        step = objects.step(self.rec.obj, step_type, details)
+        step = objects.step(self.clock, self.rec.obj, step_type, details)
         self.rec.steps[step["id"]] = step
-        self.engine.emit(self.rec, "thread.run.step.created", step)
-        self.engine.emit(self.rec, "thread.run.step.in_progress", step)
+        self.control.emit(self.rec, "thread.run.step.created", step)
+        self.control.emit(self.rec, "thread.run.step.in_progress", step)
         return step
 
     def _step_delta(self, step: Obj, call_delta: Obj) -> None:
-        self.engine.emit(
+        self.control.emit(
             self.rec,
             "thread.run.step.delta",
             {
@@ -90,21 +105,22 @@ class StepRunner:
     # actions ------------------------------------------------------------
 
     async def _do_wait(self, action: Action) -> None:
-        await self.engine.pause(self.rec, action.seconds)
+        await self.control.sleep(self.rec, action.seconds)
 
     async def _do_fail(self, action: Action) -> None:
         self._fail(action.text or "Sorry, something went wrong.", action.code)
 
     async def _do_incomplete(self, action: Action) -> None:
-        self.engine.finish(
+        self.control.finish(
             self.thread, self.rec, "incomplete", incomplete_details={"reason": action.text}
         )
         raise RunStopped
 
     async def _do_say(self, action: Action) -> None:
         text, annotations = render(action.text or "", self.got)
-        rec, engine = self.rec, self.engine
+        rec, control = self.rec, self.control
         msg = objects.message(
+            self.clock,
             self.thread.obj["id"],
             "assistant",
             [],
@@ -117,35 +133,40 @@ class StepRunner:
             {"type": "message_creation", "message_creation": {"message_id": msg["id"]}},
         )
         self.thread.messages[msg["id"]] = msg
-        engine.emit(rec, "thread.message.created", msg)
-        engine.emit(rec, "thread.message.in_progress", msg)
+        control.emit(rec, "thread.message.created", msg)
+        control.emit(rec, "thread.message.in_progress", msg)
         part: Obj = {"type": "text", "text": {"value": "", "annotations": []}}
         msg["content"].append(part)
+        await self._stream_text(msg["id"], text, annotations)
+        # Nobody reads the message between rest points, so its text is set once.
+        part["text"]["value"] = text
+        part["text"]["annotations"] = annotations
+        msg["status"] = "completed"
+        msg["completed_at"] = self.clock.now()
+        control.emit(rec, "thread.message.completed", msg)
+        self._count(step, text)
+        control.end_step(rec, step, "completed")
+
+    async def _stream_text(self, message_id: str, text: str, annotations: list[Obj]) -> None:
+        """Message deltas of about `stream_chunk_chars`; each annotation is sent once, in the
+        delta that completes its marker."""
         sent = 0
-        for start, end in pieces(text, self.engine.options.stream_chunk_chars):
-            part["text"]["value"] = text[:end]
+        for start, end in self._pieces(text, self.options.stream_chunk_chars):
             fresh = [a for a in annotations[sent:] if a["end_index"] <= end]
-            part["text"]["annotations"] = annotations[: sent + len(fresh)]
             delta_text: Obj = {"value": text[start:end]}
             if fresh or start == 0:
                 delta_text["annotations"] = [{"index": sent + i, **a} for i, a in enumerate(fresh)]
             sent += len(fresh)
-            engine.emit(
-                rec,
+            self.control.emit(
+                self.rec,
                 "thread.message.delta",
                 {
-                    "id": msg["id"],
+                    "id": message_id,
                     "object": "thread.message.delta",
                     "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
                 },
             )
             await self._yield()
-        part["text"]["annotations"] = annotations
-        msg["status"] = "completed"
-        msg["completed_at"] = now()
-        engine.emit(rec, "thread.message.completed", msg)
-        self._count(step, text)
-        engine.end_step(rec, step, "completed")
 
     async def _do_call(self, action: Action) -> None:
         missing = [c.name for c in action.calls if c.name not in self.functions]
@@ -158,7 +179,7 @@ class StepRunner:
         calls = step["step_details"]["tool_calls"]
         required = []
         for index, call in enumerate(action.calls):
-            call_id = new_id("call_")
+            call_id = self.clock.new_id("call_")
             stored: Obj = {
                 "id": call_id,
                 "type": "function",
@@ -166,8 +187,8 @@ class StepRunner:
             }
             calls.append(stored)
             self._step_delta(step, {"index": index, **stored, "function": dict(stored["function"])})
-            for start, end in pieces(call.arguments, self.engine.options.stream_chunk_chars):
-                stored["function"]["arguments"] += call.arguments[start:end]
+            stored["function"]["arguments"] = call.arguments
+            for start, end in self._pieces(call.arguments, self.options.stream_chunk_chars):
                 self._step_delta(
                     step,
                     {
@@ -189,15 +210,16 @@ class StepRunner:
             "type": "submit_tool_outputs",
             "submit_tool_outputs": {"tool_calls": required},
         }
-        self.engine.set_status(self.rec, "requires_action")
-        self.engine.close_streams(self.rec)
-        await self.engine.await_outputs(self.rec)
+        self.control.set_status(self.rec, "requires_action")
+        self.control.close_streams(self.rec)
+        await self.control.await_outputs(self.rec)
         for stored in calls:
             self.got.outputs.append(
                 (stored["function"]["name"], self.rec.outputs.get(stored["id"], ""))
             )
-        await self.engine.pause(self.rec, self.engine.options.step_delay)
-        self.engine.set_status(self.rec, "in_progress")
+        await self.control.gate(self.rec)  # queued, as the submission left it
+        self.control.set_status(self.rec, "in_progress")
+        await self.control.gate(self.rec)
 
     async def _do_code(self, action: Action) -> None:
         if "code_interpreter" not in self.kinds:
@@ -205,7 +227,7 @@ class StepRunner:
         code = action.text or ""
         step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
         stored: Obj = {
-            "id": new_id("call_"),
+            "id": self.clock.new_id("call_"),
             "type": "code_interpreter",
             "code_interpreter": {"input": "", "outputs": []},
         }
@@ -219,8 +241,8 @@ class StepRunner:
                 "code_interpreter": {"input": "", "outputs": []},
             },
         )
-        for start, end in pieces(code, self.engine.options.stream_chunk_chars * 4):
-            stored["code_interpreter"]["input"] += code[start:end]
+        stored["code_interpreter"]["input"] = code
+        for start, end in self._pieces(code, self.options.stream_chunk_chars * 4):
             self._step_delta(
                 step,
                 {
@@ -232,7 +254,7 @@ class StepRunner:
             await self._yield()
         files = self._code_files()
         result = await asyncio.to_thread(
-            run_code, code, timeout=self.engine.options.code_timeout, files=files
+            run_code, code, timeout=self.options.code_timeout, files=files
         )
         output = {"type": "logs", "logs": result.logs}
         stored["code_interpreter"]["outputs"].append(output)
@@ -246,7 +268,7 @@ class StepRunner:
         )
         self.got.logs.append(result.logs.rstrip("\n"))
         self._count(step, code)
-        self.engine.end_step(self.rec, step, "completed")
+        self.control.end_step(self.rec, step, "completed")
 
     def _code_files(self) -> dict[str, bytes]:
         ids: list[str] = []
@@ -260,7 +282,7 @@ class StepRunner:
                     ids.append(att["file_id"])
         files = {}
         for file_id in dict.fromkeys(ids):
-            rec = self.engine.store.files.get(file_id)
+            rec = self.store.files.get(file_id)
             if rec is not None:
                 files[rec.obj["filename"]] = rec.content
         return files
@@ -280,7 +302,7 @@ class StepRunner:
         self.got.query = " ".join(query) if isinstance(query, list) else query
         self.got.hits = [(h, names.get(h.chunk.file_id, "")) for h in hits[:CITED_RESULTS]]
         step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
-        call_id = new_id("call_")
+        call_id = self.clock.new_id("call_")
         results: list[Obj] = []
         for hit in hits:
             result: Obj = {
@@ -303,26 +325,20 @@ class StepRunner:
         )
         await self._yield()
         self._count(step, query)
-        self.engine.end_step(self.rec, step, "completed")
+        self.control.end_step(self.rec, step, "completed")
 
     async def _stores_ready(self) -> None:
         # Like the real API, a run searches only once its stores' files are processed.
-        ids = self.engine.vector_store_ids(self.thread, self.assistant)
-        while any(
-            f["status"] == "in_progress"
-            for vs_id in ids
-            if vs_id in self.engine.store.vector_stores
-            for f in self.engine.store.vector_stores[vs_id].files.values()
-        ):
-            await self.engine.pause(self.rec, self.engine.options.file_delay or 0.01)
+        for vs_id in self.store.search_store_ids(self.thread, self.assistant):
+            await self.store.vector_stores[vs_id].ready()
 
     def _search_corpus(self) -> tuple[list[Chunk], dict[str, str]]:
-        store = self.engine.store
+        store = self.store
         chunks: list[Chunk] = []
         names: dict[str, str] = {}
-        for vs_id in self.engine.vector_store_ids(self.thread, self.assistant):
+        for vs_id in self.store.search_store_ids(self.thread, self.assistant):
             vs = store.vector_stores[vs_id]
-            vs.obj["last_active_at"] = now()
+            vs.obj["last_active_at"] = self.clock.now()
             for file_id, file_chunks in vs.chunks.items():
                 if vs.files.get(file_id, {}).get("status") == "completed":
                     chunks += file_chunks

@@ -1,37 +1,44 @@
 """The emulator's state: assistants, threads, messages, runs, files and vector stores.
 
 Objects are kept as the JSON dicts the API sends (every field present, nullable
-ones as null) next to the private state they need. No HTTP here: the routes
-parse requests and call these functions, the run engine mutates runs. All
-mutation happens on the server's event loop, so a check-then-act sequence with
-no `await` in between is atomic.
+ones as null) next to the private state they need, and found by id with 404s
+worded as the real API words them. No rules and no HTTP here: the backend
+decides, the store keeps. Everything runs on the server's event loop, so a
+check-then-act sequence with no `await` in between is atomic.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import string
-import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.emulator.errors import ApiError, bad_request, not_found
+from harness.api import ACTIVE_RUN_STATUSES
+from harness.emulator.errors import ApiError, not_found
+
+if TYPE_CHECKING:
+    from harness.emulator.clock import Deadline
 
 Obj = dict[str, Any]
-ACTIVE_RUN_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
-TERMINAL_RUN_STATUSES = frozenset({"cancelled", "failed", "completed", "incomplete", "expired"})
-_ALPHABET = string.ascii_letters + string.digits
+StreamItem = tuple[str, bytes] | None
+"""An SSE event (name, JSON bytes) for a stream's queue; None ends the stream."""
 
 
-def new_id(prefix: str) -> str:
-    """An id shaped like the real ones: `thread_` + 24 characters, `file-` + 22."""
-    length = 22 if prefix == "file-" else 24
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+@dataclass
+class Progress:
+    """Background work on one object (a run, a file being ingested), in step with its clients.
 
+    `idle` is set while the work waits for something outside it (a client to see
+    its status, tool outputs, time) or is done; a client reading the object
+    waits for it first, so it never sees the work half-way. `shown` is whether a
+    client has been sent the current status; `wake` interrupts a wait.
+    """
 
-def now() -> int:
-    return int(time.time())
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    shown: bool = True
+    unshown_since: float = 0.0
+    task: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -40,19 +47,19 @@ class RunRecord:
 
     obj: Obj
     steps: dict[str, Obj] = field(default_factory=dict)
+    progress: Progress = field(default_factory=Progress)
     include_content: bool = False
-    deadline: float = 0.0
+    expires: Deadline | None = None
     cancel_requested: bool = False
     outputs: dict[str, str] = field(default_factory=dict)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    shown_at: float | None = 0.0
-    status_since: float = 0.0
-    """When a client was last shown the current status (None: not yet)."""
-    subscribers: list[asyncio.Queue[tuple[str, bytes] | None]] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
+    subscribers: list[asyncio.Queue[StreamItem]] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     step_tokens: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.obj["status"])
 
 
 @dataclass
@@ -88,7 +95,15 @@ class VectorStoreRecord:
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     batches: dict[str, Obj] = field(default_factory=dict)
     batch_files: dict[str, list[str]] = field(default_factory=dict)
-    version: int = 0
+    ingesting: dict[asyncio.Task[None], asyncio.Event] = field(default_factory=dict)
+    """Files not read yet: each reading task waits for its event (a client asked)."""
+
+    async def ready(self) -> None:
+        """Have every file added so far read (or failed), and wait for it."""
+        while self.ingesting:
+            for asked in self.ingesting.values():
+                asked.set()
+            await asyncio.gather(*self.ingesting, return_exceptions=True)
 
 
 @dataclass
@@ -97,8 +112,6 @@ class Store:
     threads: dict[str, ThreadRecord] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
-
-    # lookups that answer 404 the way the real API words it
 
     def assistant(self, assistant_id: str) -> Obj:
         try:
@@ -156,6 +169,17 @@ class Store:
         except KeyError:
             raise not_found("vsfb", batch_id) from None
 
+    def search_store_ids(self, thread: ThreadRecord, assistant: Obj) -> list[str]:
+        """The vector stores a run on `thread` searches: the assistant's, then the thread's."""
+        ids: list[str] = []
+        for owner in (assistant, thread.obj):
+            resources = owner.get("tool_resources") or {}
+            ids += (resources.get("file_search") or {}).get("vector_store_ids") or []
+        return [i for i in dict.fromkeys(ids) if i in self.vector_stores]
+
+    def runs(self) -> list[RunRecord]:
+        return [run for thread in self.threads.values() for run in thread.runs.values()]
+
 
 def paginate(
     items: list[Obj],
@@ -187,32 +211,3 @@ def paginate(
         "last_id": page[-1]["id"] if page else None,
         "has_more": len(window) > limit,
     }
-
-
-def check_metadata(metadata: Any, param: str = "metadata") -> Obj:
-    """Metadata limits: 16 pairs, keys up to 64 characters, values up to 512."""
-    if metadata is None:
-        return {}
-    if len(metadata) > 16:
-        raise bad_request(
-            f"Invalid '{param}': too many properties. Expected an object with at most 16 "
-            f"properties, but got {len(metadata)} instead.",
-            param=param,
-            code="object_above_max_properties",
-        )
-    for key, value in metadata.items():
-        if len(key) > 64:
-            raise bad_request(
-                f"Invalid '{param}': key too long. Expected a key with maximum length 64, "
-                f"but got a key with length {len(key)} instead.",
-                param=f"{param}.{key}",
-                code="string_above_max_length",
-            )
-        if len(value) > 512:
-            raise bad_request(
-                f"Invalid '{param}.{key}': string too long. Expected a string with maximum "
-                f"length 512, but got a string with length {len(value)} instead.",
-                param=f"{param}.{key}",
-                code="string_above_max_length",
-            )
-    return dict(metadata)

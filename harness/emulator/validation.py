@@ -1,23 +1,20 @@
 """Request checking against the spec's schemas, with the real API's error wording.
 
-The schemas come from `schemas/assistants.json` (extracted from OpenAI's
-MIT-licensed OpenAPI spec). A request body that breaks its operation's schema
+The schemas are `harness.api`'s (extracted from OpenAI's MIT-licensed
+OpenAPI spec). A request body that breaks its operation's schema
 gets a 400 whose message reads like the real one ("Unrecognized request
 argument supplied: foo", "Invalid type for 'name': expected a string, but got
-an integer instead.", ...). `schema_validator` is also what the test suite
+an integer instead.", ...). `check_instance` is also what the test suite
 uses to check every response.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from harness.api.schemas import component_validator, operation_validator
 from harness.emulator.errors import bad_request
 
 _TYPE_NAMES = {
@@ -29,30 +26,6 @@ _TYPE_NAMES = {
     "array": "an array",
     "null": "null",
 }
-
-
-@functools.cache
-def spec() -> dict[str, Any]:
-    text = (
-        resources.files("harness.emulator").joinpath("schemas/assistants.json").read_text("utf-8")
-    )
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-@functools.cache
-def schema_validator(name: str) -> Draft202012Validator:
-    """A validator for `#/components/schemas/<name>`, or for an inline operation schema."""
-    root = {"components": spec()["components"]}
-    return Draft202012Validator({**root, "$ref": f"#/components/schemas/{name}"})
-
-
-@functools.cache
-def _operation_validator(operation: str, part: str) -> Draft202012Validator | None:
-    schema = spec()["operations"][operation][part]
-    if schema is None:
-        return None
-    return Draft202012Validator({"components": spec()["components"], **schema})
 
 
 def _describe(value: Any) -> str:
@@ -201,7 +174,7 @@ def check_body(operation: str, body: Any) -> None:
             f"but got {_describe(body)} instead.",
             code="invalid_type",
         )
-    validator = _operation_validator(operation, "request")
+    validator = operation_validator(operation, "request")
     if validator is None:
         return
     error = best_match(validator.iter_errors(body))
@@ -212,7 +185,7 @@ def check_body(operation: str, body: Any) -> None:
 
 def check_instance(value: Any, schema_name: str) -> list[str]:
     """Schema violations of `value` as readable lines (empty when valid)."""
-    validator = schema_validator(schema_name)
+    validator = component_validator(schema_name)
     return [
         f"{param_path(e.absolute_path) or '<root>'}: {e.message[:300]}"
         for e in validator.iter_errors(value)

@@ -10,8 +10,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from harness.emulator import EmulatorOptions
-from harness.emulator.validation import check_instance, param_path, spec
+from harness.emulator.validation import check_instance, param_path
 from tests.support.seed import display_quiz_tool
+from tests.support.spec import spec
 
 
 @dataclass
@@ -143,7 +144,7 @@ def problems(ex: Exchange) -> list[str]:
     return [f"{where}: no operation in the spec matches this path"]
 
 
-FAST = EmulatorOptions(step_delay=0.005, poll_after_ms=5, file_delay=0.005)
+FAST = EmulatorOptions(poll_after_ms=5)
 
 
 QUIZ_FUNCTION = display_quiz_tool()

@@ -27,7 +27,7 @@ SERVER = """
 import sys
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.server import serve
-serve(int(sys.argv[1]), options=EmulatorOptions(step_delay=0.002, poll_after_ms=5))
+serve(int(sys.argv[1]), options=EmulatorOptions(poll_after_ms=5))
 """
 
 

@@ -368,7 +368,7 @@ def test_missing_key_and_beta_header(emulator: Any) -> None:
 
 
 def test_oversized_body(emulator: Any) -> None:
-    size = emulator.emulator.options.max_body_bytes + 1
+    size = emulator.backend.options.max_body_bytes + 1
     response = httpx.post(
         emulator.base_url + "/threads",
         content=b" " * size,

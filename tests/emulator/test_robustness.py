@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.emulator.validation import spec
+from tests.support.spec import spec
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
@@ -81,7 +81,7 @@ def test_poll_after_header(client: Any, emulator: Any) -> None:
     raw = client.beta.threads.runs.with_raw_response.retrieve(
         run_id=run.id, thread_id=run.thread_id
     )
-    assert raw.headers["openai-poll-after-ms"] == str(emulator.emulator.options.poll_after_ms)
+    assert raw.headers["openai-poll-after-ms"] == str(emulator.backend.options.poll_after_ms)
     assert raw.headers["x-request-id"].startswith("req_")
     done = client.beta.threads.runs.poll(run.id, thread_id=run.thread_id)  # header-driven polling
     assert done.status == "completed"

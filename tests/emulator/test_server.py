@@ -47,14 +47,14 @@ def test_reset_stops_running_runs(client: Any, emulator: Any) -> None:
     emulator.set_brain([{"actions": [{"wait": 60}]}])
     assistant = client.beta.assistants.create(model="gpt-4o")
     client.beta.threads.create_and_run(assistant_id=assistant.id)
-    assert len(emulator.emulator.engine.tasks) >= 1
+    assert len(emulator.backend.engine.tasks) >= 1
     emulator.reset()
-    assert not emulator.emulator.engine.tasks
+    assert not emulator.backend.engine.tasks
 
 
 def test_create_app_is_an_asgi_app() -> None:
     app = create_app(brain=None)
-    assert callable(app) and app.state.emulator.counts()["threads"] == 0
+    assert callable(app) and app.state.backend.counts()["threads"] == 0
 
 
 def test_schema_checker_catches_bad_payloads() -> None:

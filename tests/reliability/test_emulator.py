@@ -4,7 +4,7 @@ Load: 32 clients, each on its own keep-alive connection, send 10,000 requests
 in all (messages created, pages listed); no answer is a 5xx and every message
 is found afterwards, once, in order. Malformed input: Hypothesis builds
 requests from the request schemas of the OpenAPI spec (the extract the
-emulator ships, `harness/emulator/schemas/assistants.json`) and breaks each in
+harness ships, `harness/api/schemas.json`) and breaks each in
 one place; every answer is a well-formed 4xx error object, never a 5xx or a
 hang.
 """
@@ -15,13 +15,14 @@ import http.client
 import json
 import threading
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.support.spec import spec
 
 EmulatorServer: Any
 try:
@@ -156,12 +157,7 @@ def test_32_clients_10000_requests_no_5xx_no_lost_message(emulator: Any) -> None
 # --- malformed requests -------------------------------------------------------------------
 
 
-def _spec() -> dict[str, Any]:
-    text = resources.files("harness.emulator").joinpath("schemas/assistants.json").read_text()
-    return dict(json.loads(text))
-
-
-SPEC = _spec()
+SPEC = spec()
 COMPONENTS: dict[str, Any] = SPEC["components"]["schemas"]
 BODY_OPERATIONS = sorted(
     key

@@ -1,36 +1,42 @@
-"""Vector store ingestion: files and batches go from `in_progress` to `completed` in the background.
+"""Vector store ingestion: a file added to a store is read, chunked and indexed in the background.
 
-Adding a file to a store creates its `vector_store.file` in `in_progress`;
-after `file_delay` the file's text is extracted and chunked, and it becomes
-`completed` (or `failed` with `unsupported_file`). Counts on the store and on
-batches follow.
+Adding a file creates its `vector_store.file` in `in_progress`, which the
+response shows; the file is read when a client next reads the store, its
+files or its batches (or a run searches it), and that read waits for the
+outcome (`VectorStoreRecord.ready`): `completed`, or `failed` with
+`unsupported_file`. So a client polling a file sees `in_progress` once and
+then the outcome, however fast it polls, and a batch cancelled before anyone
+looked is cancelled whatever the timing. With nobody reading, files are read
+after `observe_hold` seconds. Counts on the store and on batches follow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from harness.emulator import objects
+from harness.emulator.clock import Clock
 from harness.emulator.errors import bad_request
 from harness.emulator.file_search import UnsupportedFile, chunk_text, extract_text
-from harness.emulator.options import EmulatorOptions
 from harness.emulator.store import Obj, Store, VectorStoreRecord
 
-Spawn = Callable[[Coroutine[Any, Any, None]], Any]
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
 
 class Ingestion:
-    def __init__(self, store: Store, spawn: Spawn, options: EmulatorOptions) -> None:
+    def __init__(self, store: Store, clock: Clock, spawn: Spawn, hold: float) -> None:
         self.store = store
+        self.clock = clock
         self.spawn = spawn
-        self.options = options
+        self.hold = hold
 
     def create_store(self, body: Obj) -> VectorStoreRecord:
         for file_id in body.get("file_ids") or []:
             self.store.file(file_id)
-        vs = VectorStoreRecord(objects.vector_store(body))
+        vs = VectorStoreRecord(objects.vector_store(self.clock, body))
         self.store.vector_stores[vs.obj["id"]] = vs
         for file_id in body.get("file_ids") or []:
             self.add_file(vs, file_id, body.get("chunking_strategy"), None)
@@ -53,21 +59,26 @@ class Ingestion:
                 "max_chunk_size_tokens.",
                 param="chunking_strategy.static.chunk_overlap_tokens",
             )
-        obj = objects.vector_store_file(vs.obj["id"], file_id, strategy, attributes)
+        obj = objects.vector_store_file(self.clock, vs.obj["id"], file_id, strategy, attributes)
         vs.files.pop(file_id, None)
         vs.files[file_id] = obj
         vs.chunks.pop(file_id, None)
         if batch_id is not None:
             vs.batch_files.setdefault(batch_id, []).append(file_id)
         self.recount(vs)
-        self.spawn(self._process(vs, obj))
+        asked = asyncio.Event()
+        task = self.spawn(self._process(vs, obj, asked))
+        vs.ingesting[task] = asked
+        task.add_done_callback(lambda done: vs.ingesting.pop(done, None))
         return obj
 
-    async def _process(self, vs: VectorStoreRecord, obj: Obj) -> None:
-        await asyncio.sleep(self.options.file_delay)
+    async def _process(self, vs: VectorStoreRecord, obj: Obj, asked: asyncio.Event) -> None:
+        if self.hold > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asked.wait(), self.hold)
+        if vs.files.get(obj["id"]) is not obj or obj["status"] != "in_progress":
+            return  # removed or cancelled before anyone looked
         file_id = obj["id"]
-        if vs.files.get(file_id) is not obj or obj["status"] != "in_progress":
-            return
         frec = self.store.files.get(file_id)
         if frec is None:
             obj["status"] = "failed"
@@ -90,11 +101,15 @@ class Ingestion:
                 obj["last_error"] = {"code": "unsupported_file", "message": str(exc)}
             else:
                 if vs.files.get(file_id) is not obj or obj["status"] != "in_progress":
-                    return
+                    return  # removed or cancelled meanwhile
                 vs.chunks[file_id] = chunks
                 obj["status"] = "completed"
                 obj["usage_bytes"] = len(frec.text.encode("utf-8"))
-        vs.version += 1
+        self.recount(vs)
+
+    def remove_file(self, vs: VectorStoreRecord, file_id: str) -> None:
+        del vs.files[file_id]
+        vs.chunks.pop(file_id, None)
         self.recount(vs)
 
     def recount(self, vs: VectorStoreRecord) -> None:
@@ -127,7 +142,7 @@ class Ingestion:
     ) -> Obj:
         for entry in entries:
             self.store.file(entry["file_id"])
-        batch = objects.file_batch(vs.obj["id"], len(entries))
+        batch = objects.file_batch(self.clock, vs.obj["id"], len(entries))
         vs.batches[batch["id"]] = batch
         vs.batch_files[batch["id"]] = []
         for entry in entries:

@@ -1,1 +1,0 @@
-"""Schemas extracted from OpenAI's OpenAPI spec (MIT); see extract.py."""
