@@ -1,17 +1,19 @@
 """Configuration's one home: options, ini keys and environment resolved once.
 
-Order of precedence: command line > marker > ini > environment > default.
-The plugin reads raw values from pytest and hands them to `resolve`; library
-code only ever sees the frozen `Settings`.
+Order of precedence: command line > marker > `assistants_config` fixture > ini
+> environment > default. The plugin reads raw values from pytest and hands them
+to `resolve`; library code only ever sees the frozen `Settings`. Per-test
+values (marker arguments, the fixture) are merged by `test_options`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import ConfigError
 
@@ -19,13 +21,32 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 BACKENDS = ("emulator", "live")
 DEFAULT_LIVE_BASE_URL = "https://api.openai.com/v1"
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"  # loopback discard port: nothing listens
+SECRET_ENVIRONMENT = (
+    "OPENAI_API_KEY",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_AD_TOKEN",
+)
+"""Environment variables whose values are live credentials."""
+RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
+MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
 
 
 @dataclass(frozen=True)
 class Settings:
     record_mode: str = "none"
+    """The mode in force: `none` in CI unless recording there is allowed."""
+    requested_mode: str = "none"
+    """The mode the command line asked for."""
     backend: str = "emulator"
     cassette_dir: Path = Path("cassettes")
+    brain: Path | None = None
+    strict: bool = False
+    scenario_dirs: tuple[Path, ...] = ()
+    filter_deprecations: bool = True
     live_base_url: str = DEFAULT_LIVE_BASE_URL
     live_api_key: str | None = None
     secrets: tuple[str, ...] = ()
@@ -33,8 +54,9 @@ class Settings:
     ci: bool = False
 
     @property
-    def records(self) -> bool:
-        return self.record_mode != "none"
+    def ci_refused(self) -> bool:
+        """Recording was asked for, and CI=true refused it."""
+        return self.requested_mode != "none" and self.record_mode == "none"
 
 
 def resolve(
@@ -42,12 +64,12 @@ def resolve(
     record_flag: bool,
     record_mode: str | None,
     backend_option: str | None,
-    ini_backend: str | None,
-    ini_cassette_dir: str | None,
-    ini_redact_patterns: Sequence[str] = (),
+    ini: Mapping[str, Any],
     rootdir: Path,
     environ: Mapping[str, str] = os.environ,
 ) -> Settings:
+    """Settings from the command line, the ini keys (`assistants_*`, given without the
+    prefix: `cassette_dir`, `record_backend`, ...) and the environment."""
     mode = "all" if record_mode == "rewrite" else (record_mode or "none")
     if mode not in RECORD_MODES:
         raise ConfigError(
@@ -55,34 +77,84 @@ def resolve(
         )
     if record_flag and mode == "none":
         mode = "all"
-    backend = backend_option or ini_backend or environ.get("HARNESS_RECORD_BACKEND") or "emulator"
+    ci = _flag(environ.get("CI", ""), "CI")
+    allowed_in_ci = _flag(environ.get(RECORD_IN_CI, ""), RECORD_IN_CI)
+    backend = (
+        backend_option
+        or ini.get("record_backend")
+        or environ.get("HARNESS_RECORD_BACKEND")
+        or "emulator"
+    )
     if backend not in BACKENDS:
         source = "--record-backend" if backend_option else "assistants_record_backend"
         raise ConfigError(f"{source}: unknown backend {backend!r}; choose emulator or live")
-    cassette_dir = Path(ini_cassette_dir or "cassettes")
-    if not cassette_dir.is_absolute():
-        cassette_dir = rootdir / cassette_dir
-    if cassette_dir.exists() and not cassette_dir.is_dir():
-        raise ConfigError(f"assistants_cassette_dir: {cassette_dir} is not a directory")
-    for pattern in ini_redact_patterns:
+    cassette_dir = _folder(ini.get("cassette_dir") or "cassettes", rootdir, "cassette_dir")
+    patterns = tuple(p for p in ini.get("redact_patterns") or () if p.strip())
+    for pattern in patterns:
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ConfigError(
                 f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})"
             ) from None
-    secrets = tuple(
-        value
-        for name in ("OPENAI_API_KEY", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "AZURE_OPENAI_API_KEY")
-        if (value := environ.get(name))
-    )
+    brain = ini.get("brain") or None
     return Settings(
-        record_mode=mode,
+        record_mode="none" if ci and not allowed_in_ci else mode,
+        requested_mode=mode,
         backend=backend,
         cassette_dir=cassette_dir,
+        brain=_file(brain, rootdir, "assistants_brain") if brain else None,
+        strict=_flag(str(ini.get("strict") or ""), "assistants_strict"),
+        scenario_dirs=tuple(
+            _folder(d, rootdir, "scenario_dirs") for d in ini.get("scenario_dirs") or ()
+        ),
+        filter_deprecations=_flag(
+            str(ini.get("filter_deprecations", "true")), "assistants_filter_deprecations"
+        ),
         live_base_url=environ.get("OPENAI_BASE_URL") or DEFAULT_LIVE_BASE_URL,
         live_api_key=environ.get("OPENAI_API_KEY"),
-        secrets=secrets,
-        redact_patterns=tuple(p for p in ini_redact_patterns if p.strip()),
-        ci=environ.get("CI", "").strip().lower() in ("1", "true", "yes"),
+        secrets=tuple(value for name in SECRET_ENVIRONMENT if (value := environ.get(name))),
+        redact_patterns=patterns,
+        ci=ci,
     )
+
+
+def per_test_options(
+    marker: Mapping[str, Any], fixture: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """A test's own options: marker arguments over the `assistants_config` fixture's."""
+    for source, values in (("marker", marker), ("assistants_config", fixture)):
+        unknown = sorted(set(values) - set(MARKER_OPTIONS))
+        if unknown:
+            raise ConfigError(
+                f"{where}: {source}: unknown option {unknown[0]!r}; "
+                f"choose from {', '.join(MARKER_OPTIONS)}"
+            )
+    return {**fixture, **marker}
+
+
+def _flag(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+
+def _folder(value: str, rootdir: Path, key: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute():
+        path = rootdir / path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"assistants_{key}: {path} is not a directory")
+    return path
+
+
+def _file(value: str, rootdir: Path, key: str) -> Path:
+    path = Path(value)
+    if not path.is_absolute():
+        path = rootdir / path
+    if not path.is_file():
+        raise ConfigError(f"{key}: {path} is not a file")
+    return path

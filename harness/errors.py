@@ -31,6 +31,10 @@ class UnmatchedRequestError(CassetteError, LookupError):
     """Replay met a request that the cassette does not hold."""
 
 
+class ForeignRequestError(CassetteError, ConnectionRefusedError):
+    """Replay met a request that is not Assistants API traffic, and no one else serves it."""
+
+
 class ScenarioError(HarnessError, ValueError):
     """A scenario file is invalid."""
 

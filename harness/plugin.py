@@ -11,6 +11,7 @@ import importlib.metadata
 import os
 import re
 import sys
+import types
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,17 +19,24 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from harness.cassette.session import Backend, CassetteSession
+    from harness.active import ActiveCassette
+    from harness.backends import EmbeddedEmulator
     from harness.config import Settings
 
-SETTINGS = pytest.StashKey["Settings"]()
-EMULATOR = pytest.StashKey[Any]()
-KEPT = pytest.StashKey[list[str]]()
-SESSION = pytest.StashKey["CassetteSession"]()
+SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
+EMULATOR: pytest.StashKey[EmbeddedEmulator] = pytest.StashKey()
+CLAIMED = pytest.StashKey[dict[Path, str]]()
+ACTIVE: pytest.StashKey[ActiveCassette] = pytest.StashKey()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+SCENARIO = pytest.StashKey[Any]()
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKER = "assistants_cassette"
 TOOL_MARKER = "assistants_tool_contract"
+DEPRECATIONS = (
+    r"ignore:The Assistants API is deprecated:DeprecationWarning",
+    r"ignore:deprecated\Z:DeprecationWarning",
+)
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -37,7 +45,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--record",
         action="store_true",
         default=False,
-        help="Record the selected tests' Assistants cassettes (kept only when the test passes).",
+        help="Record the selected tests' cassettes (kept only when the test passes).",
     )
     if not _pytest_recording_owns_record_mode(pluginmanager):
         # If pytest-recording registered it anyway, we share its option.
@@ -65,6 +73,19 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         type="linelist",
         default=[],
     )
+    parser.addini("assistants_brain", "Default emulator brain rules file (YAML or JSON).")
+    parser.addini("assistants_strict", "Fail replayed tests that leave recorded requests unplayed.")
+    parser.addini(
+        "assistants_scenario_dirs",
+        "Folders whose YAML files are scenario tests.",
+        type="linelist",
+        default=["scenarios"],
+    )
+    parser.addini(
+        "assistants_filter_deprecations",
+        "Hide the SDK's Assistants deprecation warnings in marked tests (default true).",
+        default="true",
+    )
 
 
 def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -89,52 +110,88 @@ def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name=None, skip_sleep=False): record/replay this test's Assistants API traffic.",
+        f"{MARKER}(name=None, brain=None, skip_sleep=False, strict=None): record/replay this "
+        "test's Assistants API traffic.",
     )
     config.addinivalue_line(
         "markers",
         f"{TOOL_MARKER}(*scenario_files): run the test once per function tool of these "
         "scenario files (default: scenarios/*.yaml), as the `assistants_tool` fixture.",
     )
+    from harness.backends import EmbeddedEmulator
     from harness.config import resolve
     from harness.errors import ConfigError
 
+    ini = {
+        key: config.getini(f"assistants_{key}")
+        for key in (
+            "cassette_dir",
+            "record_backend",
+            "redact_patterns",
+            "brain",
+            "strict",
+            "scenario_dirs",
+            "filter_deprecations",
+        )
+    }
     try:
         settings = resolve(
             record_flag=config.getoption("record", False),
             record_mode=config.getoption("record_mode", None),
             backend_option=config.getoption("record_backend", None),
-            ini_backend=config.getini("assistants_record_backend") or None,
-            ini_cassette_dir=config.getini("assistants_cassette_dir") or None,
-            ini_redact_patterns=config.getini("assistants_redact_patterns"),
+            ini=ini,
             rootdir=config.rootpath,
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
-    config.stash[KEPT] = []
+    config.stash[EMULATOR] = EmbeddedEmulator()
+    config.stash[CLAIMED] = {}
+    config.pluginmanager.register(_Summary(), "assistants-summary")
+    # `--record` means record everything, pytest-recording's `vcr` tests included.
+    if (
+        settings.record_mode != "none"
+        and config.pluginmanager.has_plugin("recording")
+        and config.getoption("record", False)
+        and config.getoption("record_mode", None) is None
+    ):
+        config.option.record_mode = "rewrite"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is not None and settings.ci_refused:
+        return (
+            "assistants: CI=true, so recording is off: replaying only "
+            "(set HARNESS_RECORD_IN_CI=1 to record in CI)"
+        )
+    return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Import the SDK and the replay layer once, at collection, when a
-    selected test uses a cassette: a one-time cost of the process, not of
-    whichever test happens to run first."""
-    if any(item.get_closest_marker(MARKER) is not None for item in items):
-        import importlib
+    """Hide the SDK's deprecation noise in marked tests, and import the SDK once, at
+    collection, when a selected test uses a cassette (not inside the first test)."""
+    marked = [item for item in items if item.get_closest_marker(MARKER) is not None]
+    if not marked:
+        return
+    if config.stash[SETTINGS].filter_deprecations:
+        for item in marked:
+            for spec in DEPRECATIONS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
+    import importlib
 
-        import harness.cassette.session  # noqa: F401
+    import harness.active  # noqa: F401
 
-        # The SDK loads its Assistants resources on first use of `client.beta`.
-        for module in ("openai", "openai.resources.beta.beta", "openai.resources.files"):
-            with contextlib.suppress(ImportError):
-                importlib.import_module(module)
+    # The SDK loads its Assistants resources on first use of `client.beta`.
+    for module in ("openai", "openai.resources.beta.beta", "openai.resources.files"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     emulator = config.stash.get(EMULATOR, None)
     if emulator is not None:
-        emulator.__exit__(None, None, None)
-        del config.stash[EMULATOR]
+        emulator.close()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -146,29 +203,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """An unmatched replay request fails the test with our message.
+    """A request replay could not answer fails the test with the harness's message.
 
     The SDK wraps transport errors in `APIConnectionError` (after retrying),
-    and an app may swallow that, so the miss is re-raised here.
+    and an app may swallow that, so the first miss is raised here again.
     """
-    session = item.stash.get(SESSION, None)
+    active = item.stash.get(ACTIVE, None)
     try:
         result = yield
     except BaseException:
-        if session is None or not session.interception.misses:
+        if active is None or not active.session.misses:
             raise
-    if session is not None and session.interception.misses:
+    if active is not None and active.session.misses:
         # No traceback: its frames would show the raw request, secrets included.
-        pytest.fail(str(session.interception.misses[0]), pytrace=False)
+        pytest.fail(str(active.session.misses[0]), pytrace=False)
     return result
 
 
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    kept = config.stash.get(KEPT, [])
-    if kept:
-        terminalreporter.section("assistants cassettes")
-        for line in kept:
-            terminalreporter.write_line(line)
+class _Summary:
+    """Each test's cassette outcome, gathered from its report (xdist workers' too), for the
+    "assistants cassettes" section at the end."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            for key, value in report.user_properties:
+                if key in ("assistants_take", "assistants_note"):
+                    self.entries.append((key, str(value)))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        from harness.active import summary_lines
+
+        lines = summary_lines(self.entries)
+        if lines:
+            terminalreporter.section("assistants cassettes")
+            for line in lines:
+                terminalreporter.write_line(line)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -191,6 +263,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 # --- fixtures -------------------------------------------------------------------
 
 
+@pytest.fixture
+def assistants_cassette_dir(pytestconfig: pytest.Config) -> Path:
+    """The folder of this test's cassettes (ini `assistants_cassette_dir`); override it in
+    a conftest.py to give a directory of tests its own."""
+    return pytestconfig.stash[SETTINGS].cassette_dir
+
+
+@pytest.fixture
+def assistants_config() -> dict[str, Any]:
+    """Marker arguments for every test this fixture reaches (`brain`, `strict`,
+    `skip_sleep`, `name`); the marker's own arguments win. Override it in a conftest.py."""
+    return {}
+
+
 @pytest.fixture(autouse=True)
 def _assistants_cassette_autouse(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker(MARKER) is not None:
@@ -198,134 +284,134 @@ def _assistants_cassette_autouse(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def assistants_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession]:
+def assistants_cassette(
+    request: pytest.FixtureRequest,
+    assistants_cassette_dir: Path,
+    assistants_config: dict[str, Any],
+) -> Iterator[ActiveCassette]:
     """The active cassette of this test (replaying or recording)."""
-    from harness.cassette.session import CassetteSession
-    from harness.errors import CassetteError
+    from harness.active import open_cassette
+    from harness.config import per_test_options
+    from harness.errors import HarnessError
 
     item = request.node
     config = request.config
-    settings = config.stash[SETTINGS]
     marker = item.get_closest_marker(MARKER)
-    options = dict(marker.kwargs) if marker else {}
-    path = cassette_path(item, settings.cassette_dir, options.get("name"))
+    problem = ""
     try:
-        session = CassetteSession.open(
-            path,
-            settings,
-            record_hint=f"pytest --record '{item.nodeid}'",
-            backend_factory=lambda: _backend(config, settings),
-            test_id=item.nodeid,
-            skip_sleep=bool(options.get("skip_sleep", False)),
+        options = per_test_options(
+            dict(marker.kwargs) if marker else {}, assistants_config, item.nodeid
         )
-    except CassetteError as exc:
+        others_pass = _pytest_recording_handles(request)
+        active = open_cassette(
+            config.stash[SETTINGS],
+            _identity(item),
+            options,
+            Path(assistants_cassette_dir),
+            config.stash[EMULATOR],
+            others_pass=others_pass,
+        )
+        claimed = config.stash[CLAIMED].setdefault(active.path, item.nodeid)
+        if claimed != item.nodeid:
+            problem = (
+                f"{active.path}: {item.nodeid} and {claimed} would share this cassette; "
+                "give one of them its own with @pytest.mark.assistants_cassette(name=...)"
+            )
+    except HarnessError as exc:
         problem = str(exc)  # failed outside the except block: one message, no chained twin
-    else:
-        problem = ""
     if problem:
         pytest.fail(problem, pytrace=False)
-    item.stash[SESSION] = session
-    with session.active():
-        yield session
+    item.stash[ACTIVE] = active
+    with active.session.active():
+        yield active
     reports = item.stash.get(REPORTS, {})
-    passed = not session.interception.misses and all(
+    passed = not active.session.misses and all(
         reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
     )
-    written = session.finish(passed)
-    if written is not None:
-        verb = "recorded" if passed else "kept failed recording"
-        config.stash[KEPT].append(f"{verb}: {written}")
+    try:
+        take = active.finish(passed)
+    except HarnessError as exc:
+        problem = str(exc)
+    else:
+        if take.kind != "none":
+            item.user_properties.append(("assistants_take", f"{take.kind} {take.path}"))
+    if active.recording and active.backend is not None and active.backend.name == "emulator":
+        for note in config.stash[EMULATOR].notes():
+            item.user_properties.append(("assistants_note", f"{item.nodeid}: {note}"))
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture
-def openai_client(assistants_cassette: CassetteSession) -> Any:
+def assistants_emulator(request: pytest.FixtureRequest, assistants_cassette: ActiveCassette) -> Any:
+    """The emulator this test records against: `.base_url`, `.set_brain(rules)`, `.recording`.
+
+    In replay it stands in: the rules are checked but decide nothing."""
+    from harness.active import EmulatorHandle
+
+    return EmulatorHandle(assistants_cassette, request.config.stash[EMULATOR])
+
+
+@pytest.fixture
+def openai_client(assistants_cassette: ActiveCassette) -> Iterator[Any]:
     """An `openai.OpenAI` client bound to the active cassette."""
-    import openai
+    from harness.active import client
 
-    return openai.OpenAI(
-        base_url=assistants_cassette.base_url, api_key=os.environ["OPENAI_API_KEY"]
-    )
+    with client(assistants_cassette) as made:
+        yield made
 
 
 @pytest.fixture
-def async_openai_client(assistants_cassette: CassetteSession) -> Any:
+def async_openai_client(assistants_cassette: ActiveCassette) -> Any:
     """An `openai.AsyncOpenAI` client bound to the active cassette."""
-    import openai
+    from harness.active import async_client
 
-    return openai.AsyncOpenAI(
-        base_url=assistants_cassette.base_url, api_key=os.environ["OPENAI_API_KEY"]
-    )
+    return async_client(assistants_cassette)
 
 
-# --- helpers --------------------------------------------------------------------
+def _identity(item: pytest.Item) -> Any:
+    from harness.active import TestIdentity
 
-
-def cassette_path(item: pytest.Item, cassette_dir: Path, name: str | None = None) -> Path:
-    """`<cassette_dir>/<module path>/<test name>.yaml`, names made file-safe.
-
-    A marker `name` with a slash is a path below the cassette folder.
-    """
-    if name and "/" in name:
-        return cassette_dir / (name + ".yaml")
     module = Path(item.path)
     try:
         relative = module.relative_to(item.config.rootpath).with_suffix("")
     except ValueError:
         relative = Path(module.stem)
-    test_name = name or item.name
     cls = getattr(item, "cls", None)
-    if cls is not None and not name:
-        test_name = f"{cls.__name__}.{test_name}"
-    return cassette_dir / relative / (_file_safe(test_name) + ".yaml")
+    name = f"{cls.__name__}.{item.name}" if cls is not None else item.name
+    return TestIdentity(item.nodeid, module, relative, name)
 
 
-def _file_safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", name).strip("-") or "cassette"
-
-
-def _backend(config: pytest.Config, settings: Settings) -> Backend:
-    from harness.cassette.session import EMULATOR_API_KEY, Backend
-
-    if settings.backend == "live":
-        if not settings.live_api_key:
-            pytest.fail(
-                "--record-backend=live needs OPENAI_API_KEY (and OPENAI_BASE_URL for a "
-                "compatible server)",
-                pytrace=False,
-            )
-        return Backend("live", settings.live_base_url, settings.live_api_key)
-    emulator = config.stash.get(EMULATOR, None)
-    if emulator is None:
-        from harness.emulator import EmulatorServer
-
-        emulator = EmulatorServer()
-        emulator.__enter__()
-        config.stash[EMULATOR] = emulator
-    else:
-        emulator.reset()
-    return Backend("emulator", emulator.base_url, EMULATOR_API_KEY)
+def _pytest_recording_handles(request: pytest.FixtureRequest) -> bool:
+    """Whether pytest-recording has a cassette for this test too: then it, not the harness,
+    decides about requests that are not Assistants API traffic."""
+    if not request.config.pluginmanager.has_plugin("recording"):
+        return False
+    if request.node.get_closest_marker("vcr") is None:
+        return False
+    request.getfixturevalue("vcr")  # its patch first, so the harness's sits inside it
+    return True
 
 
 # --- scenarios ------------------------------------------------------------------
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
-        return ScenarioFile.from_parent(parent, path=file_path)
-    return None
+    if file_path.suffix not in (".yaml", ".yml"):
+        return None
+    from harness.scenarios import is_scenario_file
+
+    settings = parent.config.stash[SETTINGS]
+    if not is_scenario_file(file_path, settings.scenario_dirs, settings.cassette_dir):
+        return None
+    node = ScenarioFile.from_parent(parent, path=file_path)
+    # A synthetic module, so that module-scoped fixtures (syrupy's among them) work.
+    node.obj = types.ModuleType(f"scenario_{file_path.stem}")
+    return node
 
 
 class ScenarioFile(pytest.Module):
-    """A scenario file: one test that replays (or records) its conversation.
-
-    It is a `Module` (with a synthetic module object) so that module-scoped
-    fixtures, syrupy's among them, work for its item as for any test.
-    """
-
-    def _getobj(self) -> Any:
-        import types
-
-        return types.ModuleType(f"scenario_{self.path.stem}")
+    """A scenario file: one test that replays (or records) its conversation."""
 
     def collect(self) -> Iterator[pytest.Item]:
         from harness.errors import ScenarioError
@@ -336,38 +422,30 @@ class ScenarioFile(pytest.Module):
         except ScenarioError as exc:
             raise self.CollectError(str(exc)) from None
         item = pytest.Function.from_parent(self, name=scenario.name, callobj=_play_scenario)
-        item.add_marker(pytest.mark.assistants_cassette(name=f"scenarios/{scenario.name}"))
+        item.add_marker(
+            pytest.mark.assistants_cassette(name=f"scenarios/{scenario.name}", brain=scenario.brain)
+        )
         item.stash[SCENARIO] = scenario
         yield item
 
 
-SCENARIO = pytest.StashKey[Any]()
-
-
 def _play_scenario(
     request: pytest.FixtureRequest,
-    assistants_cassette: CassetteSession,
+    assistants_cassette: ActiveCassette,
     openai_client: Any,
     snapshot: Any,
 ) -> None:
     """Run a scenario through the SDK, then check it and snapshot its transcript."""
     __tracebackhide__ = True
-    from harness.invariants import check as check_invariants
-    from harness.scenarios import ScenarioRunner, check
+    from harness.scenarios import play
     from harness.snapshot import transcript_snapshot
 
-    scenario = request.node.stash[SCENARIO]
-    backend = assistants_cassette.backend
-    if backend is not None and backend.name == "emulator":
-        request.config.stash[EMULATOR].set_brain(scenario.brain)
-    outcome = ScenarioRunner(openai_client, scenario).run()
-    problems = check(scenario, outcome)
-    problems += [
-        str(v)
-        for v in check_invariants(
-            assistants_cassette.transcript(), source=str(assistants_cassette.path)
-        )
-    ]
+    problems = play(request.node.stash[SCENARIO], openai_client, assistants_cassette.transcript)
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
-    assert assistants_cassette.transcript() == transcript_snapshot(snapshot)
+    expected = transcript_snapshot(snapshot)
+    if not expected == assistants_cassette.transcript():
+        diff = expected.get_assert_diff(diff_mode=request.config.option.diff_mode)
+        lines = ["the transcript differs from its snapshot ([- snapshot] [+ received]):"]
+        lines += [_ANSI.sub("", line) for line in diff]
+        pytest.fail("\n".join(lines), pytrace=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from harness.adapters.openai_sdk import sdk_sleep
 from harness.errors import ScenarioError
 
 _SCHEMA_PATH = Path(__file__).parent / "schemas" / "scenario.schema.json"
@@ -265,7 +266,7 @@ class ScenarioRunner:
             run = runs.retrieve(run_id, thread_id=thread_id)
             if run.status == status or (run.status in TERMINAL and run.status != "requires_action"):
                 return str(run.status)
-            runs._sleep(0.02)  # the SDK's own poll wait, which replay skips
+            sdk_sleep(runs, 0.02)  # the SDK's own poll wait, which replay skips
         return str(run.status)
 
     def _cancel(self, spec: dict[str, Any]) -> None:
@@ -328,6 +329,30 @@ class ScenarioRunner:
             if cursor in spec:
                 query[cursor] = self._id(spec[cursor])
         return query
+
+
+def is_scenario_file(path: Path, scenario_dirs: Iterable[Path], cassette_dir: Path) -> bool:
+    """Whether pytest collects `path` as a scenario: a YAML file directly in one of the
+    configured scenario folders, and never one in the cassette folder."""
+    if path.suffix not in (".yaml", ".yml"):
+        return False
+    folder = path.parent.resolve()
+    if folder == cassette_dir.resolve() or cassette_dir.resolve() in folder.parents:
+        return False
+    return any(folder == d.resolve() for d in scenario_dirs)
+
+
+def play(scenario: Scenario, client: Any, transcript: Callable[[], Any]) -> list[str]:
+    """Run `scenario` through `client`; what went wrong, one line each (empty: nothing).
+
+    Checks the scenario's expectations and, on the transcript `transcript()` gives
+    once the conversation is over, the protocol invariants."""
+    from harness.invariants import check as check_invariants
+
+    outcome = ScenarioRunner(client, scenario).run()
+    problems = check(scenario, outcome)
+    problems += [str(v) for v in check_invariants(transcript())]
+    return problems
 
 
 def check(scenario: Scenario, outcome: Outcome) -> list[str]:

@@ -1,44 +1,59 @@
-"""One cassette in use: what the record mode means for it, from start to end.
+"""One cassette in use by one test: what the record mode means for it, from start to finish.
 
 `CassetteSession.open` decides, from the record mode and whether the file
-exists, to replay, record, or both (`new_episodes`). While `active()`, the
-SDK's traffic goes through the player or to the backend; `finish(passed)`
-keeps a passing recording and sets a failing one aside, leaving the old
-cassette untouched.
+exists, to replay, record, or both (`new_episodes`). While `active()`, HTTP
+goes through the session's `Interception` and the SDK is pointed at it;
+`finish(passed)` keeps a passing take (or leaves an equivalent cassette
+byte-identical) and sets a failing one aside, leaving the old cassette as it was.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import datetime as dt
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from unittest import mock
+from urllib.parse import urlsplit, urlunsplit
 
 from harness import __version__
-from harness.cassette.interceptor import Interception, intercept
+from harness.adapters import openai_sdk, vcrpy
+from harness.cassette.interception import Interception, Responder
 from harness.cassette.model import Cassette
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.storage import failed_path, locked, read_cassette, write_cassette
 from harness.config import REPLAY_BASE_URL, Settings
-from harness.errors import CassetteNotFoundError
+from harness.errors import CassetteError, CassetteNotFoundError, ForeignRequestError
 
 REPLAY_API_KEY = "harness-replay-key"
 EMULATOR_API_KEY = "harness-emulator-key"
+SameTake = Callable[[Cassette, Cassette], bool]
 
 
 @dataclass(frozen=True)
 class Backend:
-    """Where recorded traffic goes: a base URL and the key to use there."""
+    """Where recorded traffic goes: a base URL and the key to use there; `responder`
+    answers in process (the embedded emulator); `brain` says what decided its answers."""
 
     name: str
     base_url: str
     api_key: str
+    responder: Responder | None = None
+    brain: str | None = None
+
+
+@dataclass(frozen=True)
+class Take:
+    """What `finish` did: `kind` is new, rewritten, unchanged, kept-failed or none."""
+
+    kind: str
+    path: Path | None = None
 
 
 class CassetteSession:
@@ -52,6 +67,7 @@ class CassetteSession:
         record_hint: str,
         test_id: str = "",
         skip_sleep: bool = False,
+        others_pass: bool = False,
     ) -> None:
         self.path = path
         self.settings = settings
@@ -60,8 +76,7 @@ class CassetteSession:
         self.record_hint = record_hint
         self.test_id = test_id
         self.skip_sleep = skip_sleep
-        replaying = existing is not None
-        self.player = Player(existing) if replaying and existing is not None else None
+        self.player = Player(existing) if existing is not None else None
         redactor = Redactor.build(
             (*settings.secrets, backend.api_key if backend else None), settings.redact_patterns
         )
@@ -70,23 +85,17 @@ class CassetteSession:
             if backend is not None
             else None
         )
-        base_url = backend.base_url if backend else REPLAY_BASE_URL
-        recorded_base = (existing.meta.get("base_path") if existing else None) or None
-        self.base_url = base_url
-        self.base_path = (
-            recorded_base
-            if backend is None and recorded_base
-            else urlsplit(base_url).path.rstrip("/")
-        )
+        self.base_url = backend.base_url if backend else REPLAY_BASE_URL
         self.interception = Interception(
             player=self.player,
             recorder=self.recorder,
-            base_path=self.base_path,
+            redactor=redactor,
+            api_urls=self._api_urls(),
             source=str(path),
             rerecord_hint=record_hint,
-            redactor=redactor,
+            responder=backend.responder if backend else None,
+            others_pass=others_pass,
         )
-        self.kept: Path | None = None
 
     @classmethod
     def open(
@@ -98,16 +107,19 @@ class CassetteSession:
         backend_factory: Callable[[], Backend],
         test_id: str = "",
         skip_sleep: bool = False,
+        others_pass: bool = False,
+        read_from: Path | None = None,
     ) -> CassetteSession:
+        """`read_from` is where an existing cassette of this test is, when not at `path`."""
+        source = read_from or path
         mode = settings.record_mode
-        exists = path.exists()
-        if not exists and (mode == "none" or settings.ci):
-            why = " (CI=true never records)" if settings.ci and mode != "none" else ""
+        exists = source.exists()
+        if not exists and mode == "none":
             raise CassetteNotFoundError(
-                f"{path}: cassette not found{why}; record it with: {record_hint}"
+                f"{path}: cassette not found; {_how_to_record(settings, record_hint)}"
             )
-        existing = read_cassette(path, record_hint) if exists and mode != "all" else None
-        records = mode == "all" or not exists or mode == "new_episodes"
+        existing = read_cassette(source, record_hint) if exists and mode != "all" else None
+        records = mode == "all" or mode == "new_episodes" or not exists
         return cls(
             path,
             settings,
@@ -116,6 +128,7 @@ class CassetteSession:
             record_hint=record_hint,
             test_id=test_id,
             skip_sleep=skip_sleep,
+            others_pass=others_pass,
         )
 
     @property
@@ -128,26 +141,33 @@ class CassetteSession:
             return "replay"
         return "record" if self.player is None else "replay+record"
 
+    @property
+    def misses(self) -> list[CassetteError]:
+        """Requests replay could not answer (each also raised where it was made)."""
+        return list(self.interception.misses)
+
+    @property
+    def foreign(self) -> list[ForeignRequestError]:
+        return [m for m in self.interception.misses if isinstance(m, ForeignRequestError)]
+
     @contextlib.contextmanager
     def active(self) -> Iterator[CassetteSession]:
-        """Route HTTP through the cassette and point `OpenAI()` at it."""
+        """Route HTTP through the cassette and point `OpenAI()` / `AzureOpenAI()` at it."""
         api_key = self.backend.api_key if self.backend else REPLAY_API_KEY
         env = {"OPENAI_BASE_URL": self.base_url, "OPENAI_API_KEY": api_key}
-        saved = {name: os.environ.get(name) for name in env}
-        os.environ.update(env)
-        try:
-            with intercept(
-                self.interception,
-                skip_waits=not self.recording,
-                skip_sleep=self.skip_sleep and not self.recording,
-            ):
-                yield self
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        if self.backend is None or self.backend.name == "emulator":
+            env["AZURE_OPENAI_ENDPOINT"] = _root(self.base_url)
+            env["AZURE_OPENAI_API_KEY"] = api_key
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(mock.patch.dict(os.environ, env))
+            stack.enter_context(vcrpy.patch_transports(self.interception))
+            # Replay never waits; nor does recording against the emulator, whose runs
+            # move on as soon as a client has seen them.
+            if self.backend is None or self.backend.responder is not None:
+                stack.enter_context(openai_sdk.no_waits())
+            if self.skip_sleep and not self.recording:
+                stack.enter_context(_no_sleep())
+            yield self
 
     def cassette(self) -> Cassette:
         """The conversation as it stands: recorded so far, or as loaded."""
@@ -156,31 +176,48 @@ class CassetteSession:
         assert self.existing is not None
         return self.existing
 
-    def transcript(self, *, usage: bool = False) -> Any:
-        """The normalized conversation (`harness.transcript.Transcript`)."""
-        from harness.transcript import transcript
-
-        return transcript(self.cassette(), source=str(self.path), usage=usage)
-
-    def finish(self, passed: bool) -> Path | None:
-        """Keep what was recorded; returns the file written, if any."""
-        if self.recorder is None or self.recorder.new == 0:
-            return None
+    def finish(self, passed: bool, same: SameTake | None = None) -> Take:
+        """Keep what was recorded (see the module docstring)."""
+        if self.recorder is None:
+            return Take("none")
         cassette = self.cassette()
         if not passed:
+            if self.recorder.new == 0:
+                return Take("none")
             target = failed_path(self.path)
-            write_cassette(target, cassette)
-            self.kept = target
-            return target
+            with locked(target):
+                write_cassette(target, cassette)
+            return Take("kept-failed", target)
         with locked(self.path):
-            if self.existing is not None and self.existing.interactions == cassette.interactions:
-                return None
-            write_cassette(self.path, cassette)
+            old = self._committed()
             failed = failed_path(self.path)
+            if old is not None and (
+                old.interactions == cassette.interactions or (same and same(old, cassette))
+            ):
+                kind = "unchanged"
+            else:
+                write_cassette(self.path, cassette)
+                kind = "new" if old is None else "rewritten"
             if failed.exists():
                 failed.unlink()
-        self.kept = self.path
-        return self.path
+        return Take(kind, self.path)
+
+    def _committed(self) -> Cassette | None:
+        """The cassette on disk now, if it can be read."""
+        if self.existing is not None:
+            return self.existing
+        try:
+            return read_cassette(self.path) if self.path.exists() else None
+        except CassetteError:
+            return None  # unreadable: the new take replaces it
+
+    def _api_urls(self) -> tuple[str, ...]:
+        urls = [self.base_url]
+        if self.backend is None or self.backend.name == "emulator":
+            urls.append(_root(self.base_url))
+        elif os.environ.get("AZURE_OPENAI_ENDPOINT"):
+            urls.append(os.environ["AZURE_OPENAI_ENDPOINT"])
+        return tuple(urls)
 
     def _meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = {
@@ -190,11 +227,28 @@ class CassetteSession:
         }
         if self.backend is not None and self.backend.name == "live":
             meta["base_host"] = urlsplit(self.backend.base_url).hostname
-        meta["base_path"] = self.base_path
+        if self.backend is not None and self.backend.brain:
+            meta["brain"] = self.backend.brain
+        bases = self.interception.base_paths
+        meta["base_path"] = bases[0] if bases else urlsplit(self.base_url).path.rstrip("/")
         if self.test_id:
             meta["test"] = self.test_id
-        meta["recorded_at"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return meta
+
+
+def _how_to_record(settings: Settings, hint: str) -> str:
+    if settings.ci:
+        return (
+            f"CI=true never records (set HARNESS_RECORD_IN_CI=1 to allow it); "
+            f"record it locally with: {hint}"
+        )
+    return f"record it with: {hint}"
+
+
+def _root(base_url: str) -> str:
+    """The server's root URL: what `AzureOpenAI(azure_endpoint=...)` takes."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 def _sdk_version() -> str:
@@ -204,3 +258,19 @@ def _sdk_version() -> str:
         return f"openai {openai.__version__}"
     except ImportError:
         return "openai (not installed)"
+
+
+@contextlib.contextmanager
+def _no_sleep() -> Iterator[None]:
+    """Make `time.sleep` and `asyncio.sleep` return at once (opt-in)."""
+    real_async_sleep = asyncio.sleep
+
+    async def instant(delay: float, result: Any = None) -> Any:
+        await real_async_sleep(0)
+        return result
+
+    with (
+        mock.patch.object(time, "sleep", lambda seconds: None),
+        mock.patch.object(asyncio, "sleep", instant),
+    ):
+        yield

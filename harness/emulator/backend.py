@@ -60,8 +60,15 @@ class AssistantsBackend:
         self.brain = brain
         self.clock = Clock(seed)
         self.store = Store()
+        self.notes: list[str] = []
+        """What a test author should know about this state's runs (no rule matched, ...)."""
         self.engine = Engine(
-            self.store, self.clock, lambda: self.brain, self.options, self._attach_for_search
+            self.store,
+            self.clock,
+            lambda: self.brain,
+            self.options,
+            self._attach_for_search,
+            self._note,
         )
         self.ingestion = Ingestion(
             self.store, self.clock, self.engine.spawn, self.options.observe_hold
@@ -78,6 +85,10 @@ class AssistantsBackend:
         new_brain = load_brain(brain) if brain is not None else self.default_brain
         await self.engine.shutdown()
         self._fresh(seed, new_brain)
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def set_brain(self, rules: Any) -> None:
         """Rules for the runs created from now on, until the next reset."""

@@ -202,7 +202,32 @@ class Brain:
     def script(self, ctx: RunContext) -> Script:
         return PlanScript(self.plan(ctx))
 
-    def plan(self, ctx: RunContext) -> Plan:
+    def describe(self) -> str:
+        """What decides runs, for a cassette's header: never a secret."""
+        return "rules" if self.rules else "defaults"
+
+    def hint(self, ctx: RunContext) -> str | None:
+        """When no rule matches a run that could call a function, and the defaults will
+        not call one: a note that says so, with a two-line rule that would."""
+        if self.matching_rule(ctx) is not None:
+            return None
+        if any(a.kind == "call" for a in default_plan(ctx).actions):
+            return None
+        functions = [t["function"] for t in ctx.tools if t["type"] == "function"]
+        if not functions:
+            return None
+        first = functions[0]
+        arguments = json.dumps(example_for(first.get("parameters") or {}), ensure_ascii=False)
+        names = ", ".join(f["name"] for f in functions)
+        return (
+            f"a run had function tools [{names}] but no brain rule matched, so the emulator "
+            f"answered in text without calling one. A rule that calls {first['name']}:\n"
+            f"- match: {{tools: [{first['name']}]}}\n"
+            f"  actions: [{{call: {{name: {first['name']}, arguments: {arguments}}}}}, "
+            f'{{say: "{{{{outputs.{first["name"]}}}}}"}}]'
+        )
+
+    def matching_rule(self, ctx: RunContext) -> Rule | None:
         available = tool_names(ctx.tools)
         for rule in self.rules:
             if rule.message and not rule.message.search(ctx.user_message):
@@ -211,6 +236,12 @@ class Brain:
                 continue
             if not set(rule.tools) <= available:
                 continue
+            return rule
+        return None
+
+    def plan(self, ctx: RunContext) -> Plan:
+        rule = self.matching_rule(ctx)
+        if rule is not None:
             return Plan(rule.actions, rule.expires_in, rule.name)
         return default_plan(ctx)
 

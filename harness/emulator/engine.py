@@ -37,11 +37,13 @@ class Engine(RunControl):
         brain: Callable[[], Brain],
         options: EmulatorOptions,
         on_message: Callable[[ThreadRecord, Obj], None],
+        on_note: Callable[[str], None] = lambda note: None,
     ) -> None:
         super().__init__(clock, options)
         self.store = store
         self.brain = brain
         self.on_message = on_message
+        self.on_note = on_note
         self.tasks: set[asyncio.Task[Any]] = set()
         self.live: dict[str, RunRecord] = {}
         """Runs whose drive has not ended."""
@@ -91,7 +93,12 @@ class Engine(RunControl):
         obj = objects.run(
             self.clock, thread_id, snapshot, body, expires_in=self.options.run_expiry_seconds
         )
-        script = self.brain().script(self._context(thread, snapshot, obj))
+        ctx = self._context(thread, snapshot, obj)
+        brain = self.brain()
+        script = brain.script(ctx)
+        note = brain.hint(ctx)
+        if note is not None:
+            self.on_note(note)
         expires = self.clock.deadline(script.expires_in or self.options.run_expiry_seconds)
         obj["expires_at"] = expires.at
         rec = RunRecord(obj, include_content=include_content, expires=expires)

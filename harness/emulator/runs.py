@@ -94,20 +94,26 @@ class RunControl:
     # rest points --------------------------------------------------------
 
     async def gate(self, rec: RunRecord) -> None:
-        """Rest until a client has seen the current status."""
-        await self._rest(rec, lambda: self._seen_or_held(rec))
+        """Rest until a client has seen the current status. (The run does not expire here:
+        only the emulator waits, on its clients.)"""
+        await self._rest(rec, lambda: self._seen_or_held(rec), expires=False)
 
     async def sleep(self, rec: RunRecord, seconds: float) -> None:
         """Rest for `seconds` on the clock (a brain's `wait`)."""
         deadline = self.clock.deadline(seconds)
-        await self._rest(rec, deadline.passed, deadline)
+        await self._rest(rec, deadline.passed, deadline=deadline)
 
     async def await_outputs(self, rec: RunRecord) -> None:
         """Rest in `requires_action` until the outputs arrive."""
         await self._rest(rec, lambda: rec.status != "requires_action")
 
     async def _rest(
-        self, rec: RunRecord, done: Callable[[], bool], deadline: Deadline | None = None
+        self,
+        rec: RunRecord,
+        done: Callable[[], bool],
+        *,
+        deadline: Deadline | None = None,
+        expires: bool = True,
     ) -> None:
         progress = rec.progress
         progress.idle.set()
@@ -116,7 +122,12 @@ class RunControl:
                 if rec.cancel_requested:
                     raise RunCancelled
                 # A status nobody has seen is not left for expiry either.
-                if rec.expires is not None and rec.expires.passed() and self._seen_or_held(rec):
+                if (
+                    expires
+                    and rec.expires is not None
+                    and rec.expires.passed()
+                    and self._seen_or_held(rec)
+                ):
                     raise RunExpired
                 if done():
                     return

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import uvicorn
 
@@ -22,6 +23,7 @@ from harness.emulator.options import EmulatorOptions
 
 BrainSource = dict[str, Any] | list[Any] | str | Path | None
 START_TIMEOUT = 10.0
+ANSWER_TIMEOUT = 600.0  # as long as the SDK waits for a response
 
 
 def _config(app: Any, host: str, port: int) -> uvicorn.Config:
@@ -132,12 +134,20 @@ class EmulatorServer:
     ) -> None:
         self.stop()
 
-    def _call(self, coro: Any) -> Any:
+    def _call(self, coro: Any, timeout: float = 30) -> Any:
         loop = self.app.state.loop
         if loop is None or self._thread is None:
             # not serving: run it directly
             return asyncio.run(coro)
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=30)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=timeout)
+
+    def answer(
+        self, method: str, url: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Serve one request in process, without a socket: the app is called directly on the
+        server's event loop (a stream is answered whole once it ends)."""
+        request = asgi_request(self._asgi, method, url, headers, body)
+        return self._call(request, timeout=ANSWER_TIMEOUT)  # type: ignore[no-any-return]
 
     def reset(self, seed: str | None = None, brain: BrainSource = None) -> None:
         """Forget all objects and stop all background work; then use `brain` (default: the
@@ -152,6 +162,60 @@ class EmulatorServer:
             self.backend.set_brain(rules)
 
         self._call(swap())
+
+
+async def asgi_request(
+    app: Any, method: str, url: str, headers: Any, body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Call an ASGI app with one HTTP request and collect its whole response."""
+    parts = urlsplit(url)
+    items = headers.multi_items() if hasattr(headers, "multi_items") else _pairs(headers)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method.upper(),
+        "scheme": parts.scheme or "http",
+        "path": unquote(parts.path),
+        "raw_path": parts.path.encode(),
+        "query_string": parts.query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in items],
+        "client": ("127.0.0.1", 0),
+        "server": (parts.hostname or "127.0.0.1", parts.port or 80),
+    }
+    sent = False
+    status = 500
+    out_headers: list[tuple[str, str]] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # no disconnect: the client waits for the whole answer
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            out_headers.extend(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])
+            )
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, out_headers, b"".join(chunks)
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    pairs = []
+    for name, value in dict(headers).items():
+        for one in value if isinstance(value, list) else [value]:
+            pairs.append((name, one))
+    return pairs
 
 
 def serve(

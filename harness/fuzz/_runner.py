@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -17,10 +18,23 @@ class Violation(AssertionError):
     """Raised inside the Hypothesis test so it shrinks; replaced by a clean AssertionError."""
 
 
+# Control, format (zero-width, bidi), private-use, unassigned and separator characters: a
+# terminal shows them as nothing, or as something else.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 def shown(text: str) -> str:
-    if len(text) <= MAX_SHOWN:
-        return text
-    return f"{text[:MAX_SHOWN]}... ({len(text)} characters in all, cut here)"
+    """`text` for a failure message: invisible characters escaped (`\\u0080`), cut if huge."""
+    if len(text) > MAX_SHOWN:
+        text = f"{text[:MAX_SHOWN]}... ({len(text)} characters in all, cut here)"
+    return "".join(_escape(c) for c in text)
+
+
+def _escape(char: str) -> str:
+    if char in "\n\t" or (unicodedata.category(char) not in _INVISIBLE and char != "\u00a0"):
+        return char
+    code = ord(char)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def settings_for(base: hypothesis.settings | None, max_examples: int | None) -> hypothesis.settings:
@@ -47,13 +61,17 @@ def settings_for(base: hypothesis.settings | None, max_examples: int | None) -> 
 def run_shrinking(
     strategy: st.SearchStrategy[Any], check: Callable[[Any], None], config: hypothesis.settings
 ) -> None:
+    __tracebackhide__ = True
+
     @config
     @given(strategy)
     def contract(example: Any) -> None:
+        __tracebackhide__ = True
         check(example)
 
     try:
         contract()
     except Violation as violation:
-        clean = AssertionError(str(violation))
-        raise clean from violation.__cause__
+        # The shrunk example's message, chained to what the app raised (if anything); the
+        # harness's and Hypothesis's own frames are hidden.
+        raise AssertionError(str(violation)) from violation.__cause__

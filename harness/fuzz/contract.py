@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -78,9 +79,20 @@ class Outcome:
 
     def describe(self) -> str:
         if self.raised is not None:
-            return f"raised {type(self.raised).__name__}: {self.raised}"
+            return f"raised {type(self.raised).__name__}: {self.raised}{_where(self.raised)}"
         shown = repr(self.returned)
         return f"returned {shown[:300]}{'...' if len(shown) > 300 else ''}"
+
+
+def _where(error: BaseException) -> str:
+    """Where the handler raised: its innermost frame outside the harness."""
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if "/harness/fuzz/" not in f.filename
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" (at {frame.filename}:{frame.lineno}, in {frame.name})"
 
 
 def _serializable(value: Any) -> bool:
@@ -110,6 +122,7 @@ class _Contract:
         return "handler(**arguments)" if self.style == "kwargs" else "handler(arguments)"
 
     def call(self, text: str) -> Outcome:
+        __tracebackhide__ = True
         try:
             if self.raw:
                 return Outcome(returned=self.handler(text))

@@ -4,8 +4,9 @@ the recorded conversation, so parse, dispatch and submit are fuzzed together.
 
 The cassette is copied with one tool call's `arguments` replaced wherever
 the call appears (run bodies, run steps, SSE events; streamed argument
-fragments collapse into the first one) and served to a real `openai.OpenAI`
-client in memory (`_replay_transport`).
+fragments collapse into the first one) and served to the app's own code
+through the harness's replay path (`_replay.served`): the client the app is
+handed and any `OpenAI()` it builds from the environment alike.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any, Literal
 import hypothesis
 from hypothesis import strategies as st
 
+from harness import api
 from harness.cassette.model import Cassette, Interaction
 from harness.cassette.storage import read_cassette
-from harness.fuzz._replay_transport import ReplayLog, ReplayTransport, replay_client
+from harness.fuzz._replay import ReplayLog, served
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
 from harness.fuzz._schema import tool_function, tool_name
 from harness.fuzz.invalid import dumps, invalid_arguments
@@ -146,22 +148,25 @@ class ReplayResult:
             return f"it sent a request the conversation does not hold: {self.log.misses[0]}"
         if self.raised is not None:
             return f"it raised {type(self.raised).__name__}: {self.raised}"
-        if not any(f"/runs/{run_id}/submit_tool_outputs" in r.path for r in self.log.submissions):
+        if not any(_submitted_run(r) == run_id for r in self.log.submissions):
             return "it never submitted tool outputs for the run"
         return None
 
 
-def replay(app: App, cassette: Cassette) -> ReplayResult:
-    """Run `app` against `cassette` served in memory."""
-    transport = ReplayTransport(cassette)
-    client = replay_client(transport)
-    try:
-        app(client)
-    except Exception as exc:
-        return ReplayResult(transport.log, exc)
-    finally:
-        client.close()
-    return ReplayResult(transport.log, None)
+def _submitted_run(request: Any) -> str | None:
+    found = api.match(request.method, request.path)
+    return found.params.get("run_id") if found is not None else None
+
+
+def replay(app: App, cassette: Cassette, source: str = "<cassette>") -> ReplayResult:
+    """Run `app` against `cassette`, served in process."""
+    raised: Exception | None = None
+    with served(cassette, source) as (client, log):
+        try:
+            app(client)
+        except Exception as exc:
+            raised = exc
+    return ReplayResult(log, raised)
 
 
 def _load(cassette: Cassette | str | Path) -> tuple[str, Cassette]:
@@ -214,6 +219,12 @@ def assert_dispatch_contract(
             f"{name}: no required call {call_id!r}; recorded: {[c.call_id for c in calls]}"
         )
     tool = _find_tool(call, tools)
+    baseline = replay(app, recorded, name).problem(call.run_id)
+    if baseline is not None:
+        raise AssertionError(
+            f"{name}: the app fails on the recorded conversation itself, before any arguments "
+            f"were changed, so its setup is at fault, not the arguments: {baseline}"
+        )
     strategies: list[st.SearchStrategy[tuple[str, str]]] = []
     if arguments in ("valid", "both"):
         strategies.append(valid_arguments(tool).map(lambda a: (dumps(a), "valid")))
@@ -222,7 +233,8 @@ def assert_dispatch_contract(
 
     def check(example: tuple[str, str]) -> None:
         text, kind = example
-        result = replay(app, mutate_arguments(recorded, call.call_id, text))
+        __tracebackhide__ = True
+        result = replay(app, mutate_arguments(recorded, call.call_id, text), name)
         problem = result.problem(call.run_id)
         if problem is not None:
             quoted = shown(json.dumps(text, ensure_ascii=False))

@@ -10,7 +10,9 @@ from vcr.matchers import requests_match
 from vcr.request import Request as VcrRequest
 
 from harness.cassette.format import dumps, loads
-from harness.cassette.interceptor import Interception, _make_lazy_vcr_request, intercept
+from harness.adapters.vcrpy import VcrFace, _make_lazy_request, patch_transports
+from harness.cassette.interception import Interception
+from harness.cassette.redact import Redactor
 from harness.cassette.matching import request_key
 from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.cassette.player import Player
@@ -180,7 +182,7 @@ def test_lazy_vcr_request_is_a_full_vcr_request() -> None:
         headers={"Content-Type": "application/json", "OpenAI-Beta": "assistants=v2"},
         content=b'{"a":1}',
     )
-    lazy = _make_lazy_vcr_request(real, b'{"a":1}')
+    lazy = _make_lazy_request(real, b'{"a":1}')
     eager = VcrRequest(real.method, str(real.url), b'{"a":1}', real.headers)
     assert isinstance(lazy, VcrRequest)
     for name in ("method", "uri", "body", "scheme", "host", "port", "path", "query"):
@@ -197,25 +199,28 @@ def test_lazy_vcr_request_is_a_full_vcr_request() -> None:
 
 
 @pytest.mark.parametrize("module", _HTTPX_MODULES)
-def test_interception_replays_over_a_real_client_without_network(module: str) -> None:
+def test_interception_replays_over_a_real_client_without_network(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     httpx = importlib.import_module(module)
     interception = Interception(
         player=Player(_polling_cassette()),
         recorder=None,
-        base_path="/v1",
+        redactor=Redactor(),
+        api_urls=("http://127.0.0.1:9/v1",),
         source="polls.yaml",
         rerecord_hint="pytest --record",
     )
     seen: list[Any] = []
-    ask = interception.can_play_response_for
+    ask = VcrFace.can_play_response_for
 
-    def spy(vcr_request: Any) -> bool:
+    def spy(self: VcrFace, vcr_request: Any) -> bool:
         seen.append(vcr_request)
-        return ask(vcr_request)
+        return ask(self, vcr_request)
 
-    interception.can_play_response_for = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(VcrFace, "can_play_response_for", spy)
     with (
-        intercept(interception, skip_waits=True, skip_sleep=False),
+        patch_transports(interception),
         httpx.Client(base_url="http://127.0.0.1:9/v1") as client,
     ):
         statuses = [client.get("/threads/t1/runs/run_1").json()["status"] for _ in range(4)]
@@ -238,8 +243,13 @@ def test_vcrpy_request_hook_is_restored(module: str) -> None:
 
     original = httpx_stubs._make_vcr_request
     interception = Interception(
-        player=Player(Cassette()), recorder=None, base_path="/v1", source="x", rerecord_hint=""
+        player=Player(Cassette()),
+        recorder=None,
+        redactor=Redactor(),
+        api_urls=("http://127.0.0.1:9/v1",),
+        source="x",
+        rerecord_hint="",
     )
-    with intercept(interception, skip_waits=False, skip_sleep=False):
-        assert httpx_stubs._make_vcr_request is _make_lazy_vcr_request
+    with patch_transports(interception):
+        assert httpx_stubs._make_vcr_request is _make_lazy_request
     assert httpx_stubs._make_vcr_request is original

@@ -66,7 +66,13 @@ def test_ci_never_records_a_missing_cassette(
     pytester.makepyfile(test_app=TESTS)
     result = pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*cassette not found (CI=true never records)*"])
+    result.stdout.fnmatch_lines(
+        [
+            "assistants: CI=true, so recording is off*HARNESS_RECORD_IN_CI=1*",
+            "*cassette not found; CI=true never records (set HARNESS_RECORD_IN_CI=1 to allow it);"
+            " record it locally with: pytest --record 'test_app.py::test_app'",
+        ]
+    )
     assert seen == []
 
 

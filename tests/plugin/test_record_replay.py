@@ -44,7 +44,7 @@ def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> 
     pytester.makepyfile(test_app=APP_TEST)
     recorded = pytester.runpytest_subprocess("--record", "--record-backend=live")
     recorded.assert_outcomes(passed=4)
-    recorded.stdout.fnmatch_lines(["*recorded: *cassettes/test_app/test_sync.yaml"])
+    recorded.stdout.fnmatch_lines(["*recorded (new): *cassettes/test_app/test_sync.yaml"])
     assert len(seen) == 5
     cassettes = sorted(p.name for p in (pytester.path / "cassettes" / "test_app").iterdir())
     assert cassettes == [

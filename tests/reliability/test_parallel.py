@@ -57,6 +57,8 @@ def test_xdist_records_and_replays_a_large_suite_without_mixing_cassettes(
         "-p", "no:cacheprovider", "-n", "2", "--record", "--record-backend=live"
     )
     recorded.assert_outcomes(passed=TESTS)
+    # The summary gathers the workers' outcomes.
+    recorded.stdout.fnmatch_lines([f"*{TESTS} new, 0 rewritten, 0 unchanged, 0 kept failed*"])
     # The echo server is gone for the replay: nothing may reach it.
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     seen = len(echo[1])
@@ -66,9 +68,9 @@ def test_xdist_records_and_replays_a_large_suite_without_mixing_cassettes(
 
     folder = pytester.path / "cassettes" / "test_suite"
     files = sorted(folder.iterdir())
-    assert [p.name for p in files] == sorted(f"test_conversation-{n}.yaml" for n in range(TESTS))
+    assert [p.name for p in files] == sorted(f"test_conversation[{n}].yaml" for n in range(TESTS))
     for number in range(TESTS):
-        path = folder / f"test_conversation-{number}.yaml"
+        path = folder / f"test_conversation[{number}].yaml"
         cassette = loads(path.read_text(), str(path))
         assert cassette.meta["test"] == f"test_suite.py::test_conversation[{number}]"
         paths = {i.request.path for i in cassette.interactions}
