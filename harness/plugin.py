@@ -444,7 +444,7 @@ def _play_scenario(
     if problems:
         pytest.fail("\n".join(problems), pytrace=False)
     expected = transcript_snapshot(snapshot)
-    if not expected == assistants_cassette.transcript():
+    if expected != assistants_cassette.transcript():
         diff = expected.get_assert_diff(diff_mode=request.config.option.diff_mode)
         lines = ["the transcript differs from its snapshot ([- snapshot] [+ received]):"]
         lines += [_ANSI.sub("", line) for line in diff]
