@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from harness import api
 from harness.cassette.model import Request
 from harness.cassette.redact import REDACTED, SECRET_QUERY_NAMES, Redactor
 
@@ -55,13 +56,18 @@ def describe(request: Request) -> str:
 
 
 def explain_miss(request: Request, recorded: Iterable[Request], limit: int = 3) -> str:
-    """The nearest recorded requests to `request`, each with a diff."""
-    ranked = sorted(
-        {request_key(r): r for r in recorded}.values(),
-        key=lambda r: _distance(request, r),
-    )[:limit]
-    if not ranked:
+    """The nearest recorded requests of the same operation, each with a diff."""
+    unique = {request_key(r): r for r in recorded}.values()
+    if not unique:
         return "The cassette holds no requests."
+    operation = _operation(request)
+    same = [r for r in unique if _operation(r) == operation]
+    if not same:
+        held = sorted({_operation(r) or describe(r) for r in unique})
+        return (
+            f"The cassette holds no {operation or 'such'} request; it holds: {', '.join(held)}."
+        )
+    ranked = sorted(same, key=lambda r: _distance(request, r))[:limit]
     lines = ["Nearest recorded requests:"]
     for number, candidate in enumerate(ranked, 1):
         lines.append(f"  {number}. {describe(candidate)}")
@@ -71,7 +77,27 @@ def explain_miss(request: Request, recorded: Iterable[Request], limit: int = 3) 
             )
         )
         lines.extend("       " + line for line in diff[2:] or ["(same key once normalized)"])
+        version = _api_version_change(candidate, request)
+        if version:
+            lines.append("       " + version)
     return "\n".join(lines)
+
+
+def _operation(request: Request) -> str | None:
+    found = api.match(request.method, request.path)
+    return found.name if found is not None else None
+
+
+def _api_version_change(recorded: Request, sent: Request) -> str:
+    """Azure's `api-version` takes part in matching: it changes what the server does."""
+    old = dict(recorded.query).get("api-version")
+    new = dict(sent.query).get("api-version")
+    if old == new:
+        return ""
+    return (
+        f"(api-version differs: recorded {old!r}, sent {new!r}; it selects the server's "
+        "behaviour, so it is matched)"
+    )
 
 
 def _distance(a: Request, b: Request) -> tuple[int, float, float]:
