@@ -8,8 +8,10 @@ server might echo them.
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,7 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
             ).encode()
             content_type = "text/event-stream"
         else:
-            body = json.dumps({"id": "obj_echo", "object": "echo", "echo": echo}).encode()
+            answer: dict[str, object] = {"id": "obj_echo", "object": "echo", "echo": echo}
+            if self.server.random_ids:  # type: ignore[attr-defined]
+                # A server whose ids and times differ on every run, as a live one's do.
+                answer.update(id="thread_" + secrets.token_hex(12), created_at=time.time_ns())
+            body = json.dumps(answer).encode()
             content_type = "application/json"
         self.send_response(200)
         self.send_header("content-type", content_type)
@@ -69,10 +75,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def echo_server() -> Iterator[tuple[str, list[dict[str, object]]]]:
-    """Serve on 127.0.0.1 (ephemeral port); yields (base_url, requests seen)."""
+def echo_server(random_ids: bool = False) -> Iterator[tuple[str, list[dict[str, object]]]]:
+    """Serve on 127.0.0.1 (ephemeral port); yields (base_url, requests seen). With
+    `random_ids`, JSON answers carry a fresh `thread_...` id and timestamp every time."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.seen = []  # type: ignore[attr-defined]
+    server.random_ids = random_ids  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
