@@ -91,12 +91,18 @@ def open_cassette(
     emulator: EmbeddedEmulator,
     *,
     others_pass: bool = False,
+    taken: Path | None = None,
 ) -> ActiveCassette:
     """The cassette for `test` under `options` (marker and `assistants_config`), opened for
-    replay or recording as the record mode says; `HarnessError` with one line otherwise."""
+    replay or recording as the record mode says; `HarnessError` with one line otherwise.
+
+    `taken` is a file another cassette of this test uses (pytest-recording's, for a test
+    marked `vcr` too): when the names meet, the harness's gets `.assistants.yaml`."""
     path, legacy = cassette_location(
         cassette_dir, test.relative_module, test.name, options.get("name")
     )
+    if taken is not None and path.resolve() == taken.resolve():
+        path = path.with_suffix(".assistants.yaml")
 
     def backend() -> Backend:
         if settings.backend == "live":

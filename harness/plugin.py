@@ -151,7 +151,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # `--record` means record everything, pytest-recording's `vcr` tests included.
     if (
         settings.record_mode != "none"
-        and config.pluginmanager.has_plugin("recording")
+        and _pytest_recording_active(config)
         and config.getoption("record", False)
         and config.getoption("record_mode", None) is None
     ):
@@ -302,14 +302,15 @@ def assistants_cassette(
         options = per_test_options(
             dict(marker.kwargs) if marker else {}, assistants_config, item.nodeid
         )
-        others_pass = _pytest_recording_handles(request)
+        theirs = _pytest_recording_cassette(request)
         active = open_cassette(
             config.stash[SETTINGS],
             _identity(item),
             options,
             Path(assistants_cassette_dir),
             config.stash[EMULATOR],
-            others_pass=others_pass,
+            others_pass=theirs is not None,
+            taken=theirs,
         )
         claimed = config.stash[CLAIMED].setdefault(active.path, item.nodeid)
         if claimed != item.nodeid:
@@ -369,6 +370,11 @@ def async_openai_client(assistants_cassette: ActiveCassette) -> Any:
     return async_client(assistants_cassette)
 
 
+def _pytest_recording_active(config: pytest.Config) -> bool:
+    manager = config.pluginmanager
+    return manager.has_plugin("recording") or manager.has_plugin("pytest_recording.plugin")
+
+
 def _identity(item: pytest.Item) -> Any:
     from harness.active import TestIdentity
 
@@ -382,15 +388,16 @@ def _identity(item: pytest.Item) -> Any:
     return TestIdentity(item.nodeid, module, relative, name)
 
 
-def _pytest_recording_handles(request: pytest.FixtureRequest) -> bool:
-    """Whether pytest-recording has a cassette for this test too: then it, not the harness,
-    decides about requests that are not Assistants API traffic."""
-    if not request.config.pluginmanager.has_plugin("recording"):
-        return False
+def _pytest_recording_cassette(request: pytest.FixtureRequest) -> Path | None:
+    """pytest-recording's cassette file when it has one for this test too: then it, not the
+    harness, decides about requests that are not Assistants API traffic."""
+    if not _pytest_recording_active(request.config):
+        return None
     if request.node.get_closest_marker("vcr") is None:
-        return False
+        return None
     request.getfixturevalue("vcr")  # its patch first, so the harness's sits inside it
-    return True
+    folder = request.getfixturevalue("vcr_cassette_dir")
+    return Path(folder) / (request.getfixturevalue("default_cassette_name") + ".yaml")
 
 
 # --- scenarios ------------------------------------------------------------------

@@ -85,3 +85,42 @@ def test_without_pytest_recording_the_harness_owns_record_mode(
     help_text = pytester.runpytest_subprocess("-p", "no:recording", "--help").stdout.str()
     assert help_text.count("--record-mode=") == 1
     assert "--record-backend=" in help_text
+
+
+RECORD_FLAG_TESTS = """
+import urllib.request
+import pytest
+
+@pytest.mark.vcr
+def test_theirs(echo_url):
+    with urllib.request.urlopen(echo_url + "/ping") as response:
+        assert response.status == 200
+
+@pytest.mark.assistants_cassette
+def test_ours(openai_client):
+    assert openai_client.beta.threads.create().object == "thread"
+"""
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_record_flag_records_vcr_tests_and_block_network_spares_the_emulator(
+    pytester: pytest.Pytester, echo_backend, monkeypatch, order
+) -> None:
+    _, seen = echo_backend
+    if ORDERS[order]:
+        monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_app=RECORD_FLAG_TESTS)
+    args = [*ORDERS[order], "-p", "pytester"] if ORDERS[order] else []
+    # `--record` alone: pytest-recording records its test too; `--block-network` does not
+    # stop the harness from recording against its embedded emulator.
+    result = pytester.runpytest_subprocess(*args, "--record", "--block-network")
+    result.assert_outcomes(passed=2)
+    assert len(seen) == 1, "pytest-recording's test reached the server while recording"
+    theirs = pytester.path / "cassettes" / "test_app" / "test_theirs.yaml"
+    ours = pytester.path / "cassettes" / "test_app" / "test_ours.yaml"
+    assert theirs.exists() and ours.exists()
+    assert '"backend": "emulator"' in ours.read_text()
+    seen.clear()
+    pytester.runpytest_subprocess(*args, "--block-network").assert_outcomes(passed=2)
+    assert seen == []
