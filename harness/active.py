@@ -118,9 +118,16 @@ def open_cassette(
         test_id=test.nodeid,
         skip_sleep=bool(options.get("skip_sleep", False)),
         others_pass=others_pass,
-        read_from=legacy if not path.exists() and legacy.exists() else None,
+        read_from=legacy if not path.exists() and _exists(legacy) else None,
     )
     return ActiveCassette(session, test)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system, say
+        return False
 
 
 class EmulatorHandle:
