@@ -22,7 +22,8 @@ def emulator_module() -> Any:
         import harness.emulator as emulator
     except ImportError as exc:
         raise ConfigError(
-            f"recording against the embedded emulator needs its extra ({exc.name} is missing): "
+            f"recording against the embedded emulator needs its extra "
+            f"({(exc.name or 'a module').split('.')[0]} is missing): "
             f"{EXTRA}, or record with --record-backend=live"
         ) from None
     return emulator
