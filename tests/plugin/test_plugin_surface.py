@@ -143,7 +143,7 @@ sys.modules["starlette"] = None  # as if the [emulator] extra were not installed
     result.stdout.fnmatch_lines(
         [
             "*recording against the embedded emulator needs its extra (starlette is missing): "
-            "pip install 'pytest-assistants-harness[emulator]', or record with --record-backend=live"
+            "pip install 'pytest-assistants-harness[[]emulator[]]', or record with --record-backend=live"
         ]
     )
     assert "Traceback" not in result.stdout.str()
