@@ -229,3 +229,27 @@ def test_kwargs_handlers_are_not_called_with_non_objects() -> None:
 )
 def test_error_output(output: Any, expected: bool) -> None:
     assert is_error_output(output) is expected
+
+
+def test_invisible_characters_in_a_shrunk_example_are_escaped() -> None:
+    from harness.fuzz import assert_tool_contract
+
+    tool = {
+        "name": "echo",
+        "parameters": {
+            "type": "object",
+            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 1}},
+            "required": ["text"],
+        },
+    }
+
+    def picky(text: str) -> str:
+        if not text.isprintable():
+            raise ValueError("cannot print this")
+        return text
+
+    with pytest.raises(AssertionError) as caught:
+        assert_tool_contract(picky, tool, check_invalid=False, settings=CI)
+    message = str(caught.value)
+    assert all(c.isprintable() or c == "\n" for c in message), repr(message)
+    assert "\\u" in message  # the character is shown by its code, not as nothing

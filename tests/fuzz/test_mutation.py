@@ -185,3 +185,50 @@ def test_the_stream_accumulates_to_the_new_arguments_exactly() -> None:
     cassette = mutate_arguments(recorded("streaming"), CALL_ID, '{"title":"T","questions":[]}')
     replay(app, cassette)
     assert seen == ['{"title":"T","questions":[]}']
+
+
+def env_built(
+    app_factory: Callable[..., Callable[[Any], Any]], **kwargs: Any
+) -> Callable[[Any], Any]:
+    """The same app, but it builds its own `OpenAI()` from the environment, as most apps do."""
+    inner = app_factory(**kwargs)
+
+    def app(_client: Any) -> Any:
+        import openai
+
+        return inner(openai.OpenAI())
+
+    return app
+
+
+@pytest.mark.parametrize("flow", sorted(FLOWS))
+def test_an_app_that_builds_its_own_client_is_fuzzed_too(
+    flow: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tests.fuzz._quiz_conversation as conversation
+
+    make_app, _ = FLOWS[flow]
+    assert_dispatch_contract(env_built(make_app), recorded(flow), settings=CI)
+    monkeypatch.setattr(conversation, "dispatch", fragile)
+    app = env_built(make_app, handlers={"display_quiz": display_quiz_planted_bug})
+    with pytest.raises(AssertionError) as caught:
+        assert_dispatch_contract(app, recorded(flow), arguments="valid", settings=CI)
+    assert "the app broke when the model called display_quiz" in str(caught.value)
+    assert "the app: it raised KeyError: 'choices'" in str(caught.value)
+
+
+def test_an_app_whose_setup_is_broken_is_told_so_not_blamed_on_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def app(_client: Any) -> None:
+        import openai
+
+        openai.OpenAI(api_key=None)  # the app's own configuration mistake
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(AssertionError) as caught:
+        assert_dispatch_contract(app, recorded("polling"), settings=CI)
+    message = str(caught.value)
+    assert "fails on the recorded conversation itself, before any arguments were changed" in message
+    assert "its setup is at fault" in message
+    assert "shrunk" not in message
