@@ -3,6 +3,7 @@ test with the test's own seed and brain), or a live Assistants-compatible server
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,12 +75,13 @@ class EmbeddedEmulator:
 
 
 def live_backend(settings: Settings) -> Backend:
-    if not settings.live_api_key:
+    key = settings.live_api_key or os.environ.get("AZURE_OPENAI_API_KEY")
+    if not key:
         raise ConfigError(
-            "--record-backend=live needs OPENAI_API_KEY (and OPENAI_BASE_URL for a "
-            "compatible server)"
+            "--record-backend=live needs OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible "
+            "server), or AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT for Azure OpenAI"
         )
-    return Backend("live", settings.live_base_url, settings.live_api_key)
+    return Backend("live", settings.live_base_url, key)
 
 
 def load_test_brain(value: Any, test_file: Path, where: str) -> Any:
