@@ -40,7 +40,7 @@ def test_a_live_recording_under_another_base_path_replays(
         monkeypatch.setenv("OPENAI_BASE_URL", root + base_path)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
         pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=1)
-        assert [s["path"] for s in seen][0] == f"{base_path}/threads"
+        assert seen[0]["path"] == f"{base_path}/threads"
         text = (pytester.path / "cassettes" / "test_app" / "test_app.yaml").read_text()
         assert '"path": "/threads"' in text and f'"base_path": "{base_path}"' in text
         seen.clear()
