@@ -55,7 +55,9 @@ from vcr.request import Request as VcrRequest
 from vcr.serialize import serialize as vcr_serialize
 from vcr.serializers import yamlserializer
 
-from harness.cassette.interceptor import Interception, intercept
+from harness.adapters.openai_sdk import no_waits
+from harness.adapters.vcrpy import VcrFace, patch_transports
+from harness.cassette.interception import Interception
 from harness.cassette.model import Cassette
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
@@ -94,11 +96,17 @@ def make_files(size: int, folder: Path) -> Files:
     # The harness file, through the same path a recording takes.
     recorder = Recorder(Redactor.build((w.API_KEY,)))
     recording = Interception(
-        player=None, recorder=recorder, base_path=BASE_PATH, source="bench", rerecord_hint=""
+        player=None,
+        recorder=recorder,
+        redactor=recorder.redactor,
+        api_urls=(w.BASE_URL,),
+        source="bench",
+        rerecord_hint="",
     )
     for item in captured:
-        request = VcrRequest(item["method"], item["url"], item["body"], dict(item["headers"]))
-        recording.append(request, _vcr_response(item))
+        recording.record(
+            item["method"], item["url"], dict(item["headers"]), item["body"], _vcr_response(item)
+        )
     meta = {"harness": "bench", "backend": "emulator", "base_path": BASE_PATH}
     cassette = Cassette(meta=meta, interactions=list(recorder.interactions))
     harness = folder / f"harness-{size}.yaml"
@@ -149,7 +157,12 @@ def vcr_patched(cassette: VcrCassette) -> Iterator[None]:
 
 def harness_interception(cassette: Cassette, source: str) -> Interception:
     return Interception(
-        player=Player(cassette), recorder=None, base_path=BASE_PATH, source=source, rerecord_hint=""
+        player=Player(cassette),
+        recorder=None,
+        redactor=Redactor(),
+        api_urls=(w.BASE_URL,),
+        source=source,
+        rerecord_hint="",
     )
 
 
@@ -226,7 +239,7 @@ def time_replay(
         state["harness"] = harness_interception(loaded, str(files.harness))  # fresh player
 
     def harness_block(indexes: list[int]) -> tuple[int, int]:
-        with intercept(state["harness"], skip_waits=True, skip_sleep=False):
+        with patch_transports(state["harness"]), no_waits():
             return timed(real_client, indexes)
 
     def vcr_block(indexes: list[int]) -> tuple[int, int]:
@@ -237,7 +250,7 @@ def time_replay(
     floor.reset()
     expected = [w.run_call(floor_client, calls[index]) for index in sample]
     harness_start()
-    with intercept(state["harness"], skip_waits=True, skip_sleep=False):
+    with patch_transports(state["harness"]), no_waits():
         got = [w.run_call(real_client, calls[index]) for index in sample]
     if _dump(expected) != _dump(got):
         raise AssertionError("harness replay differs from the floor")
@@ -330,7 +343,7 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
     """Where the replay layer's time goes for one polled GET and one JSON POST (µs)."""
     from vcr.stubs.httpx_stubs import _deserialize_response, _make_vcr_request
 
-    from harness.cassette.interceptor import _make_lazy_vcr_request
+    from harness.adapters.vcrpy import _make_lazy_request as _make_lazy_vcr_request
     from harness.cassette.matching import request_key
     from harness.cassette.wire import response_to_http
 
@@ -355,7 +368,9 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
         body = item["body"]
         vreq = _make_lazy_vcr_request(real, body)
         interception = harness_interception(loaded, "bench")
-        request = interception._request(vreq)
+        face = VcrFace(interception)
+        request = interception.parse(vreq.method, vreq.uri, vreq.http_headers, vreq.body)
+        assert request is not None and interception.player is not None
         response = interception.player.find(request)
         assert response is not None
         interception.player.wire(response)
@@ -365,14 +380,14 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
             real.stream = httpx2.ByteStream(data)
 
         def play() -> None:
-            interception.can_play_response_for(vreq)
-            _deserialize_response(interception.play_response(vreq), httpx2)
+            face.can_play_response_for(vreq)
+            _deserialize_response(face.play_response(vreq), httpx2)
 
         def whole() -> None:
             stub_io()
             play_vreq = _make_lazy_vcr_request(real, body)
-            interception.can_play_response_for(play_vreq)
-            _deserialize_response(interception.play_response(play_vreq), httpx2)
+            face.can_play_response_for(play_vreq)
+            _deserialize_response(face.play_response(play_vreq), httpx2)
 
         return [
             (f"{kind}: vcrpy stub reads body + ByteStream", per_call(stub_io)),
@@ -386,7 +401,9 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
             ),
             (
                 f"{kind}: request_from_http (httpx headers)",
-                per_call(lambda: interception._request(vreq)),
+                per_call(
+                    lambda: interception.parse(vreq.method, vreq.uri, vreq.http_headers, vreq.body)
+                ),
             ),
             (f"{kind}: request_key", per_call(lambda: request_key(request))),
             (f"{kind}: render response (uncached)", per_call(lambda: response_to_http(response))),
