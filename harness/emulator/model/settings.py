@@ -33,7 +33,7 @@ MODEL_SCHEMA: dict[str, Any] = {
     "required": ["base_url", "model"],
     "additionalProperties": False,
     "properties": {
-        "base_url": {"type": "string", "pattern": "^https?://[^/?#@]+"},
+        "base_url": {"type": "string", "pattern": r"^https?://[^/?#@\s]+(/[^?#@\s]*)?$"},
         "model": {"type": "string", "minLength": 1},
         "api_key_env": {"type": "string", "pattern": ENV_NAME.pattern},
         "temperature": {"type": "number", "minimum": 0, "maximum": 2},
@@ -66,21 +66,29 @@ class ModelSettings:
         return f"model {self.model} at {self.host}"
 
 
-def parse_model(raw: Any, where: str = "brain model") -> ModelSettings:
-    """Validate a `model` section; one-line BrainError naming the field, never echoing a value
-    that may be a key."""
+def parse_model(
+    raw: Any, where: str = "brain model", names: dict[str, str] | None = None
+) -> ModelSettings:
+    """Validate a `model` section; one-line BrainError naming the field (`where.field`, or
+    `names[field]`), never echoing a value that may be a key."""
+
+    def at(field: str) -> str:
+        if names and field in names:
+            return names[field]
+        return f"{where}.{field}" if field else where
+
     if not isinstance(raw, dict):
         raise BrainError(f"{where}: expected an object with base_url and model")
     for name in raw:
         if str(name).lower() in _KEY_LIKE:
             raise BrainError(
-                f"{where}.{name}: a key never goes in a brain document; put it in an "
+                f"{at(str(name))}: a key never goes in a brain document; put it in an "
                 "environment variable and name the variable with api_key_env"
             )
     env = raw.get("api_key_env")
     if env is not None and not (isinstance(env, str) and ENV_NAME.match(env)):
         raise BrainError(
-            f"{where}.api_key_env: expected the name of an environment variable "
+            f"{at('api_key_env')}: expected the name of an environment variable "
             "(letters, digits and _), not the key itself"
         )
     base_url = raw.get("base_url")
@@ -88,7 +96,7 @@ def parse_model(raw: Any, where: str = "brain model") -> ModelSettings:
         parts = urlsplit(base_url)
         if "@" in parts.netloc or parts.query or parts.fragment:
             raise BrainError(
-                f"{where}.base_url: give scheme, host, port and path only (no user, password "
+                f"{at('base_url')}: give scheme, host, port and path only (no user, password "
                 "or query: a key goes in the variable named by api_key_env)"
             )
     error = best_match(_VALIDATOR.iter_errors(raw))
@@ -97,7 +105,7 @@ def parse_model(raw: Any, where: str = "brain model") -> ModelSettings:
         message = error.message
         if field == "base_url":
             message = "expected an http:// or https:// URL"
-        raise BrainError(f"{where}{'.' + field if field else ''}: {message}")
+        raise BrainError(f"{at(field)}: {message}")
     return ModelSettings(
         base_url=raw["base_url"],
         model=raw["model"],
