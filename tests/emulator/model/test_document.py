@@ -30,13 +30,28 @@ KEY = planted_key()
     ("model", "error"),
     [
         ({"base_url": URL, "model": "m", "api_key": KEY}, "brain model.api_key: a key never goes"),
-        ({"base_url": URL, "model": "m", "api_key_env": KEY}, "brain model.api_key_env: expected the name"),
-        ({"base_url": f"http://me:{KEY}@127.0.0.1/v1", "model": "m"}, "brain model.base_url: give scheme"),
+        (
+            {"base_url": URL, "model": "m", "api_key_env": KEY},
+            "brain model.api_key_env: expected the name",
+        ),
+        (
+            {"base_url": f"http://me:{KEY}@127.0.0.1/v1", "model": "m"},
+            "brain model.base_url: give scheme",
+        ),
         ({"base_url": f"{URL}?key={KEY}", "model": "m"}, "brain model.base_url: give scheme"),
-        ({"base_url": "ftp://127.0.0.1", "model": "m"}, "brain model.base_url: expected an http://"),
+        (
+            {"base_url": "ftp://127.0.0.1", "model": "m"},
+            "brain model.base_url: expected an http://",
+        ),
         ({"base_url": URL}, "brain model: 'model' is a required property"),
-        ({"base_url": URL, "model": "m", "temperature": 3}, "brain model.temperature: 3 is greater"),
-        ({"base_url": URL, "model": "m", "timeout": 0}, "brain model.timeout: 0 is less than or equal"),
+        (
+            {"base_url": URL, "model": "m", "temperature": 3},
+            "brain model.temperature: 3 is greater",
+        ),
+        (
+            {"base_url": URL, "model": "m", "timeout": 0},
+            "brain model.timeout: 0 is less than or equal",
+        ),
         ({"base_url": URL, "model": "m", "sede": 1}, "brain model: Additional properties"),
         ("gpt-4o", "brain model: expected an object with base_url and model"),
     ],
@@ -63,9 +78,9 @@ def test_documents_load_from_files_and_describe_themselves(tmp_path: Path) -> No
     assert (brain.model.temperature, brain.model.seed, brain.model.timeout) == (0, 3, 60.0)
     assert brain.model.url == "http://127.0.0.1:8080/v1/chat/completions"
     assert brain.describe() == "rules, then model llama3 at 127.0.0.1:8080"
-    assert load_brain({"model": {"base_url": "https://api.example.test/v1", "model": "m"}}).describe() == (
-        "model m at api.example.test"
-    )
+    assert load_brain(
+        {"model": {"base_url": "https://api.example.test/v1", "model": "m"}}
+    ).describe() == ("model m at api.example.test")
     assert load_brain(None).describe() == load_brain([]).describe() == "rules"
     Draft202012Validator(BRAIN_SCHEMA).validate(
         {"rules": [], "model": {"base_url": URL, "model": "m", "api_key_env": "K"}}
@@ -89,7 +104,10 @@ def test_put_brain_refuses_a_bad_model_section(emulator: EmulatorServer) -> None
         (["--model", "m"], "--model needs --model-base-url URL"),
         (["--model-seed", "3"], "the --model-* options need --model NAME"),
         (["--model", "m", "--model-base-url", "ftp://x"], "--model-base-url: expected an http://"),
-        (["--model", "m", "--model-base-url", URL, "--model-key-env", KEY], "--model-key-env: expected the name"),
+        (
+            ["--model", "m", "--model-base-url", URL, "--model-key-env", KEY],
+            "--model-key-env: expected the name",
+        ),
     ],
 )
 def test_model_flags_are_checked_before_serving(

@@ -129,3 +129,16 @@ def test_unreachable_endpoints_fail_quickly(
     assert expected in message
     assert "\n" not in message
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_model_that_only_calls_tools_still_ends(
+    client: Any, modelled: EmulatorServer, chat: ChatServer
+) -> None:
+    search = call("call_s", "file_search", '{"query": "anything"}')
+    chat.script(*[completion(calls=[search]) for _ in range(25)])
+    _, run = ask(client, "Loop forever", tools=[{"type": "file_search"}])
+    assert run.status == "failed"
+    assert (
+        run.last_error.message == "The model answered 20 times in one run, calling tools each time."
+    )
+    assert len(chat.received) == 20

@@ -22,7 +22,7 @@ TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type"
 def test_model_decides(openai_client):
     base = str(openai_client.base_url).rstrip("/")
     if os.environ.get("CHAT_URL"):  # recording: the model decides this test's runs
-        brain = {"model": {"base_url": os.environ["CHAT_URL"], "model": "m", "api_key_env": "%s"}}
+        brain = {"model": {"base_url": os.environ["CHAT_URL"], "model": "m", "api_key_env": "KEY_ENV"}}
         httpx.put(base.removesuffix("/v1") + "/_emulator/brain", json=brain).raise_for_status()
     assistant = openai_client.beta.assistants.create(model="gpt-4o", tools=[TOOL])
     thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "look it up"}])
@@ -39,7 +39,7 @@ def test_model_decides(openai_client):
         s.until_done()
     texts = [m.content[0].text.value for m in openai_client.beta.threads.messages.list(thread.id).data]
     assert texts[0] == "Streamed answer." and texts[2] == "It was found."
-""" % KEY_ENV
+""".replace("KEY_ENV", KEY_ENV)
 
 
 def test_recording_holds_no_model_traffic_and_replays(

@@ -283,3 +283,22 @@ def test_no_key_variable_means_no_authorization_header(
     assert "authorization" not in sent.headers
     assert sent.body["temperature"] == 0  # the brain's, for reproducible takes
     assert json.dumps(sent.body).count("seed") == 1
+
+
+def test_truncation_keeps_the_last_messages(
+    client: Any, modelled: EmulatorServer, chat: ChatServer
+) -> None:
+    chat.script(completion("ok"))
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": f"message {i}"} for i in range(5)]
+    )
+    client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id,
+        assistant_id=assistant.id,
+        truncation_strategy={"type": "last_messages", "last_messages": 2},
+    )
+    assert chat.bodies[0]["messages"] == [
+        {"role": "user", "content": "message 3"},
+        {"role": "user", "content": "message 4"},
+    ]
