@@ -195,7 +195,7 @@ def chat_server() -> Iterator[ChatServer]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.chat = ChatServer()
     server.chat.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield server.chat

@@ -3,6 +3,7 @@ happened, in one line, quickly, without a traceback and without the key."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from harness.emulator import EmulatorServer
+from tests.emulator.helpers import FAST
 from tests.emulator.model.conftest import KEY_ENV, planted_key
 from tests.emulator.model.test_translation import WEATHER, ask
 from tests.support.chat_server import Answer, ChatServer, Hang, call, closed_port, completion
@@ -142,3 +144,27 @@ def test_a_model_that_only_calls_tools_still_ends(
         run.last_error.message == "The model answered 20 times in one run, calling tools each time."
     )
     assert len(chat.received) == 20
+
+
+def test_stopping_the_emulator_does_not_wait_for_the_model(
+    chat: ChatServer, model_doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai import OpenAI
+
+    monkeypatch.setenv(KEY_ENV, planted_key())
+    chat.script(Hang(5))
+    options = dataclasses.replace(FAST, observe_hold=0.0)  # no waiting for a poll to see it
+    server = EmulatorServer({"model": {**model_doc, "timeout": 30}}, options=options).start()
+    try:
+        with OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client:
+            assistant = client.beta.assistants.create(model="gpt-4o")
+            thread = client.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
+            client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+        deadline = time.monotonic() + 5
+        while not chat.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(chat.received) == 1  # the model is thinking
+    finally:
+        started = time.monotonic()
+        server.stop()
+    assert time.monotonic() - started < 2
