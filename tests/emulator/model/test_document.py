@@ -81,7 +81,7 @@ def test_documents_load_from_files_and_describe_themselves(tmp_path: Path) -> No
     assert load_brain(
         {"model": {"base_url": "https://api.example.test/v1", "model": "m"}}
     ).describe() == ("model m at api.example.test")
-    assert load_brain(None).describe() == load_brain([]).describe() == "rules"
+    assert load_brain(None).describe() == load_brain([]).describe() == "defaults"
     Draft202012Validator(BRAIN_SCHEMA).validate(
         {"rules": [], "model": {"base_url": URL, "model": "m", "api_key_env": "K"}}
     )

@@ -12,18 +12,16 @@ from tests.support.chat_server import ChatServer, Stream, call, completion, text
 TESTS = """
 import os
 
-import httpx
 import pytest
 
 TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
 
 
-@pytest.mark.assistants_cassette
+BRAIN = {"model": {"base_url": os.environ.get("CHAT_URL", "http://127.0.0.1:9/v1"), "model": "m", "api_key_env": "KEY_ENV"}}
+
+
+@pytest.mark.assistants_cassette(brain=BRAIN)
 def test_model_decides(openai_client):
-    base = str(openai_client.base_url).rstrip("/")
-    if os.environ.get("CHAT_URL"):  # recording: the model decides this test's runs
-        brain = {"model": {"base_url": os.environ["CHAT_URL"], "model": "m", "api_key_env": "KEY_ENV"}}
-        httpx.put(base.removesuffix("/v1") + "/_emulator/brain", json=brain).raise_for_status()
     assistant = openai_client.beta.assistants.create(model="gpt-4o", tools=[TOOL])
     thread = openai_client.beta.threads.create(messages=[{"role": "user", "content": "look it up"}])
     run = openai_client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
@@ -60,6 +58,8 @@ def test_recording_holds_no_model_traffic_and_replays(
     assert "chat/completions" not in cassette and "chat.completion" not in cassette
     assert planted_key() not in cassette and chat.base_url not in cassette
     assert "It was found." in cassette and "call_rec" in cassette
+    host = chat.base_url.split("//")[1].split("/")[0]
+    assert f"model m at {host}" in cassette  # the header names the brain that made the take
 
     monkeypatch.delenv("CHAT_URL")
     monkeypatch.delenv(KEY_ENV)
