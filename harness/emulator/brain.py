@@ -242,7 +242,6 @@ class Brain:
         return None
 
 
-
 def tool_names(tools: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> set[str]:
     return {t["function"]["name"] if t["type"] == "function" else t["type"] for t in tools}
 
