@@ -1,8 +1,9 @@
 """A small Chat Completions client on asyncio streams and h11, with a deadline on every answer.
 
 It deliberately does not use httpx or httpx2: while a test records, vcrpy
-patches their transports in the whole process, and the emulator embedded in
-that process must not have its model's traffic recorded as the test's. Plain
+patches their transports in the whole process, so every request they make
+would pass through the test's cassette interception (which keeps only
+Assistants API operations, but would still govern the model's traffic). Plain
 asyncio sockets are patched by nothing, cancel cleanly when a run stops, and
 keep the emulator's event loop free while the model thinks. One connection
 per answer; no proxies.

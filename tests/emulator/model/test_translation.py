@@ -195,6 +195,7 @@ def test_parallel_calls_share_one_step(
         completion("Done."),
     )
     thread, run = ask(client, "Weather and time?", tools=[WEATHER, TIME])
+    assert modelled.backend.notes == []  # no "no rule matched" hint: the model decided
     calls = run.required_action.submit_tool_outputs.tool_calls
     assert [(c.id, c.function.name) for c in calls] == [
         ("call_a", "get_weather"),
