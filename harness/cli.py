@@ -7,10 +7,13 @@ raises on purpose print as one line and exit 2, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +40,24 @@ def _parser() -> argparse.ArgumentParser:
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
     emulator.add_argument("--port", type=int, default=8000)
     emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--brain", help="rules file (JSON or YAML)")
+    emulator.add_argument(
+        "--brain", help="brain file (JSON or YAML): rules, and optionally a model"
+    )
+    model = emulator.add_argument_group(
+        "model brain", "a Chat Completions model decides the runs no rule matches"
+    )
+    model.add_argument("--model", metavar="NAME", help="the model to ask, e.g. gpt-4o-mini")
+    model.add_argument(
+        "--model-base-url", metavar="URL", help="its API base, e.g. https://api.openai.com/v1"
+    )
+    model.add_argument(
+        "--model-key-env", metavar="VAR", help="the environment variable holding its key"
+    )
+    model.add_argument("--model-temperature", type=float, metavar="T", help="e.g. 0")
+    model.add_argument("--model-seed", type=int, metavar="N", help="sent as `seed`")
+    model.add_argument(
+        "--model-timeout", type=float, metavar="SECONDS", help="for one answer (default 60)"
+    )
     return parser
 
 
@@ -74,8 +94,44 @@ def _run(args: argparse.Namespace) -> int:
         return scrub_main(args.cassettes, args.pattern)
     from harness.emulator.server import serve
 
-    serve(args.port, args.brain, host=args.host)
+    serve(args.port, _brain(args), host=args.host)
     return 0
+
+
+_MODEL_FLAGS = {
+    "base_url": "model_base_url",
+    "api_key_env": "model_key_env",
+    "temperature": "model_temperature",
+    "seed": "model_seed",
+    "timeout": "model_timeout",
+}
+
+
+def _brain(args: argparse.Namespace) -> Any:
+    """The brain file's brain, with the model the `--model*` flags name (they win over the
+    file's `model` section)."""
+    from harness.emulator.brain import load_brain
+    from harness.emulator.model.settings import parse_model
+
+    brain = load_brain(args.brain)
+    given = {key: getattr(args, flag) for key, flag in _MODEL_FLAGS.items()}
+    given = {key: value for key, value in given.items() if value is not None}
+    if args.model is None:
+        if given:
+            raise ConfigError("the --model-* options need --model NAME")
+        return brain
+    if "base_url" not in given:
+        raise ConfigError("--model needs --model-base-url URL (the Chat Completions API base)")
+    names = {key: "--" + flag.replace("_", "-") for key, flag in _MODEL_FLAGS.items()}
+    settings = parse_model({"model": args.model, **given}, "--model", {**names, "model": "--model"})
+    brain = dataclasses.replace(brain, model=settings)
+    env = given.get("api_key_env")
+    if env and not os.environ.get(env):
+        print(
+            f"harness emulator: warning: ${env} is not set; runs the model decides will fail",
+            file=sys.stderr,
+        )
+    return brain
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""The brain: rules that decide what a run does, and the defaults when no rule matches.
+"""The brain: rules that decide what a run does, a model that decides when no rule matches,
+and the defaults when neither does.
 
-A rules document is a list of rules, or `{"rules": [...]}`, in JSON or YAML
-(`--brain FILE`, `PUT /_emulator/brain`, `EmulatorServer(brain=...)`). The
-first rule whose `match` fits the run decides; every `match` key is optional::
+A brain document is a list of rules, or `{"rules": [...], "model": {...}}`
+(either key optional), in JSON or YAML (`--brain FILE`, `PUT /_emulator/brain`,
+`EmulatorServer(brain=...)`). The first rule whose `match` fits the run
+decides; every `match` key is optional::
 
     rules:
       - name: quiz                      # optional, for error messages
@@ -35,6 +37,10 @@ attached vector stores (when the run has that tool and stores are attached),
 `tool_choice` forcing a function calls it with arguments built from its
 schema; the run then answers with a short deterministic reply quoting the user
 message. Same inputs give the same texts.
+
+With a `model` section (`harness.emulator.model.settings` documents it), a
+Chat Completions endpoint decides every run no rule matches, an answer at a
+time (`harness.emulator.model.script`).
 """
 
 from __future__ import annotations
@@ -43,13 +49,18 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from harness import safe_yaml
 from harness.emulator.errors import BrainError
+from harness.emulator.model.script import ModelScript
+from harness.emulator.model.settings import MODEL_SCHEMA, ModelSettings, parse_model
+from harness.emulator.script import Action, FunctionCall, RunView, Script
+
+__all__ = ["BRAIN_SCHEMA", "Action", "Brain", "FunctionCall", "RunView", "Script", "load_brain"]
 
 _FUNCTION_CALL = {
     "type": "object",
@@ -105,14 +116,14 @@ RULE_SCHEMA: dict[str, Any] = {
 }
 BRAIN_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "harness emulator brain rules",
+    "title": "harness emulator brain",
     "anyOf": [
         {"type": "array", "items": RULE_SCHEMA},
         {
             "type": "object",
-            "required": ["rules"],
+            "minProperties": 1,
             "additionalProperties": False,
-            "properties": {"rules": {"type": "array", "items": RULE_SCHEMA}},
+            "properties": {"rules": {"type": "array", "items": RULE_SCHEMA}, "model": MODEL_SCHEMA},
         },
     ],
 }
@@ -120,23 +131,6 @@ _RULES_VALIDATOR = Draft202012Validator({"type": "array", "items": RULE_SCHEMA})
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.\-]*)\s*\}\}")
 _FIXED_PLACEHOLDERS = {"message", "assistant", "output", "logs", "results", "citations"}
 FENCED_CODE = re.compile(r"```(?:python|py|python3)?[^\S\n]*\n(.*?)```", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class FunctionCall:
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True)
-class Action:
-    """One thing a run does: kind is call/code/search/say/wait/fail/incomplete."""
-
-    kind: str
-    calls: tuple[FunctionCall, ...] = ()
-    text: str | None = None
-    seconds: float = 0.0
-    code: str = "server_error"
 
 
 @dataclass(frozen=True)
@@ -168,18 +162,6 @@ class Plan:
     rule: str | None = None
 
 
-class Script(Protocol):
-    """What one run does, decided an action at a time (after each action, the run's state
-    may have changed: tool outputs arrived, code ran)."""
-
-    @property
-    def expires_in(self) -> float | None: ...
-
-    async def next_action(self) -> Action | None:
-        """The next action, or None when the run is done."""
-        ...
-
-
 class PlanScript:
     """A plan fixed when the run starts, played in order."""
 
@@ -191,25 +173,38 @@ class PlanScript:
     def expires_in(self) -> float | None:
         return self.plan.expires_in
 
-    async def next_action(self) -> Action | None:
+    async def next_action(self, view: RunView | None = None) -> Action | None:
         return next(self._left, None)
 
 
 @dataclass
 class Brain:
+    """Rules first; then the model when one is set; then the defaults."""
+
     rules: list[Rule] = field(default_factory=list)
+    model: ModelSettings | None = None
 
     def script(self, ctx: RunContext) -> Script:
-        return PlanScript(self.plan(ctx))
+        rule = self.matching_rule(ctx)
+        if rule is not None:
+            return PlanScript(Plan(rule.actions, rule.expires_in, rule.name))
+        if self.model is not None:
+            return ModelScript(self.model)
+        return PlanScript(default_plan(ctx))
 
     def describe(self) -> str:
-        """What decides runs, for a cassette's header: never a secret."""
-        return "rules" if self.rules else "defaults"
+        """What decides runs, for a cassette's header: never a secret (a model by name and
+        host; its key is never part of a brain)."""
+        rules = "rules" if self.rules else "defaults"
+        if self.model is None:
+            return rules
+        model = self.model.describe()
+        return f"rules, then {model}" if self.rules else model
 
     def hint(self, ctx: RunContext) -> str | None:
         """When no rule matches a run that could call a function, and the defaults will
         not call one: a note that says so, with a two-line rule that would."""
-        if self.matching_rule(ctx) is not None:
+        if self.model is not None or self.matching_rule(ctx) is not None:
             return None
         if any(a.kind == "call" for a in default_plan(ctx).actions):
             return None
@@ -227,6 +222,13 @@ class Brain:
             f'{{say: "{{{{outputs.{first["name"]}}}}}"}}]'
         )
 
+    def plan(self, ctx: RunContext) -> Plan:
+        """The rules' plan for a run (the defaults when no rule matches; the model aside)."""
+        rule = self.matching_rule(ctx)
+        if rule is None:
+            return default_plan(ctx)
+        return Plan(rule.actions, rule.expires_in, rule.name)
+
     def matching_rule(self, ctx: RunContext) -> Rule | None:
         available = tool_names(ctx.tools)
         for rule in self.rules:
@@ -238,12 +240,6 @@ class Brain:
                 continue
             return rule
         return None
-
-    def plan(self, ctx: RunContext) -> Plan:
-        rule = self.matching_rule(ctx)
-        if rule is not None:
-            return Plan(rule.actions, rule.expires_in, rule.name)
-        return default_plan(ctx)
 
 
 def tool_names(tools: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> set[str]:
@@ -336,19 +332,24 @@ def _compile(pattern: str, where: str) -> re.Pattern[str]:
 
 
 def parse_rules(document: Any) -> Brain:
-    """Validate a rules document (list or {"rules": [...]}) and build a Brain.
+    """Validate a brain document (a list of rules, or {"rules": [...], "model": {...}}) and
+    build a Brain.
 
     Raises BrainError with one line naming the offending field.
     """
     if document is None:
         return Brain()
+    model = None
     if isinstance(document, dict):
-        extra = sorted(set(document) - {"rules"})
-        if extra or "rules" not in document:
+        extra = sorted(set(document) - {"rules", "model"})
+        if extra or not document:
             raise BrainError(
-                f"brain: expected a list of rules or {{'rules': [...]}}, got keys {extra or []}"
+                "brain: expected a list of rules or {'rules': [...], 'model': {...}}, "
+                f"got keys {extra or []}"
             )
-        document = document["rules"]
+        if "model" in document:
+            model = parse_model(document["model"])
+        document = document.get("rules") or []
     if not isinstance(document, list):
         raise BrainError(f"brain: expected a list of rules, got {type(document).__name__}")
     error = best_match(_RULES_VALIDATOR.iter_errors(document))
@@ -374,7 +375,7 @@ def parse_rules(document: Any) -> Brain:
                 expires_in=raw.get("expires_in"),
             )
         )
-    return Brain(rules)
+    return Brain(rules, model)
 
 
 def _action(raw: dict[str, Any], where: str) -> Action:
@@ -412,7 +413,7 @@ def _action(raw: dict[str, Any], where: str) -> Action:
 
 
 def load_brain(source: Any) -> Brain:
-    """A Brain from rules (list/dict), a path to a JSON/YAML file, or None (defaults only)."""
+    """A Brain from a document (list/dict), a path to a JSON/YAML file, or None (defaults)."""
     if source is None or isinstance(source, Brain):
         return source or Brain()
     if isinstance(source, (str, Path)):
@@ -422,11 +423,10 @@ def load_brain(source: Any) -> Brain:
         except OSError as exc:
             raise BrainError(f"brain file {path}: cannot read: {exc.strerror or exc}") from None
         try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise BrainError(
-                f"brain file {path}: not valid JSON or YAML: {str(exc).splitlines()[0]}"
-            ) from None
+            document = safe_yaml.load(text)
+        except safe_yaml.YAMLError as exc:
+            where = f"{path}:{exc.line}" if exc.line else str(path)
+            raise BrainError(f"brain file {where}: not valid JSON or YAML: {exc}") from None
         try:
             return parse_rules(document)
         except BrainError as exc:

@@ -25,6 +25,7 @@ from harness.emulator.runs import RunCancelled, RunControl, RunExpired, RunStopp
 from harness.emulator.steps import StepRunner
 from harness.emulator.store import Obj, RunRecord, Store, StreamItem, ThreadRecord
 from harness.emulator.templates import Gathered
+from harness.emulator.view import LiveRun, Meter
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ class Engine(RunControl):
         self.tasks: set[asyncio.Task[Any]] = set()
         self.live: dict[str, RunRecord] = {}
         """Runs whose drive has not ended."""
+        self.meters: dict[str, Meter] = {}
+        """Token counts reported by a model brain, by run."""
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro)
@@ -190,12 +193,14 @@ class Engine(RunControl):
         ctx = self._context(thread, assistant, rec.obj)
         got = Gathered(user_message=ctx.user_message, assistant_name=assistant.get("name") or "")
         runner = StepRunner(self, self.store, thread, rec, assistant, got)
+        meter = self.meters[rec.obj["id"]] = Meter()
+        view = LiveRun(self.store, thread, rec, assistant, runner, meter)
         try:
             await self.gate(rec)
             rec.obj["started_at"] = self.clock.now()
             self.set_status(rec, "in_progress")
             await self.gate(rec)
-            while (action := await script.next_action()) is not None:
+            while (action := await script.next_action(view)) is not None:
                 await runner.execute(action)
             self.finish(thread, rec, "completed")
         except RunCancelled:
@@ -220,3 +225,18 @@ class Engine(RunControl):
         finally:
             rec.progress.idle.set()
             self.live.pop(rec.obj["id"], None)
+            self.meters.pop(rec.obj["id"], None)
+
+    def end_step(self, rec: RunRecord, step: Obj, status: str, error: Obj | None = None) -> None:
+        """End a step; under a model brain, with the counts of the answer that made it."""
+        meter = self.meters.get(rec.obj["id"])
+        if meter is None or not meter.charged:
+            super().end_step(rec, step, status, error)
+            return
+        rec.completion_tokens -= rec.step_tokens.get(step["id"], 0)  # the estimate
+        rec.step_tokens[step["id"]] = meter.take()
+        total, rec.prompt_tokens = rec.prompt_tokens, meter.prompt
+        try:
+            super().end_step(rec, step, status, error)
+        finally:
+            rec.prompt_tokens = total

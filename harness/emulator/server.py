@@ -18,6 +18,7 @@ import uvicorn
 
 from harness.emulator.app import create_app
 from harness.emulator.backend import AssistantsBackend
+from harness.emulator.brain import Brain
 from harness.emulator.errors import EmulatorError
 from harness.emulator.options import EmulatorOptions
 
@@ -220,7 +221,7 @@ def _pairs(headers: Any) -> list[tuple[str, str]]:
 
 def serve(
     port: int,
-    brain: str | None = None,
+    brain: BrainSource | Brain = None,
     host: str = "127.0.0.1",
     options: EmulatorOptions | None = None,
 ) -> None:

@@ -10,6 +10,7 @@ each annotation sent exactly once.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from harness.emulator import objects
 from harness.emulator.brain import Action
@@ -168,6 +169,82 @@ class StepRunner:
             )
             await self._yield()
 
+    async def _do_reply(self, action: Action) -> None:
+        """A message written verbatim as its pieces arrive (a model's answer); a citation
+        marker is never split across deltas, and its annotation rides with it."""
+        assert action.reply is not None
+        reply, rec, control = action.reply, self.rec, self.control
+        msg = objects.message(
+            self.clock,
+            self.thread.obj["id"],
+            "assistant",
+            [],
+            assistant_id=rec.obj["assistant_id"],
+            run_id=rec.obj["id"],
+            status="in_progress",
+        )
+        step = self._new_step(
+            "message_creation",
+            {"type": "message_creation", "message_creation": {"message_id": msg["id"]}},
+        )
+        self.thread.messages[msg["id"]] = msg
+        control.emit(rec, "thread.message.created", msg)
+        control.emit(rec, "thread.message.in_progress", msg)
+        part: Obj = {"type": "text", "text": {"value": "", "annotations": []}}
+        msg["content"].append(part)
+        text, sent, cited = "", 0, 0
+        async for piece in reply.pieces:
+            text += piece
+            cut = len(text)
+            opening = text.rfind("【", sent)
+            if opening != -1 and "】" not in text[opening:] and cut - opening < 80:
+                cut = opening  # hold back a marker until it is whole
+            cited = self._reply_delta(msg["id"], text, sent, cut, cited, reply.annotate)
+            sent = cut
+        cited = self._reply_delta(msg["id"], text, sent, len(text), cited, reply.annotate)
+        part["text"]["value"] = text
+        part["text"]["annotations"] = reply.annotate(text)
+        if reply.ended == "error":
+            return  # the run's failure closes the message and its step
+        if reply.ended == "length":
+            msg["status"] = "incomplete"
+            msg["incomplete_at"] = self.clock.now()
+            msg["incomplete_details"] = {"reason": "max_tokens"}
+            control.emit(rec, "thread.message.incomplete", msg)
+        else:
+            msg["status"] = "completed"
+            msg["completed_at"] = self.clock.now()
+            control.emit(rec, "thread.message.completed", msg)
+        self._count(step, text)
+        control.end_step(rec, step, "completed")
+
+    def _reply_delta(
+        self,
+        message_id: str,
+        text: str,
+        start: int,
+        end: int,
+        cited: int,
+        annotate: Callable[[str], list[Obj]],
+    ) -> int:
+        """Send text[start:end] with the annotations it completes; the count sent so far."""
+        if not self.rec.subscribers or end <= start:
+            return cited
+        fresh = [a for a in annotate(text[:end])[cited:] if a["end_index"] <= end]
+        delta_text: Obj = {"value": text[start:end]}
+        if fresh or start == 0:
+            delta_text["annotations"] = [{"index": cited + i, **a} for i, a in enumerate(fresh)]
+        self.control.emit(
+            self.rec,
+            "thread.message.delta",
+            {
+                "id": message_id,
+                "object": "thread.message.delta",
+                "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
+            },
+        )
+        return cited + len(fresh)
+
     async def _do_call(self, action: Action) -> None:
         missing = [c.name for c in action.calls if c.name not in self.functions]
         if missing:
@@ -179,7 +256,7 @@ class StepRunner:
         calls = step["step_details"]["tool_calls"]
         required = []
         for index, call in enumerate(action.calls):
-            call_id = self.clock.new_id("call_")
+            call_id = call.id or self.clock.new_id("call_")
             stored: Obj = {
                 "id": call_id,
                 "type": "function",

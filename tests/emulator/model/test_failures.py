@@ -1,0 +1,170 @@
+"""Bad answers and bad endpoints: each fails the run with a `last_error` that says what
+happened, in one line, quickly, without a traceback and without the key."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from harness.emulator import EmulatorServer
+from tests.emulator.helpers import FAST
+from tests.emulator.model.conftest import KEY_ENV, planted_key
+from tests.emulator.model.test_translation import WEATHER, ask
+from tests.support.chat_server import Answer, ChatServer, Hang, call, closed_port, completion
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def error_body(message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "code", "says"),
+    [
+        (
+            Answer(error_body("Rate limit reached for test-model"), 429),
+            "rate_limit_exceeded",
+            "answered 429",
+        ),
+        (
+            Answer(error_body("The server had an error"), 500),
+            "server_error",
+            "answered 500: The server had an error",
+        ),
+        (Answer("upstream exploded", 502), "server_error", "answered 502: upstream exploded"),
+        (
+            Answer(error_body(f"Incorrect API key provided: {planted_key()}."), 401),
+            "server_error",
+            "answered 401 (check the key in the variable named by model.api_key_env): "
+            "Incorrect API key provided: ***.",
+        ),
+        (
+            completion(refusal="I can't help with that."),
+            "server_error",
+            "The model refused: I can't help with that.",
+        ),
+        (
+            completion(calls=[call("call_1", "launch_rockets", "{}")]),
+            "server_error",
+            "The model called tool 'launch_rockets', which the run does not have (its tools: get_weather, code_interpreter).",
+        ),
+        (
+            completion(calls=[call("call_1", "get_weather", '{"city": "Oslo"')]),
+            "server_error",
+            "The model sent arguments for 'get_weather' that are not valid JSON: '{\"city\": \"Oslo\"'",
+        ),
+        (
+            completion(calls=[call("call_1", "code_interpreter", '{"source": "1"}')]),
+            "server_error",
+            "The model called 'code_interpreter' without a string 'code' argument.",
+        ),
+        (Answer([1, 2, 3]), "server_error", "answered with a non-object"),
+    ],
+    ids=[
+        "429",
+        "500",
+        "502-text",
+        "401",
+        "refusal",
+        "unknown-tool",
+        "bad-json",
+        "bad-builtin-args",
+        "not-an-object",
+    ],
+)
+def test_bad_answers_fail_the_run(
+    client: Any,
+    modelled: EmulatorServer,
+    chat: ChatServer,
+    caplog: pytest.LogCaptureFixture,
+    answer: Answer,
+    code: str,
+    says: str,
+) -> None:
+    chat.script(answer)
+    _, run = ask(client, "Weather?", tools=[WEATHER, {"type": "code_interpreter"}])
+    assert run.status == "failed"
+    assert run.last_error.code == code
+    assert says in run.last_error.message
+    assert "\n" not in run.last_error.message
+    assert planted_key() not in run.last_error.message
+    assert run.failed_at is not None and run.required_action is None
+    assert len(chat.received) == 1  # no retries hidden from the recording
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("where", ["closed-port", "hang", "no-key"])
+def test_unreachable_endpoints_fail_quickly(
+    client: Any,
+    emulator: EmulatorServer,
+    chat: ChatServer,
+    model_doc: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, planted_key())
+    doc = {**model_doc, "timeout": 0.5}
+    if where == "closed-port":
+        doc["base_url"] = f"http://127.0.0.1:{closed_port()}/v1"
+    elif where == "hang":
+        chat.script(Hang(3))
+    else:
+        monkeypatch.delenv(KEY_ENV)
+    emulator.set_brain({"model": doc})
+    started = time.monotonic()
+    _, run = ask(client, "Anyone there?")
+    assert time.monotonic() - started < 2.5
+    assert run.status == "failed"
+    assert run.last_error.code == "server_error"
+    message = run.last_error.message
+    expected = {
+        "closed-port": "Cannot reach the model endpoint at 127.0.0.1:",
+        "hang": "did not answer within 0.5 s (model.timeout)",
+        "no-key": f"The model brain's key is read from ${KEY_ENV} (model.api_key_env), which is not set.",
+    }[where]
+    assert expected in message
+    assert "\n" not in message
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_model_that_only_calls_tools_still_ends(
+    client: Any, modelled: EmulatorServer, chat: ChatServer
+) -> None:
+    search = call("call_s", "file_search", '{"query": "anything"}')
+    chat.script(*[completion(calls=[search]) for _ in range(25)])
+    _, run = ask(client, "Loop forever", tools=[{"type": "file_search"}])
+    assert run.status == "failed"
+    assert (
+        run.last_error.message == "The model answered 20 times in one run, calling tools each time."
+    )
+    assert len(chat.received) == 20
+
+
+def test_stopping_the_emulator_does_not_wait_for_the_model(
+    chat: ChatServer, model_doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openai import OpenAI
+
+    monkeypatch.setenv(KEY_ENV, planted_key())
+    chat.script(Hang(5))
+    options = dataclasses.replace(FAST, observe_hold=0.0)  # no waiting for a poll to see it
+    server = EmulatorServer({"model": {**model_doc, "timeout": 30}}, options=options).start()
+    try:
+        with OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client:
+            assistant = client.beta.assistants.create(model="gpt-4o")
+            thread = client.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
+            client.beta.threads.runs.create(thread_id=thread.id, assistant_id=assistant.id)
+        deadline = time.monotonic() + 5
+        while not chat.received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(chat.received) == 1  # the model is thinking
+    finally:
+        started = time.monotonic()
+        server.stop()
+    assert time.monotonic() - started < 2
