@@ -396,8 +396,8 @@ def _pytest_recording_cassette(request: pytest.FixtureRequest) -> Path | None:
     if request.node.get_closest_marker("vcr") is None:
         return None
     request.getfixturevalue("vcr")  # its patch first, so the harness's sits inside it
-    folder = request.getfixturevalue("vcr_cassette_dir")
-    return Path(folder) / (request.getfixturevalue("default_cassette_name") + ".yaml")
+    folder = str(request.getfixturevalue("vcr_cassette_dir"))
+    return Path(folder) / (str(request.getfixturevalue("default_cassette_name")) + ".yaml")
 
 
 # --- scenarios ------------------------------------------------------------------

@@ -64,9 +64,7 @@ def explain_miss(request: Request, recorded: Iterable[Request], limit: int = 3) 
     same = [r for r in unique if _operation(r) == operation]
     if not same:
         held = sorted({_operation(r) or describe(r) for r in unique})
-        return (
-            f"The cassette holds no {operation or 'such'} request; it holds: {', '.join(held)}."
-        )
+        return f"The cassette holds no {operation or 'such'} request; it holds: {', '.join(held)}."
     ranked = sorted(same, key=lambda r: _distance(request, r))[:limit]
     lines = ["Nearest recorded requests:"]
     for number, candidate in enumerate(ranked, 1):
