@@ -1,35 +1,59 @@
 """The cassette a test is using, as the test sees it: the `assistants_cassette` fixture.
 
 It wraps the cassette layer's `CassetteSession` and adds what needs the layers
-above it: the transcript of the conversation, and the comparison that keeps an
-unchanged re-recording's file byte-identical.
+above it: the transcript of the conversation, the comparison that keeps an
+unchanged re-recording's file byte-identical, and the checks CI runs after a
+test: strict replay (recorded requests left unplayed), the drift check (a fresh
+take against the committed cassette) and fault overlays (`harness.faults`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.backends import EmbeddedEmulator, live_backend, load_test_brain
 from harness.cassette.model import Cassette
 from harness.cassette.naming import cassette_location
 from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, Take
+from harness.cassette.storage import read_cassette
+from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
+from harness.errors import CassetteError, ConfigError
 from harness.transcript import Transcript, transcript
 from harness.transcript.compare import same_conversation
 
+if TYPE_CHECKING:
+    from harness.faults import Fault, FaultOverlay
+
 
 class ActiveCassette:
-    """The active cassette of one test (replaying, recording, or both)."""
+    """The active cassette of one test (replaying, recording, or both).
 
-    def __init__(self, session: CassetteSession, test: TestIdentity | None = None) -> None:
+    `strict`: a replay that leaves recorded requests unplayed fails (`unplayed`).
+    `drift`: the take is compared with the committed cassette and never written.
+    `overlay`: the replay injects faults; `cassette()` is then what was served."""
+
+    def __init__(
+        self,
+        session: CassetteSession,
+        test: TestIdentity | None = None,
+        *,
+        strict: bool = False,
+        drift: bool = False,
+        overlay: FaultOverlay | None = None,
+    ) -> None:
         self.session = session
         self.test = test
+        self.strict = strict
+        self.drift = drift
+        self.overlay = overlay
 
     @property
     def path(self) -> Path:
@@ -53,8 +77,16 @@ class ActiveCassette:
     def backend(self) -> Any:
         return self.session.backend
 
+    @property
+    def faults(self) -> tuple[Fault, ...]:
+        """The faults this replay injects (none outside fault overlays)."""
+        return self.overlay.faults if self.overlay is not None else ()
+
     def cassette(self) -> Cassette:
-        """The conversation as it stands: recorded so far, or as loaded."""
+        """The conversation as it stands: recorded so far, or as loaded; under a fault
+        overlay, what the test was actually served."""
+        if self.overlay is not None:
+            return self.overlay.served()
         return self.session.cassette()
 
     def transcript(self, *, usage: bool = False) -> Transcript:
@@ -62,7 +94,61 @@ class ActiveCassette:
         return transcript(self.cassette(), source=str(self.path), usage=usage)
 
     def finish(self, passed: bool) -> Take:
+        if self.drift:
+            return Take("none")  # a drift check writes nothing
         return self.session.finish(passed, same_conversation)
+
+    def after_test(self, passed: bool, ran: bool) -> tuple[str, str | None]:
+        """What strict replay, the fault overlay and the drift check find once the test is
+        over: (the problems, one per line or "", the drift outcome: same, drifted or None when
+        not checked). `ran`: the test's body ran (so a drift check has a take to compare)."""
+        problems: list[str | None] = []
+        if passed:
+            problems.append(self.unplayed())
+            unfired = self.overlay.unfired() if self.overlay is not None else []
+            if unfired:
+                problems.append(
+                    f"{self.path}: fault {', '.join(f.id for f in unfired)} never struck: the "
+                    "app made no such request or poll (`harness transcript` names the "
+                    "recording's runs, streams and calls)"
+                )
+        outcome = None
+        if self.drift and ran:
+            drifted = self.drifted()
+            outcome = "drifted" if drifted else "same"
+            problems.append(drifted)
+        return "\n".join(p for p in problems if p), outcome
+
+    def unplayed(self) -> str | None:
+        """Under strict replay, the recorded requests the test never made (None: all made)."""
+        player = self.session.player
+        if not self.strict or self.mode != "replay" or self.overlay or player is None:
+            return None
+        hint = self.test.record_hint if self.test else self.session.record_hint
+        return unplayed_message(self.session.cassette(), player.unplayed(), self.path, hint)
+
+    def drifted(self) -> str | None:
+        """Under the drift check, the `harness diff` of the committed cassette and this
+        test's fresh take (None: the same conversation)."""
+        if not self.drift:
+            return None
+        from harness.diff import DiffReport, FileDiff, diff_cassettes
+        from harness.diff.render import render
+
+        hint = self.test.record_hint if self.test else self.session.record_hint
+        try:
+            committed = read_cassette(self.path)
+        except CassetteError as exc:
+            return f"drift: nothing to compare with: {exc}"
+        changes = diff_cassettes(committed, self.session.cassette())
+        if not changes:
+            return None
+        file = FileDiff(self.path.name, "changed", tuple(changes))
+        shown = render(DiffReport(f"{self.path} (committed)", "fresh take", (file,)))
+        return (
+            f"{self.path}: drift: the backend now answers differently from the committed "
+            f"cassette:\n{shown}\nIf that is expected, re-record with: {hint}"
+        )
 
 
 @dataclass(frozen=True)
@@ -92,23 +178,32 @@ def open_cassette(
     *,
     others_pass: bool = False,
     taken: Path | None = None,
+    faults: Sequence[Fault] = (),
 ) -> ActiveCassette:
     """The cassette for `test` under `options` (marker and `assistants_config`), opened for
     replay or recording as the record mode says; `HarnessError` with one line otherwise.
 
     `taken` is a file another cassette of this test uses (pytest-recording's, for a test
-    marked `vcr` too): when the names meet, the harness's gets `.assistants.yaml`."""
+    marked `vcr` too): when the names meet, the harness's gets `.assistants.yaml`.
+    `faults` are injected into a replay (`harness.faults`); recording ignores them."""
     path, legacy = cassette_location(
         cassette_dir, test.relative_module, test.name, options.get("name")
     )
     if taken is not None and path.resolve() == taken.resolve():
         path = path.with_suffix(".assistants.yaml")
+    strict = options.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise ConfigError(f"{test.nodeid}: strict: expected True or False, got {strict!r}")
+    if settings.drift:
+        settings = dataclasses.replace(settings, record_mode="all")
+
+    def brain() -> Any:
+        return load_test_brain(options.get("brain", settings.brain), test.path, test.nodeid)
 
     def backend() -> Backend:
         if settings.backend == "live":
             return live_backend(settings)
-        brain = options.get("brain", settings.brain)
-        return emulator.backend(test.nodeid, load_test_brain(brain, test.path, test.nodeid))
+        return emulator.backend(test.nodeid, brain())
 
     session = CassetteSession.open(
         path,
@@ -120,7 +215,24 @@ def open_cassette(
         others_pass=others_pass,
         read_from=legacy if not path.exists() and _exists(legacy) else None,
     )
-    return ActiveCassette(session, test)
+    overlay = None
+    if faults and session.mode == "replay" and session.existing is not None:
+        from harness.faults import FaultOverlay
+
+        overlay = FaultOverlay(
+            session.existing,
+            faults,
+            source=str(session.path),
+            emulator=lambda: emulator.recorded(test.nodeid, brain()),
+        )
+        session.interception.override = overlay.answer
+    return ActiveCassette(
+        session,
+        test,
+        strict=settings.strict if strict is None else strict,
+        drift=settings.drift,
+        overlay=overlay,
+    )
 
 
 def _exists(path: Path) -> bool:
@@ -204,13 +316,19 @@ _KINDS = (
 
 
 def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
-    """The "assistants cassettes" section: a line per written file, the counts, the notes."""
+    """The "assistants cassettes" section: a line per written file, the counts, the drift
+    check's tally, the notes."""
     counts = dict.fromkeys((kind for kind, _ in _KINDS), 0)
     lines: list[str] = []
     notes: list[str] = []
+    drift: dict[str, list[str]] = {"same": [], "drifted": []}
     for key, value in entries:
         if key == "assistants_note":
             notes.append(f"note: {value}")
+            continue
+        if key == "assistants_drift":
+            outcome, _, test = value.partition(" ")
+            drift.setdefault(outcome, []).append(test)
             continue
         kind, _, path = value.partition(" ")
         counts[kind] = counts.get(kind, 0) + 1
@@ -220,4 +338,8 @@ def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
             lines.append(f"kept failed recording: {path}")
     if any(counts.values()):
         lines.append(", ".join(f"{counts[k]} {label}" for k, label in _KINDS))
+    lines += [f"drifted: {test}" for test in drift["drifted"]]
+    if drift["same"] or drift["drifted"]:
+        checked = len(drift["same"]) + len(drift["drifted"])
+        lines.append(f"drift check: {checked} checked, {len(drift['drifted'])} drifted")
     return lines + notes

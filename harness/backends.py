@@ -48,6 +48,13 @@ class EmbeddedEmulator:
             brain=server.backend.brain.describe(),
         )
 
+    def recorded(self, test_id: str, brain: Any) -> RecordedEmulator:
+        """A fresh emulator state that takes over a recorded conversation (fault overlays):
+        ids seeded by `test_id`, runs decided by `brain`."""
+        server = self._start()
+        server.reset(seed=test_id, brain=brain)
+        return RecordedEmulator(server)
+
     @property
     def base_url(self) -> str:
         return self._start().base_url
@@ -72,6 +79,26 @@ class EmbeddedEmulator:
             options = emulator.EmulatorOptions(poll_after_ms=None)
             self._server = emulator.EmulatorServer(options=options).start()
         return self._server
+
+
+class RecordedEmulator:
+    """The embedded emulator continuing a recorded conversation: it learns the recording's
+    objects, takes over threads, and answers in process (`harness.faults.EmulatorLink`)."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self._server = server
+        self.base_url = server.base_url
+
+    def answer(
+        self, method: str, url: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        return self._server.answer(method, url, headers, body)
+
+    def learn(self, objects: list[Any]) -> None:
+        self._server.call(self._server.backend.learn(objects))
+
+    def take_over(self, thread_id: str) -> None:
+        self._server.call(self._server.backend.take_over(thread_id))
 
 
 def live_backend(settings: Settings) -> Backend:

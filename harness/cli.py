@@ -1,4 +1,4 @@
-"""The `harness` command: inspect | transcript | verify | scrub | emulator.
+"""The `harness` command: inspect | transcript | diff | verify | scrub | emulator.
 
 Each subcommand is a thin shell over a library function; errors the harness
 raises on purpose print as one line and exit 2, never as a traceback.
@@ -28,6 +28,20 @@ def _parser() -> argparse.ArgumentParser:
 
     transcript = commands.add_parser("transcript", help="print a cassette's transcript as JSON")
     transcript.add_argument("cassette")
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two cassettes (or folders of them) as conversations; exit 1 if they differ",
+    )
+    diff.add_argument(
+        "paths", nargs="*", metavar="OLD NEW", help="two cassettes or two folders (with --git: one)"
+    )
+    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff.add_argument(
+        "--git",
+        metavar="REV",
+        help="compare the working tree's cassettes at PATH (default: cassettes) with REV's",
+    )
 
     for name, text in (
         ("verify", "fail if cassettes hold anything that looks like a secret"),
@@ -84,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
         from harness.transcript import transcript_main
 
         return transcript_main(args.cassette)
+    if args.command == "diff":
+        return _diff(args)
     if args.command == "verify":
         from harness.verify import verify_main
 
@@ -96,6 +112,25 @@ def _run(args: argparse.Namespace) -> int:
 
     serve(args.port, _brain(args), host=args.host)
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """Exit 0 when the conversations are equivalent, 1 when they differ (2: an error)."""
+    from pathlib import Path
+
+    from harness.diff import diff_git, diff_paths
+    from harness.diff.render import render
+
+    if args.git is not None:
+        if len(args.paths) > 1:
+            raise ConfigError("with --git REV give one folder or cassette (default: cassettes)")
+        report = diff_git(args.git, Path(args.paths[0] if args.paths else "cassettes"))
+    elif len(args.paths) != 2:
+        raise ConfigError("give two cassettes or two folders: harness diff OLD NEW")
+    else:
+        report = diff_paths(Path(args.paths[0]), Path(args.paths[1]))
+    print(render(report, args.format))
+    return 0 if report.equivalent else 1
 
 
 _MODEL_FLAGS = {

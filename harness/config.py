@@ -52,6 +52,8 @@ class Settings:
     secrets: tuple[str, ...] = ()
     redact_patterns: tuple[str, ...] = field(default_factory=tuple)
     ci: bool = False
+    drift: bool = False
+    """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
 
     @property
     def ci_refused(self) -> bool:
@@ -67,6 +69,7 @@ def resolve(
     ini: Mapping[str, Any],
     rootdir: Path,
     environ: Mapping[str, str] = os.environ,
+    drift: bool = False,
 ) -> Settings:
     """Settings from the command line, the ini keys (`assistants_*`, given without the
     prefix: `cassette_dir`, `record_backend`, ...) and the environment."""
@@ -77,6 +80,11 @@ def resolve(
         )
     if record_flag and mode == "none":
         mode = "all"
+    if drift and mode != "none":
+        raise ConfigError(
+            "--assistants-drift compares fresh takes with the committed cassettes and writes "
+            "nothing: drop --record / --record-mode"
+        )
     ci = _flag(environ.get("CI", ""), "CI")
     allowed_in_ci = _flag(environ.get(RECORD_IN_CI, ""), RECORD_IN_CI)
     backend = (
@@ -116,6 +124,7 @@ def resolve(
         secrets=tuple(value for name in SECRET_ENVIRONMENT if (value := environ.get(name))),
         redact_patterns=patterns,
         ci=ci,
+        drift=drift,
     )
 
 

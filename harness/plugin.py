@@ -55,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                 help="Cassette record mode (default: none, replay only).",
             )
     group.addoption(
+        "--assistants-drift",
+        action="store_true",
+        default=False,
+        help="Run the selected tests against the record backend, write no cassette, and fail "
+        "those whose conversation differs from the committed cassette (with the diff).",
+    )
+    group.addoption(
         "--record-backend",
         action="store",
         default=None,
@@ -114,6 +121,9 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{TOOL_MARKER}(*scenario_files): run the test once per function tool of these "
         "scenario files (default: scenarios/*.yaml), as the `assistants_tool` fixture.",
     )
+    from harness.pytest_faults import HELP, FaultParametrizer
+
+    config.addinivalue_line("markers", HELP)
     from harness.backends import EmbeddedEmulator
     from harness.config import resolve
     from harness.errors import ConfigError
@@ -137,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
             backend_option=config.getoption("record_backend", None),
             ini=ini,
             rootdir=config.rootpath,
+            drift=config.getoption("assistants_drift", False),
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -144,6 +155,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[EMULATOR] = EmbeddedEmulator()
     config.stash[CLAIMED] = {}
     config.pluginmanager.register(_Summary(), "assistants-summary")
+    config.pluginmanager.register(FaultParametrizer(settings), "assistants-faults")
     from harness.pytest_scenarios import ScenarioCollector
 
     config.pluginmanager.register(ScenarioCollector(settings), "assistants-scenarios")
@@ -229,7 +241,7 @@ class _Summary:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
             for key, value in report.user_properties:
-                if key in ("assistants_take", "assistants_note"):
+                if key in ("assistants_take", "assistants_note", "assistants_drift"):
                     self.entries.append((key, str(value)))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -292,6 +304,7 @@ def assistants_cassette(
     from harness.active import open_cassette
     from harness.config import per_test_options
     from harness.errors import HarnessError
+    from harness.pytest_faults import item_faults
 
     item = request.node
     config = request.config
@@ -302,6 +315,7 @@ def assistants_cassette(
             dict(marker.kwargs) if marker else {}, assistants_config, item.nodeid
         )
         theirs = _pytest_recording_cassette(request)
+        faults = item_faults(item, config.stash[SETTINGS])
         active = open_cassette(
             config.stash[SETTINGS],
             _identity(item),
@@ -310,8 +324,12 @@ def assistants_cassette(
             config.stash[EMULATOR],
             others_pass=theirs is not None,
             taken=theirs,
+            faults=faults,
         )
-        claimed = config.stash[CLAIMED].setdefault(active.path, item.nodeid)
+        # A fault overlay only reads the cassette: it may share it with the test recording it.
+        claimed = (
+            item.nodeid if faults else config.stash[CLAIMED].setdefault(active.path, item.nodeid)
+        )
         if claimed != item.nodeid:
             problem = (
                 f"{active.path}: {item.nodeid} and {claimed} would share this cassette; "
@@ -328,6 +346,9 @@ def assistants_cassette(
     passed = not active.session.misses and all(
         reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
     )
+    problem, drift = active.after_test(passed, ran="call" in reports)
+    if drift is not None:
+        item.user_properties.append(("assistants_drift", f"{drift} {item.nodeid}"))
     try:
         take = active.finish(passed)
     except HarnessError as exc:
@@ -340,6 +361,18 @@ def assistants_cassette(
             item.user_properties.append(("assistants_note", f"{item.nodeid}: {note}"))
     if problem:
         pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture
+def assistants_fault(request: pytest.FixtureRequest) -> Any:
+    """The fault this test replays with (`harness.faults.Fault`: `.id`, `.name`, `.kind`), or
+    None. Under `@pytest.mark.assistants_faults(faults=...)` each test gets its own."""
+    from harness.pytest_faults import item_faults
+
+    faults = item_faults(request.node, request.config.stash[SETTINGS])
+    if len(faults) > 1:
+        pytest.fail(f"{request.node.nodeid}: several faults: see assistants_cassette.faults")
+    return faults[0] if faults else None
 
 
 @pytest.fixture
@@ -375,7 +408,9 @@ def _pytest_recording_active(config: pytest.Config) -> bool:
 
 
 def _identity(item: pytest.Item) -> Any:
+    """Which test `item` is; a fault overlay's test is the test that recorded its cassette."""
     from harness.active import TestIdentity
+    from harness.pytest_faults import fault_param, without_fault
 
     module = Path(item.path)
     try:
@@ -384,7 +419,11 @@ def _identity(item: pytest.Item) -> Any:
         relative = Path(module.stem)
     cls = getattr(item, "cls", None)
     name = f"{cls.__name__}.{item.name}" if cls is not None else item.name
-    return TestIdentity(item.nodeid, module, relative, name)
+    nodeid = item.nodeid
+    fault = fault_param(item)
+    if fault is not None:
+        name, nodeid = without_fault(name, fault), without_fault(nodeid, fault)
+    return TestIdentity(nodeid, module, relative, name)
 
 
 def _pytest_recording_cassette(request: pytest.FixtureRequest) -> Path | None:

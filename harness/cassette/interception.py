@@ -4,7 +4,8 @@ Assistants API traffic (to the API's host, on a path of `harness.api`'s
 operation table, under any base path) is answered from the cassette when it
 holds the request, else recorded: answered by the in-process emulator, or let
 through to a live server and recorded on the way back. A request replay cannot
-answer fails the test with the nearest recorded requests. Every other request
+answer fails the test with the nearest recorded requests. An `override` (a fault
+overlay, `harness.faults`) may answer an API request first. Every other request
 (another host, a path outside the API) is never recorded: it goes through while
 recording and is refused in replay, unless another cassette (pytest-recording's)
 is in charge of it. The same object serves vcrpy's transport patches
@@ -51,6 +52,12 @@ class HttpResponse:
         }
 
 
+Override = Callable[[str, str, Any, bytes, Request], HttpResponse | None]
+"""Answers an API request before the cassette does (fault overlays): (method, url, headers,
+body, the request as a recording keeps it) -> the response, or None to go on as usual; an
+`UnmatchedRequestError` it raises fails the test like a replay miss."""
+
+
 def origin(url: str) -> tuple[str, int]:
     """(host, port) of a URL, the default port filled in."""
     parts = urlsplit(url)
@@ -77,6 +84,7 @@ class Interception:
         responder: Responder | None = None,
         others_pass: bool = False,
         check: Callable[[Request], Response | None] | None = None,
+        override: Override | None = None,
     ) -> None:
         self.player = player
         self.recorder = recorder
@@ -88,6 +96,7 @@ class Interception:
         self.responder = responder
         self.others_pass = others_pass
         self.check = check
+        self.override = override
         self.misses: list[UnmatchedRequestError | ForeignRequestError] = []
         self.base_paths: list[str] = []
         self._lock = threading.Lock()
@@ -100,6 +109,13 @@ class Interception:
         if request is None:
             self._other(method, url)
             return None
+        if self.override is not None:
+            try:
+                answered = self.override(method, url, headers, body, self._as_recorded(request))
+            except UnmatchedRequestError as exc:
+                raise self._fail(exc) from None
+            if answered is not None:
+                return answered
         if self.check is not None:
             rejected = self.check(request)
             if rejected is not None:

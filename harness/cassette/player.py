@@ -1,8 +1,10 @@
-"""The indexed player: finds a recorded response in constant time.
+"""The indexed player: finds a recorded response in constant time, and knows what it played.
 
 Interactions are grouped by match key when the player is built. Within a
 key, responses are served in recorded order; once they run out, the last one
 repeats, so code that polls more often than it did when recorded still ends.
+Each interaction counts as played once any of its repeats was served (how
+often an identical poll repeated is timing), which strict replay reads.
 """
 
 from __future__ import annotations
@@ -15,25 +17,36 @@ from harness.cassette.model import Cassette, Request, Response
 from harness.cassette.wire import response_to_http
 
 
+@dataclass(frozen=True)
+class Played:
+    """A recorded response as served: `index` is its interaction's 0-based position."""
+
+    index: int
+    response: Response
+
+
 @dataclass
 class _Queue:
-    """The responses recorded for one key: (response, times) in order."""
+    """The responses recorded for one key: (interaction index, response, times) in order."""
 
-    entries: list[tuple[Response, int]] = field(default_factory=list)
+    entries: list[tuple[int, Response, int]] = field(default_factory=list)
     position: int = 0
     used: int = 0
 
-    def next(self) -> Response:
-        response, times = self.entries[self.position]
+    def peek(self) -> int:
+        return self.entries[self.position][0]
+
+    def next(self) -> Played:
+        index, response, times = self.entries[self.position]
         self.used += 1
         if self.used >= times and self.position + 1 < len(self.entries):
             self.position += 1
             self.used = 0
-        return response
+        return Played(index, response)
 
     @property
     def exhausted(self) -> bool:
-        return self.position == len(self.entries) - 1 and self.used >= self.entries[-1][1]
+        return self.position == len(self.entries) - 1 and self.used >= self.entries[-1][2]
 
 
 class Player:
@@ -42,18 +55,35 @@ class Player:
         self._queues: dict[MatchKey, _Queue] = {}
         self._wire: dict[int, tuple[list[tuple[str, str]], bytes]] = {}
         self._requests: list[Request] = []
+        self._played: list[bool] = []
         for interaction in cassette.interactions:
             self.add(interaction.request, interaction.response, interaction.repeat)
 
     def add(self, request: Request, response: Response, times: int = 1) -> None:
         queue = self._queues.setdefault(self.key(request), _Queue())
-        queue.entries.append((response, times))
+        queue.entries.append((len(self._requests), response, times))
         self._requests.append(request)
+        self._played.append(False)
 
     def find(self, request: Request) -> Response | None:
         """The next recorded response for `request`, or None."""
+        played = self.take(request)
+        return played.response if played is not None else None
+
+    def take(self, request: Request, *, again: bool = True) -> Played | None:
+        """The next recorded response for `request` with its interaction, or None; with
+        `again=False`, None also once the key's responses are used up (no last repeat)."""
         queue = self._queues.get(self.key(request))
-        return queue.next() if queue is not None else None
+        if queue is None or (not again and queue.exhausted):
+            return None
+        played = queue.next()
+        self._played[played.index] = True
+        return played
+
+    def peek(self, request: Request) -> int | None:
+        """The interaction `take` would serve next for `request` (not marked played)."""
+        queue = self._queues.get(self.key(request))
+        return queue.peek() if queue is not None else None
 
     def wire(self, response: Response) -> tuple[list[tuple[str, str]], bytes]:
         """Headers and body bytes of a response, rendered once and cached."""
@@ -67,3 +97,7 @@ class Player:
 
     def all_played(self) -> bool:
         return all(queue.exhausted for queue in self._queues.values())
+
+    def unplayed(self) -> list[int]:
+        """0-based positions of the interactions never served, in recorded order."""
+        return [index for index, played in enumerate(self._played) if not played]

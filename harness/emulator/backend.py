@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from harness.emulator import objects
+from harness.emulator import objects, recorded
 from harness.emulator.brain import Brain, load_brain
 from harness.emulator.checks import check_content, check_metadata
 from harness.emulator.clock import Clock
@@ -123,6 +123,16 @@ class AssistantsBackend:
             self.clock.tick()
             for rec in self.engine.live.values():
                 rec.progress.wake.set()  # time-based rests look at the clock again
+
+    async def learn(self, objects: list[Obj]) -> None:
+        """Take in objects as a recording showed them, each as last shown (fault overlays
+        continue a recorded conversation from there; see `recorded.py`)."""
+        recorded.learn(self.store, self.clock, objects)
+
+    async def take_over(self, thread_id: str) -> None:
+        """Answer for a learned thread from now on: its runs the recording left active go on
+        under the brain's rules."""
+        recorded.take_over(self.engine, thread_id)
 
     # assistants ---------------------------------------------------------
 

@@ -38,6 +38,11 @@ class Clock:
         """An API request was answered."""
         self._now += 1
 
+    def advance_to(self, now: int) -> None:
+        """Logical time goes on from `now` unless it is already later (a recording's state
+        was taken over: new objects come after the recorded ones)."""
+        self._now = max(self._now, now)
+
     def new_id(self, prefix: str) -> str:
         """An id shaped like the real ones: `thread_` + 24 characters, `file-` + 22."""
         length = 22 if prefix == "file-" else 24

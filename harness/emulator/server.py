@@ -150,6 +150,10 @@ class EmulatorServer:
         request = asgi_request(self._asgi, method, url, headers, body)
         return self._call(request, timeout=ANSWER_TIMEOUT)  # type: ignore[no-any-return]
 
+    def call(self, coro: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's event loop (where all emulator state lives)."""
+        return self._call(coro, timeout)
+
     def reset(self, seed: str | None = None, brain: BrainSource = None) -> None:
         """Forget all objects and stop all background work; then use `brain` (default: the
         rules the server started with) and, with a `seed`, reproducible ids and time."""

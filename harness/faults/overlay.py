@@ -1,0 +1,229 @@
+"""A replay with faults injected: the recording answers until a fault makes the conversation
+leave it, and the emulator answers what the recording cannot, starting from the state the
+recording had reached.
+
+Every request goes through `FaultOverlay.answer` (the interception's `override`):
+
+1. An HTTP fault due at this request answers it with the error, leaving the recording
+   where it was, so a retry gets the recorded answer (replay never sleeps).
+2. A request on a thread the emulator has taken over goes to the emulator.
+3. Otherwise the recording answers when it holds the request; a run fault due at this
+   poll ends the run there (the thread is then the emulator's), a stream cut ends the
+   stream early. A request the recording does not hold (or holds no more: recorded writes
+   are not repeated) goes to the emulator, which takes over the thread it names.
+
+The emulator learns every object the recording has shown (as the server saw it: a cut
+stream's whole events, a faulted run as it ended) before it answers, so a retry, a new
+run or a cancel is answered consistently, by the test's brain.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from harness import api
+from harness.cassette.interception import HttpResponse
+from harness.cassette.model import Cassette, Request, Response
+from harness.cassette.player import Played, Player
+from harness.cassette.recorder import Recorder
+from harness.cassette.redact import Redactor
+from harness.cassette.wire import response_from_vcr, response_to_http
+from harness.errors import HarnessError, UnmatchedRequestError
+from harness.faults.plan import plan
+from harness.faults.responses import end_run, end_stream, http_error, is_run_event
+from harness.faults.spec import HTTP_STATUSES, Fault, parse_fault
+
+Obj = dict[str, Any]
+
+
+class EmulatorLink(Protocol):
+    """The emulator a fault overlay hands over to (`harness.backends.RecordedEmulator`)."""
+
+    base_url: str
+
+    def answer(
+        self, method: str, url: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]: ...
+
+    def learn(self, objects: list[Any]) -> None: ...
+
+    def take_over(self, thread_id: str) -> None: ...
+
+
+class FaultOverlay:
+    def __init__(
+        self,
+        cassette: Cassette,
+        faults: Iterable[Fault | str],
+        *,
+        source: str,
+        emulator: Callable[[], EmulatorLink],
+    ) -> None:
+        self.faults = tuple(parse_fault(f) for f in faults)
+        self.recorded = cassette
+        self.source = source
+        self.plan = plan(cassette, self.faults, source)
+        self.player = Player(self.plan.cassette)
+        self._emulator_factory = emulator
+        self._link: EmulatorLink | None = None
+        self._shown: list[Obj] = []
+        """Objects the recording has shown that the emulator has not learned yet."""
+        self._owned: set[str] = set()
+        """Threads the emulator answers for."""
+        self._requests = 0
+        self._polls: dict[str, int] = {}
+        self._poll_requests: dict[str, int] = {}
+        self._fired: list[Fault] = []
+        self._served = Recorder(Redactor())
+        self._lock = threading.Lock()
+
+    # -- what the test sees ------------------------------------------------------------
+
+    def served(self) -> Cassette:
+        """The conversation as the test was served it, faults and the emulator's answers in."""
+        meta = {**self.recorded.meta, "faults": [f.id for f in self.faults]}
+        return Cassette(meta=meta, interactions=list(self._served.interactions))
+
+    def unfired(self) -> list[Fault]:
+        """Faults whose moment never came (the app made no such request or poll)."""
+        return [f for f in self.faults if f not in self._fired]
+
+    # -- the interception's override ------------------------------------------------------
+
+    def answer(
+        self, method: str, url: str, headers: Any, body: bytes, request: Request
+    ) -> HttpResponse:
+        found = api.match(request.method, request.path)
+        name = found.name if found is not None else ""
+        thread = found.params.get("thread_id") if found is not None else None
+        with self._lock:
+            self._requests += 1
+            fault = self._http_fault(request, name, found.params if found else {}, thread)
+            if fault is not None:
+                return self._serve(request, http_error(HTTP_STATUSES[fault.name]))
+            if thread is None or thread not in self._owned:
+                played = self.player.take(request, again=request.method == "GET")
+                if played is not None:
+                    return self._serve(request, self._overlay(played, name, thread))
+            link = self._handover(thread)
+        try:
+            status, response_headers, content = link.answer(
+                method, self._emulator_url(link, url, request), headers, body
+            )
+        except HarnessError as exc:
+            raise UnmatchedRequestError(
+                f"{self.source}: fault overlay: the emulator could not answer "
+                f"{request.method} {request.path}: {exc}"
+            ) from None
+        response = response_from_vcr(HttpResponse(status, response_headers, content).as_vcr())
+        with self._lock:
+            self._served.add(request, response)
+        return HttpResponse(status, response_headers, content)
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def _http_fault(
+        self, request: Request, name: str, params: Mapping[str, str], thread: str | None
+    ) -> Fault | None:
+        candidates = [self.plan.http_at_request.get(self._requests)]
+        if thread is None or thread not in self._owned:
+            index = self.player.peek(request)
+            if index is not None:
+                candidates.append(self.plan.http_at_interaction.get(index))
+        if name == "get_run":
+            run = params["run_id"]
+            count = self._poll_requests[run] = self._poll_requests.get(run, 0) + 1
+            candidates.append(self.plan.http_at_poll.get((run, count)))
+        for fault in candidates:
+            if fault is not None and fault not in self._fired:
+                self._fired.append(fault)
+                return fault
+        return None
+
+    def _overlay(self, played: Played, name: str, thread: str | None) -> Response:
+        """The recorded response with any run end or cut due now; its objects are shown."""
+        response = played.response
+        learned = response
+        cut = self.plan.cuts.get(played.index)
+        if cut is not None and cut[1] not in self._fired and response.events is not None:
+            self._fired.append(cut[1])
+            response = replace(response, events=response.events[: cut[0]])
+        if name == "get_run" and isinstance(response.body, dict):
+            ended = self._run_end(response.body)
+            if ended is not None:
+                response = learned = replace(response, body=ended)
+        elif response.events is not None:
+            events = self._stream_end(response.events)
+            if events is not None:
+                response = learned = replace(response, events=events)
+        self._show(learned)
+        return response
+
+    def _due(self, run: Obj) -> Fault | None:
+        real = str(run.get("id"))
+        count = self._polls[real] = self._polls.get(real, 0) + 1
+        fault = self.plan.run_ends.get((real, count))
+        if fault is None or fault in self._fired:
+            return None
+        self._fired.append(fault)
+        self._owned.add(str(run.get("thread_id")))  # the recording's future no longer holds
+        return fault
+
+    def _run_end(self, run: Obj) -> Obj | None:
+        fault = self._due(run)
+        return end_run(run, fault) if fault is not None else None
+
+    def _stream_end(self, events: tuple[Obj, ...]) -> tuple[Obj, ...] | None:
+        for position, event in enumerate(events):
+            if is_run_event(event) and event.get("event") != "thread.run.created":
+                fault = self._due(event["data"])
+                if fault is not None:
+                    return end_stream(events[:position], event["data"], fault)
+        return None
+
+    # -- the emulator ---------------------------------------------------------------------
+
+    def _show(self, response: Response) -> None:
+        shown = [response.body] if isinstance(response.body, dict) else []
+        for event in response.events or ():
+            data = event.get("data")
+            if isinstance(data, dict) and not str(data.get("object", "")).endswith(".delta"):
+                shown.append(data)
+        self._shown += shown
+        for obj in shown if self.plan.arguments else ():
+            action = (obj.get("required_action") or {}).get("submit_tool_outputs") or {}
+            for call in action.get("tool_calls") or ():
+                fault = self.plan.arguments.get(str(call.get("id")))
+                if fault is not None and fault not in self._fired:
+                    self._fired.append(fault)
+
+    def _handover(self, thread: str | None) -> EmulatorLink:
+        """The emulator, caught up with what the recording showed; it takes over `thread`."""
+        if self._link is None:
+            try:
+                self._link = self._emulator_factory()
+            except HarnessError as exc:
+                raise UnmatchedRequestError(
+                    f"{self.source}: fault overlay: the recording cannot answer what the app "
+                    f"did after the fault, and the emulator is not available: {exc}"
+                ) from None
+        shown, self._shown = self._shown, []
+        if shown:
+            self._link.learn(shown)
+        if thread is not None:
+            self._owned.add(thread)
+            self._link.take_over(thread)  # idempotent: runs it already drives are left alone
+        return self._link
+
+    def _emulator_url(self, link: EmulatorLink, url: str, request: Request) -> str:
+        query = urlsplit(url).query
+        return link.base_url.rstrip("/") + request.path + (f"?{query}" if query else "")
+
+    def _serve(self, request: Request, response: Response) -> HttpResponse:
+        self._served.add(request, response)
+        headers, body = response_to_http(response)
+        return HttpResponse(response.status, headers, body)

@@ -1,0 +1,116 @@
+"""The responses a fault puts in place of recorded ones: an API error, a run that ended early
+(as a run object, or as the stream's last events), a stream that stops, other arguments."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from harness.cassette.model import Response
+from harness.faults.spec import Fault, failure_code, incomplete_reason
+
+Obj = dict[str, Any]
+_ERRORS = {
+    429: (
+        "Rate limit reached for requests. Please try again in 1s.",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    500: (
+        "The server had an error while processing your request. Sorry about that!",
+        "server_error",
+        None,
+    ),
+    503: ("The server is overloaded or not ready yet.", "server_error", None),
+}
+_LAST_ERROR = {
+    "server_error": "Sorry, something went wrong.",
+    "rate_limit_exceeded": (
+        "You exceeded your current quota, please check your plan and billing details."
+    ),
+}
+_STAMP = {"failed": "failed_at", "cancelled": "cancelled_at"}
+_STEP_END = {"failed": "failed", "cancelled": "cancelled", "expired": "expired"}
+_MESSAGE_REASON = {"failed": "run_failed", "cancelled": "run_cancelled", "expired": "run_expired"}
+
+
+def http_error(status: int) -> Response:
+    """The API's error answer for `status` (429 with `retry-after`, as the API sends it)."""
+    message, kind, code = _ERRORS[status]
+    headers = {"content-type": "application/json"}
+    if status in (429, 503):
+        headers["retry-after"] = "1"
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return Response(status, headers, body)
+
+
+def end_run(run: Obj, fault: Fault) -> Obj:
+    """`run` as it looks once it ended as `fault` says."""
+    ended = copy.deepcopy(run)
+    now = 1 + max(
+        v for v in (run.get("created_at"), run.get("started_at"), 0) if isinstance(v, int)
+    )
+    status = fault.name
+    ended["status"] = status
+    ended["required_action"] = None
+    if status == "failed":
+        code = failure_code(fault)
+        ended["last_error"] = {"code": code, "message": _LAST_ERROR[code]}
+    elif status == "incomplete":
+        ended["incomplete_details"] = {"reason": incomplete_reason(fault)}
+    if status in _STAMP:
+        ended[_STAMP[status]] = now
+    if status != "expired":
+        ended["expires_at"] = None
+    return ended
+
+
+def end_stream(events: Sequence[Obj], run: Obj, fault: Fault) -> tuple[Obj, ...]:
+    """`events` (those sent before the fault) and then the end a real stream shows: open steps
+    and messages closed, the run's final event, `done` (`run` is the run as last shown)."""
+    ended = end_run(run, fault)
+    status = fault.name
+    steps: dict[str, Obj] = {}
+    messages: dict[str, Obj] = {}
+    for event in events:
+        data = event.get("data")
+        if isinstance(data, dict) and data.get("object") == "thread.run.step":
+            steps[str(data.get("id"))] = data
+        elif isinstance(data, dict) and data.get("object") == "thread.message":
+            messages[str(data.get("id"))] = data
+    tail: list[Obj] = []
+    for step in steps.values():
+        if step.get("status") == "in_progress":
+            closed = {**step, "status": _STEP_END.get(status, "completed")}
+            if status == "failed":
+                closed["last_error"] = ended["last_error"]
+            tail.append({"event": f"thread.run.step.{closed['status']}", "data": closed})
+    for message in messages.values():
+        if message.get("status") == "in_progress":
+            reason = _MESSAGE_REASON.get(status, "run_failed")
+            closed = {**message, "status": "incomplete", "incomplete_details": {"reason": reason}}
+            tail.append({"event": "thread.message.incomplete", "data": closed})
+    tail.append({"event": f"thread.run.{status}", "data": ended})
+    tail.append({"event": "done", "data": "[DONE]"})
+    return (*events, *tail)
+
+
+def is_run_event(event: Obj) -> bool:
+    data = event.get("data")
+    return isinstance(data, dict) and data.get("object") == "thread.run"
+
+
+def half_way(count: int) -> int:
+    """Where `cut@stream_N` (no event given) stops a stream of `count` events: half-way."""
+    return max(1, count // 2)
+
+
+def replacement_arguments(recorded: str, fault: Fault) -> str:
+    """The arguments text `arguments[:DETAIL]` puts in place of `recorded`."""
+    variant = fault.detail or "empty"
+    if variant == "empty":
+        return "{}"
+    if variant == "malformed":
+        return recorded[: max(1, len(recorded) // 2)]
+    return variant

@@ -1,0 +1,134 @@
+"""pytest wiring for fault overlays: the `assistants_faults` marker, its parametrization
+(`faults="each"` or a list) and the `assistants_fault` fixture's value.
+
+Registered by `harness.plugin`; the library side is `harness.faults`. Faults are
+injected into replays only: while recording (or checking drift) a marked test runs
+once, unparametrized and without faults, and records the conversation they overlay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness.config import Settings
+    from harness.faults import Fault
+
+MARKER = "assistants_faults"
+PARAM = "assistants_fault"
+HELP = (
+    f"{MARKER}(*faults, faults=None, kinds=None): replay this test's cassette with faults "
+    "injected: positional faults together in one test; faults='each' (or a list) makes one "
+    "test per fault (see harness.faults.spec)."
+)
+
+
+class FaultParametrizer:
+    """Turns `@pytest.mark.assistants_faults(faults=...)` into one test per fault."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @pytest.hookimpl(trylast=True)  # after @parametrize: the fault's id comes last
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        marker = metafunc.definition.get_closest_marker(MARKER)
+        if marker is None or not injects(self.settings):
+            return
+        wanted = marker.kwargs.get("faults")
+        if wanted is None:
+            return  # positional faults go in together: the test keeps its id
+        faults = self._faults(metafunc, wanted, marker.kwargs.get("kinds"))
+        if faults is None:
+            return
+        if PARAM not in metafunc.fixturenames:
+            # The test need not ask for the fault to be parametrized by it.
+            metafunc.fixturenames.append(PARAM)
+        metafunc.parametrize(PARAM, faults, ids=[f.id for f in faults])
+
+    def _faults(self, metafunc: pytest.Metafunc, wanted: Any, kinds: Any) -> list[Fault] | None:
+        from harness.errors import HarnessError
+        from harness.faults import NAMES, each, parse_fault
+
+        where = metafunc.definition.nodeid
+        if kinds is not None and (
+            isinstance(kinds, str) or not set(kinds) <= {*NAMES, "run", "http"}
+        ):
+            raise pytest.Collector.CollectError(
+                f"{where}: {MARKER}: kinds must be a list of {', '.join(NAMES)}, run or http"
+            )
+        if wanted != "each":
+            try:
+                return [parse_fault(f) for f in _as_list(wanted)]
+            except HarnessError as exc:
+                raise pytest.Collector.CollectError(f"{where}: {exc}") from None
+        if getattr(metafunc, "_calls", None):
+            raise pytest.Collector.CollectError(
+                f"{where}: {MARKER}(faults='each') reads the faults from the test's one "
+                "cassette: a test with other parameters lists its faults (faults=[...])"
+            )
+        from harness.cassette.naming import cassette_location
+        from harness.cassette.storage import read_cassette
+
+        cassette_marker = metafunc.definition.get_closest_marker("assistants_cassette")
+        name = cassette_marker.kwargs.get("name") if cassette_marker else None
+        path, _ = cassette_location(
+            self.settings.cassette_dir, _relative_module(metafunc), _test_name(metafunc), name
+        )
+        try:
+            cassette = read_cassette(path)
+        except (HarnessError, OSError):
+            return None  # the test then says how to record its cassette (or what is wrong)
+        return each(cassette, kinds)
+
+
+def injects(settings: Settings) -> bool:
+    """Faults are injected in plain replay only."""
+    return settings.record_mode == "none" and not settings.drift
+
+
+def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
+    """The faults `item` replays with: its parameter, or the marker's positional faults."""
+    from harness.faults import parse_fault
+
+    if not injects(settings):
+        return []
+    param = fault_param(item)
+    if param is not None:
+        return [param]
+    marker = item.get_closest_marker(MARKER)
+    return [parse_fault(f) for f in marker.args] if marker is not None else []
+
+
+def fault_param(item: pytest.Item) -> Fault | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(PARAM) if callspec is not None else None
+
+
+def without_fault(text: str, fault: Fault) -> str:
+    """A test id without the fault's parameter: the id of the test that records the cassette."""
+    if text.endswith(f"[{fault.id}]"):
+        return text[: -len(fault.id) - 2]
+    if text.endswith(f"-{fault.id}]"):
+        return text[: -len(fault.id) - 2] + "]"
+    return text
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _relative_module(metafunc: pytest.Metafunc) -> Path:
+    module = Path(metafunc.definition.path)
+    try:
+        return module.relative_to(metafunc.config.rootpath).with_suffix("")
+    except ValueError:
+        return Path(module.stem)
+
+
+def _test_name(metafunc: pytest.Metafunc) -> str:
+    cls = metafunc.cls
+    name = metafunc.function.__name__
+    return f"{cls.__name__}.{name}" if cls is not None else name
