@@ -98,8 +98,13 @@ def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
     param = fault_param(item)
     if param is not None:
         return [param]
+    from harness.errors import ConfigError
+
     marker = item.get_closest_marker(MARKER)
-    return [parse_fault(f) for f in marker.args] if marker is not None else []
+    try:
+        return [parse_fault(f) for f in marker.args] if marker is not None else []
+    except ConfigError as exc:
+        raise ConfigError(f"{item.nodeid}: {exc}") from None
 
 
 def fault_param(item: pytest.Item) -> Fault | None:

@@ -3,8 +3,8 @@
 Interactions are grouped by match key when the player is built. Within a
 key, responses are served in recorded order; once they run out, the last one
 repeats, so code that polls more often than it did when recorded still ends.
-Each interaction counts as played once any of its repeats was served (how
-often an identical poll repeated is timing), which strict replay reads.
+An interaction counts as played once any of its repeats was served (how often an
+identical poll repeated is timing), which strict replay reads.
 """
 
 from __future__ import annotations
@@ -99,5 +99,20 @@ class Player:
         return all(queue.exhausted for queue in self._queues.values())
 
     def unplayed(self) -> list[int]:
-        """0-based positions of the interactions never served, in recorded order."""
-        return [index for index, played in enumerate(self._played) if not played]
+        """0-based positions of the interactions never served, in recorded order.
+
+        Responses recorded one after another for the same key and identical (a poll that saw
+        no change, kept apart only by headers that take no part in matching) count as one:
+        serving any of them plays them all, as serving one of an interaction's repeats does."""
+        found: list[int] = []
+        for queue in self._queues.values():
+            group: list[int] = []
+            previous: Response | None = None
+            for index, response, _ in queue.entries:
+                if group and response != previous:
+                    found += [] if any(self._played[i] for i in group) else group
+                    group = []
+                group.append(index)
+                previous = response
+            found += [] if any(self._played[i] for i in group) else group
+        return sorted(found)

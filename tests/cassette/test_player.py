@@ -253,3 +253,23 @@ def test_vcrpy_request_hook_is_restored(module: str) -> None:
     with patch_transports(interception):
         assert httpx_stubs._make_vcr_request is _make_lazy_request
     assert httpx_stubs._make_vcr_request is original
+
+
+def test_unplayed_names_interactions_never_served_and_counts_repeats_of_a_poll_once() -> None:
+    cassette = _polling_cassette()
+    cassette.interactions.insert(
+        2,
+        Interaction(_poll("t1"), _json({"status": "in_progress"})),  # kept apart by headers
+    )
+    player = Player(cassette)
+    assert player.unplayed() == [0, 1, 2, 3, 4, 5]
+    player.find(_poll("t1"))  # one of the five identical in_progress polls
+    assert player.unplayed() == [0, 3, 4, 5], "all identical polls in a row count as played"
+    player.find(Request("POST", "/threads/t1/runs", body={"assistant_id": "a"}))
+    assert player.unplayed() == [3, 4, 5]
+    assert player.peek(_poll("t2")) == 3
+    played = player.take(_poll("t2"))
+    assert played is not None and played.index == 3
+    assert player.take(_poll("t2"), again=False) is not None
+    assert player.take(_poll("t2"), again=False) is None, "no last repeat when asked for none"
+    assert player.unplayed() == [4]
