@@ -162,14 +162,19 @@ def _messages(old: list[JSON], new: list[JSON]) -> list[Change]:
     def key(message: dict[str, JSON]) -> tuple[Any, ...]:
         return (message.get("thread"), message.get("role"), message.get("text"))
 
+    def kin(message: dict[str, JSON]) -> tuple[Any, ...]:
+        return (message.get("thread"), message.get("role"))
+
     changes: list[Change] = []
-    for tag, a, b in _aligned(old, new, key):
+    for tag, a, b in _aligned(old, new, key, kin):
         if tag == "added":
             changes.append(Change("messages", "added", label(b), new=b))
         elif tag == "removed":
             changes.append(Change("messages", "removed", label(a), old=a))
         elif a != b:
-            changes.append(Change("messages", "changed", label(b), a, b, tuple(json_edits(a, b))))
+            # its alias may have moved with an added message: the subject names the new one
+            edits = json_edits({**a, "id": None}, {**b, "id": None})
+            changes.append(Change("messages", "changed", label(b), a, b, tuple(edits)))
     return changes
 
 
@@ -180,8 +185,11 @@ def _errors(old: list[JSON], new: list[JSON]) -> list[Change]:
     def key(error: dict[str, JSON]) -> tuple[Any, ...]:
         return (error.get("request"), error.get("status"), error.get("code"))
 
+    def kin(error: dict[str, JSON]) -> Any:
+        return error.get("request")
+
     changes: list[Change] = []
-    for tag, a, b in _aligned(old, new, key):
+    for tag, a, b in _aligned(old, new, key, kin):
         if tag == "added":
             changes.append(Change("errors", "added", label(b), new=b))
         elif tag == "removed":
@@ -192,21 +200,32 @@ def _errors(old: list[JSON], new: list[JSON]) -> list[Change]:
 
 
 def _aligned(
-    old: Sequence[JSON], new: Sequence[JSON], key: Any
+    old: Sequence[JSON], new: Sequence[JSON], key: Any, kin: Any
 ) -> Iterator[tuple[str, JSON, JSON]]:
-    """("same" | "added" | "removed", old item, new item) along the best alignment; items of
-    a replaced block are paired in order (as "same", to be compared field by field)."""
+    """("same" | "added" | "removed", old item, new item) along the best alignment by `key`;
+    within a replaced block, items of one `kin` (a message's thread and role) are paired in
+    order, to be compared field by field, and the rest are added or removed."""
     matcher = difflib.SequenceMatcher(None, [key(x) for x in old], [key(x) for x in new], False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
         if tag == "equal":
-            pairs = i2 - i1
-        for offset in range(pairs):
-            yield "same", old[i1 + offset], new[j1 + offset]
-        for index in range(i1 + pairs, i2):
-            yield "removed", old[index], None
-        for index in range(j1 + pairs, j2):
-            yield "added", None, new[index]
+            for offset in range(i2 - i1):
+                yield "same", old[i1 + offset], new[j1 + offset]
+            continue
+        paired: dict[int, int] = {}
+        start = j1
+        for i in range(i1, i2):
+            match = next((j for j in range(start, j2) if kin(new[j]) == kin(old[i])), None)
+            if match is not None:
+                paired[match] = i
+                start = match + 1
+        for i in range(i1, i2):
+            if i not in paired.values():
+                yield "removed", old[i], None
+        for j in range(j1, j2):
+            if j in paired:
+                yield "same", old[paired[j]], new[j]
+            else:
+                yield "added", None, new[j]
 
 
 # --- the rest ----------------------------------------------------------------------------

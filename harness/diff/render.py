@@ -35,7 +35,7 @@ def headline(report: DiffReport) -> str:
     noun = "cassette" if total == 1 else "cassettes"
     if not changed:
         return f"{total} {noun}: equivalent conversations"
-    return f"{changed} of {total} {noun} differ"
+    return f"{changed} of {total} {noun} {'differs' if changed == 1 else 'differ'}"
 
 
 def _short(value: JSON, limit: int = _LIMIT) -> str:
