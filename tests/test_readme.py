@@ -11,9 +11,11 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_readme_example_records_and_replays(pytester: pytest.Pytester) -> None:
+    section = README.read_text().split("\n## Record your own assistant tests\n")[1]
+    section = section.split("\n## ")[0]
     (example,) = [
         block
-        for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+        for block in re.findall(r"```python\n(.*?)```", section, re.S)
         if "assistants_cassette" in block and "def test_" in block
     ]
     pytester.makepyfile(test_readme=example)

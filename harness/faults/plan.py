@@ -148,6 +148,7 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
     known = facts(cassette)
     runs = {r.alias: r for r in known.runs}
     result = FaultPlan(cassette)
+    before = 0
     for fault in faults:
         where = fault.where
 
@@ -178,7 +179,25 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
             text = replacement_arguments(recorded, fault)
             result.cassette = mutate_arguments(result.cassette, real, text)
             result.arguments[real] = fault
+        placed = _count(result)
+        if placed == before:
+            raise refuse("another fault of this test already strikes there")
+        before = placed
     return result
+
+
+def _count(result: FaultPlan) -> int:
+    return sum(
+        len(places)
+        for places in (
+            result.run_ends,
+            result.http_at_request,
+            result.http_at_interaction,
+            result.http_at_poll,
+            result.cuts,
+            result.arguments,
+        )
+    )
 
 
 def _place_run_fault(result: FaultPlan, fault: Fault, run: RunFacts, refuse: Any) -> None:
