@@ -28,6 +28,7 @@ ACTIVE: pytest.StashKey[ActiveCassette] = pytest.StashKey()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 MARKER = "assistants_cassette"
+FAULTS_MARKER = "assistants_faults"
 TOOL_MARKER = "assistants_tool_contract"
 DEPRECATIONS = (
     r"ignore:The Assistants API is deprecated:DeprecationWarning",
@@ -182,7 +183,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Hide the SDK's deprecation noise in marked tests, and import the SDK once, at
     collection, when a selected test uses a cassette (not inside the first test)."""
-    marked = [item for item in items if item.get_closest_marker(MARKER) is not None]
+    marked = [item for item in items if _uses_cassette(item)]
     if not marked:
         return
     if config.stash[SETTINGS].filter_deprecations:
@@ -290,8 +291,13 @@ def assistants_config() -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _assistants_cassette_autouse(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker(MARKER) is not None:
+    if _uses_cassette(request.node):
         request.getfixturevalue("assistants_cassette")
+
+
+def _uses_cassette(item: pytest.Item) -> bool:
+    """Marked `assistants_cassette`, or `assistants_faults` (which overlays its cassette)."""
+    return any(item.get_closest_marker(name) is not None for name in (MARKER, FAULTS_MARKER))
 
 
 @pytest.fixture

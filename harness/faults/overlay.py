@@ -9,8 +9,9 @@ Every request goes through `FaultOverlay.answer` (the interception's `override`)
 2. A request on a thread the emulator has taken over goes to the emulator.
 3. Otherwise the recording answers when it holds the request; a run fault due at this
    poll ends the run there (the thread is then the emulator's), a stream cut ends the
-   stream early. A request the recording does not hold (or holds no more: recorded writes
-   are not repeated) goes to the emulator, which takes over the thread it names.
+   stream early. Once a fault has struck, a request the recording does not hold (or holds
+   no more: recorded writes are not repeated) goes to the emulator, which takes over the
+   thread it names; before that, it fails the test as in plain replay.
 
 The emulator learns every object the recording has shown (as the server saw it: a cut
 stream's whole events, a faulted run as it ended) before it answers, so a retry, a new
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 from harness import api
 from harness.cassette.interception import HttpResponse
+from harness.cassette.matching import describe, explain_miss
 from harness.cassette.model import Cassette, Request, Response
 from harness.cassette.player import Played, Player
 from harness.cassette.recorder import Recorder
@@ -106,9 +108,17 @@ class FaultOverlay:
             if fault is not None:
                 return self._serve(request, http_error(HTTP_STATUSES[fault.name]))
             if thread is None or thread not in self._owned:
-                played = self.player.take(request, again=request.method == "GET")
+                # A recorded write is not repeated once a fault struck: the state moved on.
+                again = request.method == "GET" or not self._fired
+                played = self.player.take(request, again=again)
                 if played is not None:
                     return self._serve(request, self._overlay(played, name, thread))
+                if not self._fired:  # no fault yet: the app itself left the recording
+                    nearest = explain_miss(request, self.player.recorded_requests())
+                    raise UnmatchedRequestError(
+                        f"No recorded response for {describe(request)} in {self.source} "
+                        f"(before any fault struck).\n{nearest}"
+                    )
             link = self._handover(thread)
         try:
             status, response_headers, content = link.answer(

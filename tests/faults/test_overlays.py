@@ -379,3 +379,45 @@ def test_tutor(openai_client, assistants_fault):
     body = body.replace("assert assistants_fault is None", "assert assistants_fault is not None")
     replayed = _run(pytester, body)
     replayed.assert_outcomes(passed=8)  # five run ends and three HTTP errors at its creation
+
+
+def test_before_any_fault_strikes_a_request_the_recording_lacks_fails_as_in_replay(
+    seeded: pytest.Pytester,
+) -> None:
+    result = _run(
+        seeded,
+        """
+@pytest.mark.assistants_cassette(name="scenarios/math_tutor", brain=TUTOR.brain)
+@pytest.mark.assistants_faults("failed@run_1")
+def test_tutor(openai_client):
+    client = openai_client
+    assistant = client.beta.assistants.create(**TUTOR.assistant)
+    thread = client.beta.threads.create()
+    client.beta.threads.messages.create(thread.id, role="user", content="something else")
+""",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*No recorded response for POST /threads/thread_*/messages in *math_tutor.yaml "
+            "(before any fault struck).",
+            "Nearest recorded requests:",
+        ]
+    )
+
+
+def test_the_faults_marker_alone_overlays_the_tests_own_cassette(
+    seeded: pytest.Pytester,
+) -> None:
+    own = seeded.path / "cassettes" / "test_app" / "test_tutor.yaml"
+    own.parent.mkdir(parents=True)
+    shutil.copy(seeded.path / "cassettes" / "scenarios" / "math_tutor.yaml", own)
+    result = _run(
+        seeded,
+        """
+@pytest.mark.assistants_faults("cancelled@run_1")
+def test_tutor(openai_client):
+    assert apps.tutor(openai_client).statuses[0] == "cancelled"
+""",
+    )
+    result.assert_outcomes(passed=1)
