@@ -53,8 +53,10 @@ class Scenario:
         return dict(self.data.get("expect") or {})
 
     @property
-    def brain(self) -> list[dict[str, Any]]:
-        return list(self.data.get("brain") or [])
+    def brain(self) -> list[Any] | dict[str, Any] | None:
+        """Rules, or a brain document (`{"rules": [...], "model": {...}}`), or None."""
+        brain = self.data.get("brain")
+        return brain if brain else None
 
     def tools(self) -> list[dict[str, Any]]:
         """Every tool the scenario gives its assistant, `$ref`s resolved."""
