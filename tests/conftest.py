@@ -6,6 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
+# Imported once here, before any pytester snapshot of `sys.modules`: the in-process
+# pytest runs of the plugin tests then reuse them instead of importing them again.
+import harness.active  # noqa: F401
+import harness.emulator  # noqa: F401
+import harness.invariants  # noqa: F401
+import harness.pytest_scenarios  # noqa: F401
+import harness.scenarios  # noqa: F401
+import harness.snapshot  # noqa: F401
+import openai.resources.beta.beta  # noqa: F401
 from tests.support.echo_server import echo_server
 
 

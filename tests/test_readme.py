@@ -17,8 +17,8 @@ def test_readme_example_records_and_replays(pytester: pytest.Pytester) -> None:
         if "assistants_cassette" in block and "def test_" in block
     ]
     pytester.makepyfile(test_readme=example)
-    recorded = pytester.runpytest_subprocess("--record", "--snapshot-update")
+    recorded = pytester.runpytest("--record", "--snapshot-update")
     recorded.assert_outcomes(passed=1)
-    replayed = pytester.runpytest_subprocess()
+    replayed = pytester.runpytest()
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(["*1 snapshot passed*"])
