@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.cassette.format import dumps
 from harness.cassette.model import Cassette, Interaction, Request, Response
-from harness.transcript import load, main_json, transcript
+from harness.transcript import load, transcript
 from tests.transcript.transcript_synth import Synth, conversation
 
 
@@ -196,10 +196,10 @@ def test_errors_files_and_vector_stores() -> None:
     assert data["requests"][-1] == "GET /threads/thread_1 -> 404"
 
 
-def test_main_json_reads_a_cassette_file(tmp_path: Path) -> None:
+def test_to_json_of_a_loaded_cassette_file_has_the_detail_view(tmp_path: Path) -> None:
     path = tmp_path / "conversation.yaml"
     path.write_text(dumps(conversation()), encoding="utf-8")
-    data = json.loads(main_json(path))
+    data = json.loads(load(path).to_json())
     assert data["source"] == str(path)
     assert data["runs"][0]["statuses"] == [["queued", 2], ["in_progress", 3], ["completed", 1]]
     assert data["ids"]["run_1"].startswith("run_")
