@@ -25,7 +25,8 @@ _PREFIXES = (
 _ID = re.compile(
     r"(?:asst_|thread_|msg_|run_|step_|call_|file-|file_|vsfb_|vs_)[A-Za-z0-9][\w-]*\Z"
 )
-_CURSOR_KEYS = frozenset({"after", "before", "run_id"})
+# JSON keys whose values are ids: `id`, `*_id`, `*_ids`, and the listing cursors.
+_ID_KEY = re.compile(r"id|.*_ids?|after|before", re.DOTALL)
 
 
 class Aliases:
@@ -50,7 +51,7 @@ class Aliases:
         elif isinstance(value, list):
             for item in value:
                 self.collect(item, key)
-        elif key == "id" or key.endswith(("_id", "_ids")) or key in _CURSOR_KEYS:
+        elif _ID_KEY.fullmatch(key):
             self.add(value)
 
     def text(self, value: str) -> str:
