@@ -8,6 +8,7 @@ names the offending import: file, line, and what it imports.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -337,3 +338,28 @@ def test_the_path_check_finds_what_the_old_code_did(tmp_path: Path) -> None:
         'kind = name.endswith(".deleted")\n'
     )
     assert sorted({line for line, _ in path_surgery(old)}) == [2, 3, 4]
+
+
+# --- package faces --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "package", ["harness", "harness.api", "harness.transcript", "harness.fuzz", "harness.emulator"]
+)
+def test_package_faces_export_a_deliberate_public_api(package: str) -> None:
+    module = importlib.import_module(package)
+    names = list(module.__all__)
+    assert names and len(names) == len(set(names))
+    private = [n for n in names if n.startswith("_") and n != "__version__"]
+    assert not private, f"{package} exports private names {private}"
+    missing = [n for n in names if not hasattr(module, n)]
+    assert not missing, f"{package}.__all__ names what it does not have: {missing}"
+    # nothing private of a submodule is re-exported under the package's name either
+    leaked = [
+        n
+        for n, value in vars(module).items()
+        if n.startswith("_")
+        and not n.startswith("__")
+        and getattr(value, "__module__", package).startswith(package + ".")
+    ]
+    assert not leaked, f"{package} imports private names of its modules: {leaked}"
