@@ -106,17 +106,18 @@ def _resolve_tools(tools: list[dict[str, Any]], path: Path, where: str) -> list[
     for number, tool in enumerate(tools):
         function = tool.get("function")
         if isinstance(function, dict) and set(function) == {"$ref"}:
+            ref = f"{path}: {where}/{number}/function/$ref"
+            if not isinstance(function["$ref"], str):
+                raise ScenarioError(f"{ref}: must be a file name relative to the scenario")
             target = path.parent / function["$ref"]
             try:
                 function = json.loads(target.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
+                raise ScenarioError(f"{ref}: cannot load {target} ({exc})") from None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
                 raise ScenarioError(
-                    f"{path}: {where}/{number}/function/$ref: cannot load {target} ({exc})"
-                ) from None
-            if not isinstance(function, dict):
-                raise ScenarioError(
-                    f"{path}: {where}/{number}/function/$ref: {target} must hold a JSON object "
-                    f"(the function's name, description and parameters)"
+                    f"{ref}: {target} must hold a function definition "
+                    f"(a JSON object with a name, a description and parameters)"
                 )
             tool = {**tool, "function": function}
         resolved.append(tool)

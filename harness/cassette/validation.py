@@ -11,6 +11,7 @@ import binascii
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,8 @@ _RESPONSE_FIELDS = frozenset(f.name for f in dataclasses.fields(Response))
 # Fields of `meta` the harness itself reads or writes: text (base_host may be null).
 _META_TEXT = ("harness", "sdk", "backend", "base_path", "test", "recorded_at", "migrated_from")
 _META_OPTIONAL_TEXT = ("base_host", "name")
+# A key named as `.key` in an error message; any other as `['key']`.
+_PLAIN_KEY = re.compile(r"[\w-]{1,40}")
 
 
 def from_data(data: Any, source: str) -> Cassette:
@@ -54,7 +57,7 @@ def _known(data: dict[Any, Any], fields: frozenset[str], where: str) -> None:
     for name in data:
         if name not in fields:
             known = ", ".join(sorted(fields))
-            raise CassetteFormatError(f"{where}: unknown field {name!r} (known: {known})")
+            raise CassetteFormatError(f"{where}: unknown field {_shown(name)} (known: {known})")
 
 
 def _check_version(version: Any, source: str) -> None:
@@ -196,7 +199,8 @@ def _json_values(value: Any, where: str, name: str) -> None:
                     raise CassetteFormatError(
                         f"{where} field '{path}' has the key {_shown(key)}; JSON keys are strings"
                     )
-                stack.append((f"{path}.{key}", item[key]))
+                step = f".{key}" if _PLAIN_KEY.fullmatch(key) else f"[{_shown(key)}]"
+                stack.append((path + step, item[key]))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", sub) for i, sub in reversed(list(enumerate(item))))
         elif isinstance(item, float) and not math.isfinite(item):

@@ -19,7 +19,7 @@ from harness.transcript.effects import EFFECTS, Exchange
 from harness.transcript.freeze import Collected, freeze
 from harness.transcript.model import ErrorEntry, Stream, StreamEvent, Transcript
 from harness.transcript.observe import Observations
-from harness.transcript.summaries import as_dict
+from harness.transcript.summaries import as_dict, dicts
 
 # Listing operations whose items the transcript keeps in order: kind, and the path parameter
 # naming the owner the items must belong to.
@@ -94,7 +94,7 @@ class _Builder:
                 "request": self.line(x.request),
                 "owner": self.a.of(owner) or owner,
                 "query": {k.rstrip("[]"): self.a.text(v) for k, v in x.request.query},
-                "items": [i for i in body.get("data") or () if isinstance(i, dict)],
+                "items": dicts(body.get("data")),
                 "has_more": body.get("has_more"),
             }
         )

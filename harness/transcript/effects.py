@@ -15,7 +15,7 @@ from typing import Any
 from harness.cassette.model import Request, Response
 from harness.transcript.model import RunEvent, Submission
 from harness.transcript.observe import Observations
-from harness.transcript.summaries import parse_json_text
+from harness.transcript.summaries import dicts, parse_json_text
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,7 @@ def _submitted(seen: Observations, x: Exchange) -> None:
             seen.a.of(o.get("tool_call_id")) or str(o.get("tool_call_id")),
             parse_json_text(o.get("output")),
         )
-        for o in x.body.get("tool_outputs") or ()
-        if isinstance(o, dict)
+        for o in dicts(x.body.get("tool_outputs"))
     )
     status = x.response.status
     for _ in range(x.repeat):
@@ -88,7 +87,8 @@ def _changed(what: str, param: str) -> Effect:
 def _files_added(seen: Observations, x: Exchange) -> None:
     if not x.ok:
         return
-    for file_id in [x.body.get("file_id"), *(x.body.get("file_ids") or ())]:
+    file_ids = x.body.get("file_ids")
+    for file_id in [x.body.get("file_id"), *(file_ids if isinstance(file_ids, list) else ())]:
         if file_id is not None:
             added = seen.a.of(file_id) or file_id
             seen.lifecycle(x.params["vector_store_id"], f"file_added {added}")

@@ -19,7 +19,7 @@ from harness.transcript.model import (
     collapse,
 )
 from harness.transcript.observe import Observations, RunState
-from harness.transcript.summaries import annotation_summaries, message_text
+from harness.transcript.summaries import annotation_summaries, as_dict, message_text
 
 Ranks = dict[str, dict[int, int]]
 
@@ -54,7 +54,7 @@ def freeze(c: Collected) -> Transcript:
             status=m.get("status"),
             text=a.text(message_text(m.get("content"))),
             annotations=tuple(annotation_summaries(a, m.get("content"))),
-            created=ranks["message"].get(m.get("created_at", -1)),
+            created=_rank(ranks["message"], m.get("created_at")),
             where=m["where"],
         )
         for real, m in seen.messages.items()
@@ -83,6 +83,11 @@ def freeze(c: Collected) -> Transcript:
         aliases=dict(a.table),
         usage=c.usage,
     )
+
+
+def _rank(ranks: dict[int, int], created_at: JSON) -> int | None:
+    """The rank of a `created_at` among its kind's, when it is a timestamp at all."""
+    return ranks.get(created_at) if isinstance(created_at, int) else None
 
 
 def _run(seen: Observations, run: RunState, step_ranks: dict[int, int], usage: bool) -> RunTimeline:
@@ -125,7 +130,7 @@ def _listing(seen: Observations, item: dict[str, Any], ranks: Ranks) -> Listing:
     messages = item["kind"] == "messages"
     for obj in item["items"]:
         real = str(obj.get("id"))
-        created = ranks["message" if messages else "step"].get(obj.get("created_at", -1))
+        created = _rank(ranks["message" if messages else "step"], obj.get("created_at"))
         if messages:
             owner = a.of(obj.get("thread_id"))
             summary: dict[str, JSON] = {
@@ -137,7 +142,7 @@ def _listing(seen: Observations, item: dict[str, Any], ranks: Ranks) -> Listing:
                 summary["annotations"] = notes
         else:
             owner = a.of(obj.get("run_id"))
-            details = obj.get("step_details") or {}
+            details = as_dict(obj.get("step_details"))
             summary = {
                 "type": details.get("type") or obj.get("type"),
                 "status": obj.get("status"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.transcript.aliases import Aliases
 from harness.transcript.model import JSON, RunEvent, Submission, ToolCall
-from harness.transcript.summaries import tool_call
+from harness.transcript.summaries import as_dict, dicts, tool_call
 
 _RESOURCE_KINDS = ("assistant", "thread", "file", "vector_store", "vector_store.files_batch")
 # The kind of a resource by the kind of its alias (`asst_1` -> assistant).
@@ -76,7 +76,7 @@ class Observations:
             return
         kind = obj.get("object")
         if kind == "list":
-            for item in obj.get("data") or ():
+            for item in dicts(obj.get("data")):
                 self.observe(item, where, repeat)
         elif kind == "thread.run":
             self.observe_run(obj, where, repeat)
@@ -102,8 +102,8 @@ class Observations:
         calls: tuple[ToolCall, ...] = ()
         action = obj.get("required_action")
         if status == "requires_action" and isinstance(action, dict):
-            raw = (action.get("submit_tool_outputs") or {}).get("tool_calls") or ()
-            calls = tuple(tool_call(self.a, c) for c in raw if isinstance(c, dict))
+            raw = as_dict(action.get("submit_tool_outputs")).get("tool_calls")
+            calls = tuple(tool_call(self.a, c) for c in dicts(raw))
             if calls not in run.required[-1:]:
                 run.required.append(calls)
         last = run.events[-1] if run.events else None
@@ -155,16 +155,14 @@ class Observations:
         if not entry["lifecycle"]:
             entry["lifecycle"].append("seen")
         if kind == "assistant":
-            tools = obj.get("tools") or []
             entry["info"] = {
                 "name": obj.get("name"),
                 "model": obj.get("model"),
                 "tools": [
-                    (t.get("function") or {}).get("name", "function")
+                    as_dict(t.get("function")).get("name", "function")
                     if t.get("type") == "function"
                     else t.get("type")
-                    for t in tools
-                    if isinstance(t, dict)
+                    for t in dicts(obj.get("tools"))
                 ],
             }
         elif kind == "file":

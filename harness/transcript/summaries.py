@@ -14,6 +14,11 @@ def as_dict(value: JSON) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def dicts(value: JSON) -> list[dict[str, Any]]:
+    """The mappings in `value` when it is a list; nothing otherwise."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def parse_json_text(value: JSON) -> JSON:
     """A JSON string's value when it holds an object or array; the value itself otherwise."""
     if isinstance(value, str) and value[:1] in ("{", "["):
@@ -36,16 +41,16 @@ def tool_call(a: Aliases, call: dict[str, Any]) -> ToolCall:
     elif kind == "code_interpreter":
         data["input"] = inner.get("input")
         outputs = []
-        for out in inner.get("outputs") or ():
+        for out in dicts(inner.get("outputs")):
             if out.get("type") == "logs":
                 outputs.append({"logs": out.get("logs")})
             elif out.get("type") == "image":
-                outputs.append({"image": a.of((out.get("image") or {}).get("file_id"))})
+                outputs.append({"image": a.of(as_dict(out.get("image")).get("file_id"))})
         data["outputs"] = outputs
     elif kind == "file_search":
-        results = inner.get("results") or []
         data["results"] = [
-            {"file": a.of(r.get("file_id")), "name": r.get("file_name")} for r in results
+            {"file": a.of(r.get("file_id")), "name": r.get("file_name")}
+            for r in dicts(inner.get("results"))
         ]
     return ToolCall(a.of(call.get("id")) or str(call.get("id")), kind, data)
 
@@ -63,18 +68,17 @@ def message_text(content: JSON) -> str:
             text = part.get("text")
             pieces.append(text.get("value", "") if isinstance(text, dict) else str(text))
         elif kind == "image_file":
-            pieces.append(f"[image_file {(part.get('image_file') or {}).get('file_id')}]")
+            pieces.append(f"[image_file {as_dict(part.get('image_file')).get('file_id')}]")
         elif kind == "image_url":
-            pieces.append(f"[image_url {(part.get('image_url') or {}).get('url')}]")
+            pieces.append(f"[image_url {as_dict(part.get('image_url')).get('url')}]")
         elif kind == "refusal":
             pieces.append(f"[refusal] {part.get('refusal')}")
     return "\n".join(pieces)
 
 
 def annotation_summaries(a: Aliases, content: JSON) -> Iterator[dict[str, JSON]]:
-    for part in content if isinstance(content, list) else ():
-        text = part.get("text") if isinstance(part, dict) else None
-        for note in (text or {}).get("annotations") or () if isinstance(text, dict) else ():
+    for part in dicts(content):
+        for note in dicts(as_dict(part.get("text")).get("annotations")):
             kind = note.get("type")
             inner = as_dict(note.get(kind))
             yield {"type": kind, "text": note.get("text"), "file": a.of(inner.get("file_id"))}
