@@ -80,5 +80,5 @@ def annotation_summaries(a: Aliases, content: JSON) -> Iterator[dict[str, JSON]]
     for part in dicts(content):
         for note in dicts(as_dict(part.get("text")).get("annotations")):
             kind = note.get("type")
-            inner = as_dict(note.get(kind))
+            inner = as_dict(note.get(kind)) if isinstance(kind, str) else {}
             yield {"type": kind, "text": note.get("text"), "file": a.of(inner.get("file_id"))}
