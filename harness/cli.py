@@ -77,13 +77,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "inspect":
-        from harness.inspect import inspect_main
+        from harness.inspect import inspect_lines
 
-        return inspect_main(args.cassette, color=args.color)
+        _print_styled(inspect_lines(args.cassette), args.color)
+        return 0
     if args.command == "transcript":
-        from harness.transcript import transcript_main
+        from harness.transcript import load
 
-        return transcript_main(args.cassette)
+        print(load(args.cassette).to_json())
+        return 0
     if args.command == "verify":
         from harness.verify import verify_main
 
@@ -132,6 +134,21 @@ def _brain(args: argparse.Namespace) -> Any:
             file=sys.stderr,
         )
     return brain
+
+
+def _print_styled(lines: Sequence[tuple[str, str]], color: str) -> None:
+    """(rich style, text) lines: coloured on a terminal or with `always`, plain otherwise."""
+    if color == "always" or (color == "auto" and sys.stdout.isatty()):
+        from rich.console import Console
+        from rich.text import Text
+
+        # `always` colours a pipe too; lines are never re-wrapped (rich would cut them at 80)
+        console = Console(highlight=False, force_terminal=True, soft_wrap=True)
+        for style, text in lines:
+            console.print(Text(text, style=style))
+    else:
+        for _, text in lines:
+            print(text)
 
 
 if __name__ == "__main__":

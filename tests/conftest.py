@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import openai.resources.beta.beta  # noqa: F401
 import pytest
 
 # Imported once here, before any pytester snapshot of `sys.modules`: the in-process
 # pytest runs of the plugin tests then reuse them instead of importing them again.
-import harness.active  # noqa: F401
-import harness.emulator  # noqa: F401
-import harness.invariants  # noqa: F401
-import harness.pytest_scenarios  # noqa: F401
-import harness.scenarios  # noqa: F401
+import harness.active
+import harness.emulator
+import harness.invariants
+import harness.pytest_scenarios
+import harness.scenarios
 import harness.snapshot  # noqa: F401
-import openai.resources.beta.beta  # noqa: F401
 from tests.support.echo_server import echo_server
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+import pytest
+
+from harness.transcript import load
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = [sys.executable, "-m", "harness.cli"]
@@ -34,6 +39,24 @@ def test_inspect_reads_like_the_conversation() -> None:
     ]
     assert roles == ["user", "assistant"]
     assert "\x1b[" not in result.stdout, "plain text when piped"
+
+
+def test_inspect_colours_on_request_without_rewrapping() -> None:
+    plain = _run("inspect", "cassettes/scenarios/function_quiz.yaml")
+    coloured = _run("inspect", "--color", "always", "cassettes/scenarios/function_quiz.yaml")
+    assert coloured.returncode == 0, coloured.stderr
+    assert "\x1b[" in coloured.stdout
+    unstyled = re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout)
+    assert unstyled.splitlines() == plain.stdout.splitlines()
+    assert max(len(line) for line in unstyled.splitlines()) > 80  # one line per line, unwrapped
+
+
+def test_transcript_prints_the_library_view_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the view names the file as given
+    path = "cassettes/scenarios/function_quiz.yaml"
+    result = _run("transcript", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == load(path).to_json() + "\n"
 
 
 def test_transcript_prints_aliased_json() -> None:

@@ -29,14 +29,10 @@ def _cassette(pytester: pytest.Pytester):
 def test_once_records_only_when_missing(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest("--record-mode=once", "--record-backend=live").assert_outcomes(
-        passed=1
-    )
+    pytester.runpytest("--record-mode=once", "--record-backend=live").assert_outcomes(passed=1)
     assert len(seen) == 1
     before = _cassette(pytester).read_bytes()
-    pytester.runpytest("--record-mode=once", "--record-backend=live").assert_outcomes(
-        passed=1
-    )
+    pytester.runpytest("--record-mode=once", "--record-backend=live").assert_outcomes(passed=1)
     assert len(seen) == 1, "an existing cassette is replayed, not re-recorded"
     assert _cassette(pytester).read_bytes() == before
 
@@ -57,21 +53,15 @@ def test_new_episodes_appends_and_keeps_the_rest(pytester: pytest.Pytester, echo
 def test_all_rerecords_everything(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest("--record-mode=all", "--record-backend=live").assert_outcomes(
-        passed=1
-    )
-    pytester.runpytest("--record-mode=all", "--record-backend=live").assert_outcomes(
-        passed=1
-    )
+    pytester.runpytest("--record-mode=all", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest("--record-mode=all", "--record-backend=live").assert_outcomes(passed=1)
     assert len(seen) == 2
 
 
 def test_none_is_the_default_and_never_records(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=ONE_CALL)
-    pytester.runpytest("--record-mode=none", "--record-backend=live").assert_outcomes(
-        errors=1
-    )
+    pytester.runpytest("--record-mode=none", "--record-backend=live").assert_outcomes(errors=1)
     assert seen == [] and not _cassette(pytester).exists()
 
 
