@@ -29,7 +29,7 @@ import orjson
 
 from harness import safe_yaml
 from harness.cassette.model import Cassette
-from harness.cassette.validation import build, from_data
+from harness.cassette.validation import MAX_DEPTH, build, check_depth, from_data
 from harness.errors import CassetteFormatError
 
 __all__ = ["dumps", "from_data", "loads"]
@@ -83,6 +83,10 @@ def dumps(cassette: Cassette) -> str:
     return "".join(parts)
 
 
+# A value nested MAX_DEPTH deep, as `dumps` indents it (two spaces a level, four to start).
+_MAYBE_DEEP = re.compile(rf"\n {{{4 + 2 * MAX_DEPTH},}}\S")
+
+
 def loads(text: str, source: str = "<cassette>") -> Cassette:
     """Parse cassette text; `source` names the file in error messages.
 
@@ -93,6 +97,8 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     with _gc_paused():
         data = _read_own_layout(text)
         if data is not None:
+            if _MAYBE_DEEP.search(text):  # only then is walking every value worth it
+                check_depth(data, source)
             return build(data, source, json_checked=True)
         return from_data(_read_yaml(text, source), source)
 

@@ -188,11 +188,37 @@ def _require(data: dict[str, Any], name: str, kind: type, where: str) -> None:
         )
 
 
+MAX_DEPTH = 100
+"""How deep a value may nest: the API's own objects stay under 20 levels, and the harness's
+walkers (redaction, transcripts) recurse."""
+
+
+def check_depth(value: Any, source: str) -> None:
+    """Raise unless every value of the document nests at most `MAX_DEPTH` deep."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CassetteFormatError(
+                f"{source}: a value nests more than {MAX_DEPTH} levels deep; "
+                "no Assistants API object does"
+            )
+        if isinstance(item, dict):
+            stack.extend((sub, depth + 1) for sub in item.values())
+        elif isinstance(item, list):
+            stack.extend((sub, depth + 1) for sub in item)
+
+
 def _json_values(value: Any, where: str, name: str) -> None:
     """Raise unless `value` is plain JSON: what YAML may hold besides (dates, sets, binary, NaN)."""
-    stack: list[tuple[str, Any]] = [(name, value)]
+    stack: list[tuple[str, Any, int]] = [(name, value, 0)]
     while stack:  # not recursive: YAML nests up to 1000 deep
-        path, item = stack.pop()
+        path, item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CassetteFormatError(
+                f"{where} field '{name}' nests more than {MAX_DEPTH} levels deep; "
+                "no Assistants API object does"
+            )
         if isinstance(item, dict):
             for key in reversed(list(item)):
                 if not isinstance(key, str):
@@ -200,9 +226,11 @@ def _json_values(value: Any, where: str, name: str) -> None:
                         f"{where} field '{path}' has the key {_shown(key)}; JSON keys are strings"
                     )
                 step = f".{key}" if _PLAIN_KEY.fullmatch(key) else f"[{_shown(key)}]"
-                stack.append((path + step, item[key]))
+                stack.append((path + step, item[key], depth + 1))
         elif isinstance(item, list):
-            stack.extend((f"{path}[{i}]", sub) for i, sub in reversed(list(enumerate(item))))
+            stack.extend(
+                (f"{path}[{i}]", sub, depth + 1) for i, sub in reversed(list(enumerate(item)))
+            )
         elif isinstance(item, float) and not math.isfinite(item):
             raise CassetteFormatError(f"{where} field '{path}' is {item}, which JSON cannot hold")
         elif not (item is None or isinstance(item, (str, int, float))):

@@ -52,16 +52,17 @@ def _submitted(seen: Observations, x: Exchange) -> None:
         for o in dicts(x.body.get("tool_outputs"))
     )
     status = x.response.status
-    for _ in range(x.repeat):
-        run.events.append(RunEvent("submit", x.where, None, tuple(c for c, _ in outputs), status))
-        run.submissions.append(
-            Submission(
-                x.where,
-                tuple((c, seen.a.deep(o)) for c, o in outputs),
-                status,
-                bool(x.body.get("stream")),
-            )
+    ids = tuple(c for c, _ in outputs)
+    # An identical submission repeated is one event seen `repeat` times, like a repeated poll.
+    run.events.append(RunEvent("submit", x.where, None, ids, status, count=x.repeat))
+    run.submissions.append(
+        Submission(
+            x.where,
+            tuple((c, seen.a.deep(o)) for c, o in outputs),
+            status,
+            bool(x.body.get("stream")),
         )
+    )
 
 
 def _cancelled(seen: Observations, x: Exchange) -> None:

@@ -550,3 +550,27 @@ def test_any_corruption_of_the_text_loads_or_is_one_line(data: st.DataObject) ->
         assert "\n" not in str(exc) and str(exc).startswith("corrupt.yaml:"), str(exc)
     else:
         assert loads(dumps(cassette)) == cassette
+
+
+@pytest.mark.parametrize("spelling", ["own layout", "yaml"])
+def test_a_value_nested_deeper_than_any_api_object_is_one_line(spelling: str) -> None:
+    import yaml
+
+    from harness.cassette.model import Cassette, Interaction, Request, Response
+    from harness.errors import CassetteFormatError
+
+    def nested(depth: int) -> Any:
+        value: Any = "x"
+        for _ in range(depth):
+            value = [value]
+        return value
+
+    def text(depth: int) -> str:
+        request = Request("POST", "/threads", body={"metadata": nested(depth)})
+        cassette = Cassette(meta={}, interactions=[Interaction(request, Response(200, body={}))])
+        written = dumps(cassette)
+        return written if spelling == "own layout" else yaml.safe_dump(yaml.safe_load(written))
+
+    assert loads(text(50), "ok.yaml").interactions
+    with pytest.raises(CassetteFormatError, match=r"^deep.yaml.* nests more than 100 levels"):
+        loads(text(200), "deep.yaml")
