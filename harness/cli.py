@@ -38,6 +38,19 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8000)
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--brain", help="rules file (JSON or YAML)")
+    emulator.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; loopback always works)",
+    )
+    emulator.add_argument(
+        "--sandbox",
+        choices=["auto", "namespaces", "process"],
+        default="auto",
+        help="how code_interpreter code is isolated (default: namespaces where available)",
+    )
     return parser
 
 
@@ -72,9 +85,11 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    from harness.emulator.options import EmulatorOptions
     from harness.emulator.server import serve
 
-    serve(args.port, args.brain, host=args.host)
+    options = EmulatorOptions(code_isolation=args.sandbox)
+    serve(args.port, args.brain, host=args.host, options=options, allowed_hosts=args.allow_host)
     return 0
 
 

@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from harness import safe_yaml
 from harness.emulator.errors import BrainError
 
 _FUNCTION_CALL = {
@@ -381,7 +381,11 @@ def _action(raw: dict[str, Any], where: str) -> Action:
 
 
 def load_brain(source: Any) -> Brain:
-    """A Brain from rules (list/dict), a path to a JSON/YAML file, or None (defaults only)."""
+    """A Brain from rules (list/dict), a path to a JSON/YAML file, or None (defaults only).
+
+    Only trusted callers pass a path (`--brain FILE`, the pytest plugin, Python code);
+    the HTTP control endpoint accepts rules only (`harness.emulator.control.rules`).
+    """
     if source is None or isinstance(source, Brain):
         return source or Brain()
     if isinstance(source, (str, Path)):
@@ -390,12 +394,12 @@ def load_brain(source: Any) -> Brain:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise BrainError(f"brain file {path}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise BrainError(f"brain file {path}: not UTF-8 text") from None
         try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise BrainError(
-                f"brain file {path}: not valid JSON or YAML: {str(exc).splitlines()[0]}"
-            ) from None
+            document = safe_yaml.load(text)
+        except safe_yaml.YAMLError as exc:
+            raise BrainError(f"brain file {path}: not valid JSON or YAML: {exc}") from None
         try:
             return parse_rules(document)
         except BrainError as exc:
