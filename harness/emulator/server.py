@@ -177,12 +177,13 @@ def serve(
     options = options or EmulatorOptions()
     boundary = Boundary.for_bind(host, allowed_hosts)
     app = create_app(brain, options, boundary=boundary)
+    isolation = describe_isolation(options.code_isolation)
     sock = listen(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     say = functools.partial(print, file=sys.stderr, flush=True)
     say(f"harness emulator: serving http://{shown}:{bound}/v1 (Ctrl+C to stop)")
-    say(f"harness emulator: code_interpreter {describe_isolation(options.code_isolation)}")
+    say(f"harness emulator: code_interpreter {isolation}")
     if boundary.token is not None:
         say(_BEYOND_LOOPBACK.format(host=host))
         say(f"harness emulator: control token (header X-Emulator-Token): {boundary.token}")

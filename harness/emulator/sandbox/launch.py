@@ -41,6 +41,12 @@ PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 NOBODY = 65534
 SETUP_FAILED = 97
 DEVICES = ("null", "zero", "full", "random", "urandom")
+STDIO_LINKS = (
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+)
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
 LINUX = sys.platform.startswith("linux")
@@ -126,6 +132,8 @@ class View:
                 with open(self.inside(host), "wb"):
                     pass
                 _mount(host, self.inside(host), None, MS_BIND)
+        for name, target in STDIO_LINKS:
+            os.symlink(target, self.inside(f"/dev/{name}"))
         self.bind_writable(config["workdir"])
         os.makedirs(self.inside("/proc"), exist_ok=True)
 
@@ -179,7 +187,11 @@ def _limit(config: dict[str, Any], processes: bool) -> None:
     if processes:
         pairs.append((resource.RLIMIT_NPROC, limits["processes"]))
     for kind, value in pairs:
-        resource.setrlimit(kind, (value, value))
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            if LINUX:  # elsewhere (macOS) some limits cannot be set; the others still hold
+                raise
 
 
 def _nobody_can_run(config: dict[str, Any]) -> bool:
@@ -319,7 +331,7 @@ def _init(config: dict[str, Any], status: int, reports: int) -> None:
 
 def run_in_process(config: dict[str, Any], status: int, reason: str | None) -> None:
     """No namespaces: limits, no new privileges, `nobody` when root and possible; never returns."""
-    dropped = os.getuid() == 0 and _nobody_can_run(config)
+    dropped = os.getuid() == 0 and hasattr(os, "setresuid") and _nobody_can_run(config)
     if dropped:
         _give_to_nobody(config["workdir"])
         _become_nobody()
