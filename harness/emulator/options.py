@@ -37,3 +37,10 @@ class EmulatorOptions:
     max_body_bytes: int = 32 * 1024 * 1024
     max_file_bytes: int = 64 * 1024 * 1024
     stream_chunk_chars: int = 12
+
+    def __post_init__(self) -> None:
+        if self.code_isolation not in ("auto", "namespaces", "process"):
+            raise ValueError(
+                f"code_isolation must be 'auto', 'namespaces' or 'process', "
+                f"not {self.code_isolation!r}"
+            )
