@@ -4,11 +4,11 @@ requests without the server's token. Refused requests change nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from harness.emulator import EmulatorServer, create_app
 from harness.emulator.boundary import Boundary
@@ -94,41 +94,62 @@ def test_loopback_needs_no_token(emulator: Any) -> None:
     assert httpx.post(emulator.url + "/_emulator/reset").status_code == 200
 
 
+class InProcess:
+    """Requests straight into the ASGI app (no socket: nothing listens beyond loopback)."""
+
+    def __init__(self, app: Any, base_url: str) -> None:
+        self.app = app
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def send() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as http:
+                return await http.request(method, path, **kwargs)
+
+        return asyncio.run(send())
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+
 def test_beyond_loopback_control_needs_the_servers_token() -> None:
     boundary = Boundary.for_bind("0.0.0.0")
     assert boundary.token is not None and len(boundary.token) >= 32
     assert Boundary.for_bind("0.0.0.0").token != boundary.token  # a fresh one per server
-    with TestClient(create_app(boundary=boundary), base_url="http://192.168.1.5:8080") as http:
-        for token in (None, "", "wrong", boundary.token[:-1], boundary.token + "x"):
-            headers = {} if token is None else {"X-Emulator-Token": token}
-            for method, path, body in [*STATE_CHANGES[:2], ("GET", "/_emulator/health", None)]:
-                answer = http.request(method, path, content=body, headers=headers)
-                assert answer.status_code == 401, (token, path)
-                assert answer.json()["error"]["code"] == "invalid_control_token"
-        good = {"X-Emulator-Token": boundary.token}
-        assert http.post("/_emulator/reset", headers=good).status_code == 200
-        assert http.get("/v1/assistants", headers=API_HEADERS).status_code == 200
-        # any IP literal names a wildcard-bound server; a DNS name only when allowed
-        assert http.get("/v1/assistants", headers={**API_HEADERS, "Host": "10.0.0.7"}).is_success
-        assert (
-            http.get("/v1/assistants", headers={**API_HEADERS, "Host": "emulator"}).status_code
-            == 400
-        )
+    http = InProcess(create_app(boundary=boundary), "http://192.168.1.5:8080")
+    for token in (None, "", "wrong", boundary.token[:-1], boundary.token + "x"):
+        headers = {} if token is None else {"X-Emulator-Token": token}
+        for method, path, body in [*STATE_CHANGES[:2], ("GET", "/_emulator/health", None)]:
+            answer = http.request(method, path, content=body, headers=headers)
+            assert answer.status_code == 401, (token, path)
+            assert answer.json()["error"]["code"] == "invalid_control_token"
+    good = {"X-Emulator-Token": boundary.token}
+    assert http.post("/_emulator/reset", headers=good).status_code == 200
+    assert http.get("/v1/assistants", headers=API_HEADERS).status_code == 200
+    # any IP literal names a wildcard-bound server; a DNS name only when allowed
+    assert http.get("/v1/assistants", headers={**API_HEADERS, "Host": "10.0.0.7"}).is_success
+    assert (
+        http.get("/v1/assistants", headers={**API_HEADERS, "Host": "emulator"}).status_code == 400
+    )
 
 
 def test_allowed_hosts_and_the_bound_address_are_served() -> None:
     app = create_app(boundary=Boundary.for_bind("192.168.1.5", ["emulator", "[fd00::5]"]))
-    with TestClient(app, base_url="http://x") as http:
-        for host, status in [
-            ("emulator:8080", 200),
-            ("EMULATOR", 200),
-            ("[fd00::5]:80", 200),
-            ("192.168.1.5:8080", 200),
-            ("192.168.1.6:8080", 400),
-            ("emulator.attacker.example", 400),
-        ]:
-            answer = http.get("/v1/assistants", headers={**API_HEADERS, "Host": host})
-            assert answer.status_code == status, host
+    http = InProcess(app, "http://x")
+    for host, status in [
+        ("emulator:8080", 200),
+        ("EMULATOR", 200),
+        ("[fd00::5]:80", 200),
+        ("192.168.1.5:8080", 200),
+        ("192.168.1.6:8080", 400),
+        ("emulator.attacker.example", 400),
+    ]:
+        answer = http.get("/v1/assistants", headers={**API_HEADERS, "Host": host})
+        assert answer.status_code == status, host
 
 
 def test_an_in_process_server_beyond_loopback_has_a_token() -> None:

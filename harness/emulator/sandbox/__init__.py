@@ -134,11 +134,15 @@ async def run(
         os.close(output_w)
     collector = _Collector(loop, limits.output_bytes)
     pipe = open(output_r, "rb", 0)  # noqa: SIM115 (the transport closes it)
-    transport, _ = await loop.connect_read_pipe(lambda: collector, pipe)
+    transport: asyncio.BaseTransport | None = None
     try:
+        transport, _ = await loop.connect_read_pipe(lambda: collector, pipe)
         timed_out = await _wait(proc, collector, timeout)
     finally:
-        transport.close()
+        if transport is not None:
+            transport.close()
+        else:
+            pipe.close()
         _kill_group(proc.pid)
         await proc.wait()
         status = _read_status(status_r)
