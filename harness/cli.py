@@ -43,6 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--brain", help="brain file (JSON or YAML): rules, and optionally a model"
     )
+    emulator.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; loopback always works)",
+    )
+    emulator.add_argument(
+        "--sandbox",
+        choices=["auto", "namespaces", "process"],
+        default="auto",
+        help="how code_interpreter code is isolated (default: namespaces where available)",
+    )
     model = emulator.add_argument_group(
         "model brain", "a Chat Completions model decides the runs no rule matches"
     )
@@ -94,9 +107,11 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    from harness.emulator.options import EmulatorOptions
     from harness.emulator.server import serve
 
-    serve(args.port, _brain(args), host=args.host)
+    options = EmulatorOptions(code_isolation=args.sandbox)
+    serve(args.port, _brain(args), host=args.host, options=options, allowed_hosts=args.allow_host)
     return 0
 
 

@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from harness import api
 from harness.emulator.backend import AssistantsBackend
+from harness.emulator.boundary import Boundary, BoundaryMiddleware
 from harness.emulator.control import PREFIX, ControlHandler
 from harness.emulator.errors import invalid_url
 from harness.emulator.options import EmulatorOptions
@@ -35,9 +37,11 @@ def create_app(
     options: EmulatorOptions | None = None,
     *,
     backend: AssistantsBackend | None = None,
+    boundary: Boundary | None = None,
 ) -> Starlette:
     """The emulator's ASGI app; `app.state.backend` is its `AssistantsBackend`, and while it
-    serves, `app.state.loop` is its event loop."""
+    serves, `app.state.loop` is its event loop. `boundary` says which hosts, origins and
+    control token it accepts (default: loopback only, `harness.emulator.boundary`)."""
     backend = backend or AssistantsBackend(brain, options)
     handlers = {op.name: OperationHandler(op, backend) for op in api.operations()}
     control = ControlHandler(backend)
@@ -60,7 +64,11 @@ def create_app(
         finally:
             await backend.shutdown()
 
-    app = Starlette(routes=[Route("/{path:path}", route, methods=_METHODS)], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route("/{path:path}", route, methods=_METHODS)],
+        middleware=[Middleware(BoundaryMiddleware, boundary=boundary or Boundary())],
+        lifespan=lifespan,
+    )
     app.state.backend = backend
     app.state.loop = None
     return app

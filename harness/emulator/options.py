@@ -22,12 +22,25 @@ class EmulatorOptions:
     pytest plugin's embedded emulator leaves it out (None) and skips the
     SDK's waits instead; a standalone `harness emulator` sends it to keep
     third-party clients quick.
+
+    `code_isolation` is how code_interpreter code is held
+    (`harness.emulator.sandbox`): "namespaces" (kernel isolation, required),
+    "process" (limits and a best-effort guard) or "auto" (namespaces where
+    the machine allows them, else process).
     """
 
     poll_after_ms: int | None = 25
     observe_hold: float = 2.0
     run_expiry_seconds: float = 600.0
     code_timeout: float = 10.0
+    code_isolation: str = "auto"
     max_body_bytes: int = 32 * 1024 * 1024
     max_file_bytes: int = 64 * 1024 * 1024
     stream_chunk_chars: int = 12
+
+    def __post_init__(self) -> None:
+        if self.code_isolation not in ("auto", "namespaces", "process"):
+            raise ValueError(
+                f"code_isolation must be 'auto', 'namespaces' or 'process', "
+                f"not {self.code_isolation!r}"
+            )

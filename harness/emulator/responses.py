@@ -46,6 +46,9 @@ V1_BETA = (
     "'OpenAI-Beta: assistants=v2'."
 )
 INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+# Deeper JSON is refused: validating or re-encoding it would exhaust the stack (orjson
+# encodes at most 254 levels), and no request of the API needs more than a few dozen.
+MAX_JSON_DEPTH = 100
 # GETs that clients poll: they carry `openai-poll-after-ms` when the emulator sends it.
 POLLED = frozenset({"get_run", "get_vector_store_file", "get_vector_store_file_batch"})
 
@@ -173,9 +176,29 @@ async def _body(request: Request, match: Match, backend: AssistantsBackend) -> d
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise bad_request(BAD_JSON) from None
+    if nesting_exceeds(body, MAX_JSON_DEPTH):
+        raise bad_request(
+            f"Invalid JSON body: nested deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
+        )
     check_body(match.name, body)
     result: dict[str, Any] = body
     return result
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays/objects nest deeper than `limit` (without recursing)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in _children(item))
+    return False
+
+
+def _children(item: dict[str, Any] | list[Any]) -> Any:
+    return item.values() if isinstance(item, dict) else item
 
 
 async def _upload(request: Request, match: Match, backend: AssistantsBackend) -> Upload:

@@ -14,13 +14,15 @@ from collections.abc import Callable
 
 from harness.emulator import objects
 from harness.emulator.brain import Action
-from harness.emulator.code_interpreter import run_code
+from harness.emulator.code_interpreter import Image, execute
 from harness.emulator.file_search import rank
 from harness.emulator.runs import RunControl, RunStopped, tokens
-from harness.emulator.store import Chunk, Obj, RunRecord, Store, ThreadRecord
+from harness.emulator.sandbox import SandboxUnavailableError
+from harness.emulator.store import Chunk, FileRecord, Obj, RunRecord, Store, ThreadRecord
 from harness.emulator.templates import Gathered, render
 
 CITED_RESULTS = 3
+MAX_DELTAS = 1000
 
 
 def pieces(text: str, size: int) -> list[tuple[int, int]]:
@@ -67,8 +69,11 @@ class StepRunner:
         await handler(action)
 
     def _pieces(self, text: str, size: int) -> list[tuple[int, int]]:
-        """Delta spans, only when a stream will carry them."""
-        return pieces(text, size) if self.rec.subscribers else []
+        """Delta spans, only when a stream will carry them; never more than MAX_DELTAS, since
+        a client's cost per delta grows with the text so far (the SDK rebuilds its snapshot)."""
+        if not self.rec.subscribers:
+            return []
+        return pieces(text, max(size, -(-len(text) // MAX_DELTAS)))
 
     async def _yield(self) -> None:
         if self.rec.subscribers:
@@ -329,25 +334,44 @@ class StepRunner:
                 },
             )
             await self._yield()
-        files = self._code_files()
-        result = await asyncio.to_thread(
-            run_code, code, timeout=self.options.code_timeout, files=files
-        )
-        output = {"type": "logs", "logs": result.logs}
-        stored["code_interpreter"]["outputs"].append(output)
-        self._step_delta(
-            step,
-            {
-                "index": 0,
-                "type": "code_interpreter",
-                "code_interpreter": {"outputs": [{"index": 0, **output}]},
-            },
-        )
+        try:
+            result = await execute(
+                code,
+                timeout=self.options.code_timeout,
+                files=self.code_files(),
+                isolation=self.options.code_isolation,
+            )
+        except SandboxUnavailableError as exc:
+            self._fail(str(exc))
+            return
+        outputs: list[Obj] = []
+        if result.logs:  # the real API sends no logs output when the code printed nothing
+            outputs.append({"type": "logs", "logs": result.logs})
+        for image in result.images:
+            outputs.append({"type": "image", "image": {"file_id": self._output_file(image)}})
+        stored["code_interpreter"]["outputs"] = outputs
+        if outputs:
+            self._step_delta(
+                step,
+                {
+                    "index": 0,
+                    "type": "code_interpreter",
+                    "code_interpreter": {
+                        "outputs": [{"index": i, **out} for i, out in enumerate(outputs)]
+                    },
+                },
+            )
         self.got.logs.append(result.logs.rstrip("\n"))
         self._count(step, code)
         self.control.end_step(self.rec, step, "completed")
 
-    def _code_files(self) -> dict[str, bytes]:
+    def _output_file(self, image: Image) -> str:
+        """A file the code made, stored as the real tool stored figures; its id."""
+        obj = objects.file(self.clock, image.name, len(image.content), "assistants_output", None)
+        self.store.files[obj["id"]] = FileRecord(obj, image.content)
+        return str(obj["id"])
+
+    def code_files(self) -> dict[str, bytes]:
         ids: list[str] = []
         for owner in (self.assistant, self.thread.obj):
             ids += ((owner.get("tool_resources") or {}).get("code_interpreter") or {}).get(
