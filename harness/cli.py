@@ -107,6 +107,9 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    from harness.backends import emulator_module
+
+    emulator_module("harness emulator")  # one line naming the extra when it is missing
     from harness.emulator.options import EmulatorOptions
     from harness.emulator.server import serve
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -97,3 +98,19 @@ def test_committed_cassettes_hold_no_secrets() -> None:
     result = _run("verify", "cassettes")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no secrets found" in result.stdout + result.stderr
+
+
+def test_the_emulator_command_without_its_extra_names_it(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["uvicorn"] = None\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "emulator", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "harness emulator: harness emulator needs its extra (uvicorn is missing): "
+        "pip install 'pytest-assistants-harness[emulator]'"
+    )
