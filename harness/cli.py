@@ -58,7 +58,23 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--model-timeout", type=float, metavar="SECONDS", help="for one answer (default 60)"
     )
+    emulator.add_argument(
+        "--observe-hold",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a run holds each status for a client to see it (default 2; 0: never)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,9 +110,13 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    from harness.emulator.options import STANDALONE_POLL_AFTER_MS, EmulatorOptions
     from harness.emulator.server import serve
 
-    serve(args.port, _brain(args), host=args.host)
+    options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS)
+    if args.observe_hold is not None:
+        options = dataclasses.replace(options, observe_hold=args.observe_hold)
+    serve(args.port, _brain(args), host=args.host, options=options)
     return 0
 
 
