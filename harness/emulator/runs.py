@@ -81,7 +81,7 @@ class RunControl:
         """A client has been sent the run as it is now."""
         if not rec.progress.shown:
             rec.progress.shown = True
-            rec.progress.wake.set()
+            rec.progress.nudge()
 
     def _seen_or_held(self, rec: RunRecord) -> bool:
         progress = rec.progress
@@ -113,9 +113,9 @@ class RunControl:
         expires: bool = True,
     ) -> None:
         progress = rec.progress
-        progress.idle.set()
         try:
             while True:
+                progress.idle.set()  # again after each nudge
                 if rec.cancel_requested:
                     raise RunCancelled
                 # A status nobody has seen is not left for expiry either.
