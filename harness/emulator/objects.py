@@ -29,11 +29,10 @@ def normalize_tools(tools: list[Obj] | None) -> list[Obj]:
         tool = copy.deepcopy(tool)
         if tool["type"] == "file_search":
             spec = tool.get("file_search") or {}
-            ranking = spec.get("ranking_options") or {}
-            if ranking.get("ranker") in (None, "auto"):
+            given = spec.get("ranking_options") or {}
+            ranking = {**DEFAULT_RANKING, **given}
+            if ranking["ranker"] == "auto":
                 ranking["ranker"] = DEFAULT_RANKING["ranker"]
-            ranking.setdefault("score_threshold", 0.0)
-            ranking.setdefault("hybrid_search", None)
             spec["ranking_options"] = ranking
             tool["file_search"] = spec
         elif tool["type"] == "function":
