@@ -4,7 +4,7 @@ Each function takes already-validated request fields and returns the JSON
 dict as the emulator stores it; defaults (temperature 1.0, `response_format:
 "auto"`, `reasoning_effort: null`, normalised tool definitions and
 `tool_resources`) follow what the real API answered. Where the real API showed
-an object differently over REST and in stream events, `views.py` renders the
+an object differently over REST and in stream events, `rendering.py` renders the
 stored object for each.
 """
 
@@ -140,7 +140,7 @@ def message(
     status: str = "completed",
 ) -> Obj:
     """A message as stored and streamed: with `status` and its stamps, which REST reads
-    leave out (`views.rest_message`)."""
+    leave out (`rendering.rest_message`)."""
     created = clock.now()
     return {
         "id": clock.new_id("msg_"),
@@ -236,7 +236,7 @@ def usage(prompt_tokens: int, completion_tokens: int) -> Obj:
 
 def step(clock: Clock, run_obj: Obj, step_type: str, details: Obj) -> Obj:
     """A run step as streamed: `expires_at` is the run's (REST reads show null; see
-    `views.py`); the real API sent no `metadata` and no `expired_at` on steps."""
+    `rendering.py`); the real API sent no `metadata` and no `expired_at` on steps."""
     return {
         "id": clock.new_id("step_"),
         "object": "thread.run.step",

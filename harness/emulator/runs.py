@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from harness.emulator import objects, views
+from harness.emulator import objects, rendering
 from harness.emulator.clock import Clock, Deadline
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.store import Obj, RunRecord, ThreadRecord
@@ -59,7 +59,7 @@ class RunControl:
 
     def emit(self, rec: RunRecord, event: str, payload: Obj) -> None:
         if rec.subscribers:
-            data = orjson.dumps(views.streamed(payload, rec.include_content))
+            data = orjson.dumps(rendering.streamed(payload, rec.include_content))
             for queue in rec.subscribers:
                 queue.put_nowait((event, data))
 
