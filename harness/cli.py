@@ -71,7 +71,23 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--model-timeout", type=float, metavar="SECONDS", help="for one answer (default 60)"
     )
+    emulator.add_argument(
+        "--observe-hold",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a run holds each status for a client to see it (default 2; 0: never)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,10 +126,12 @@ def _run(args: argparse.Namespace) -> int:
     from harness.backends import emulator_module
 
     emulator_module("harness emulator")  # one line naming the extra when it is missing
-    from harness.emulator.options import EmulatorOptions
+    from harness.emulator.options import STANDALONE_POLL_AFTER_MS, EmulatorOptions
     from harness.emulator.server import serve
 
-    options = EmulatorOptions(code_isolation=args.sandbox)
+    options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
+    if args.observe_hold is not None:
+        options = dataclasses.replace(options, observe_hold=args.observe_hold)
     serve(args.port, _brain(args), host=args.host, options=options, allowed_hosts=args.allow_host)
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STANDALONE_POLL_AFTER_MS = 25
+
 
 @dataclass(frozen=True)
 class EmulatorOptions:
@@ -16,12 +18,14 @@ class EmulatorOptions:
     deliberate departure from the real API, which may skip statuses between
     sparse polls.
 
-    `poll_after_ms` is sent as `openai-poll-after-ms` on the GETs clients poll
-    (runs, vector store files and batches): the SDK's poll helpers then poll
-    that often instead of once a second. The real API did not send it, so the
-    pytest plugin's embedded emulator leaves it out (None) and skips the
-    SDK's waits instead; a standalone `harness emulator` sends it to keep
-    third-party clients quick.
+    `poll_after_ms`, when not None, is sent as `openai-poll-after-ms` on the
+    GETs clients poll (runs, vector store files and batches): the SDK's poll
+    helpers then poll that often instead of once a second. The real API did
+    not send it, so by default (and in the pytest plugin's embedded emulator)
+    it is left out; a standalone `harness emulator` sends
+    `STANDALONE_POLL_AFTER_MS` to keep the clients it serves quick, since
+    nothing skips their waits. It changes only that header: what a run does
+    and every response body depend on the requests alone.
 
     `code_isolation` is how code_interpreter code is held
     (`harness.emulator.sandbox`): "namespaces" (kernel isolation, required),
@@ -29,7 +33,7 @@ class EmulatorOptions:
     the machine allows them, else process).
     """
 
-    poll_after_ms: int | None = 25
+    poll_after_ms: int | None = None
     observe_hold: float = 2.0
     run_expiry_seconds: float = 600.0
     code_timeout: float = 10.0

@@ -1,9 +1,11 @@
 """The HTTP face of the backend: parse a request, call the backend, render its answer.
 
-There is one handler for every operation. What it parses is read once from the
-backend method's signature (`body`, `page`, `upload`, `include_content`, path
-and query parameters by name); what it renders follows from what the method
-returns (a JSON object, bytes, an `EventStream`). Nothing here changes state.
+There is one handler for every operation; the API's shape (`shapes.py`:
+OpenAI's `/v1` or Azure's `/openai`) says what credentials a request needs.
+What it parses is read once from the backend method's signature (`body`,
+`page`, `upload`, `include_content`, path and query parameters by name); what
+it renders follows from what the method returns (a JSON object, bytes, an
+`EventStream`). Nothing here changes state.
 """
 
 from __future__ import annotations
@@ -25,18 +27,13 @@ from harness.api import BETA_VALUE, Match, Operation
 from harness.emulator.backend import AssistantsBackend
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
 from harness.emulator.inputs import Page, Upload
+from harness.emulator.shapes import ApiShape
 from harness.emulator.sse import EventStream
 from harness.emulator.validation import check_body
 
 log = logging.getLogger(__name__)
 Parser = Callable[[Request, Match, AssistantsBackend], Awaitable[Any]]
 
-MISSING_KEY = (
-    "You didn't provide an API key. You need to provide your API key in an Authorization header "
-    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-    "username) if you're accessing the API from your browser and are prompted for a username. You "
-    "can obtain an API key from https://platform.openai.com/account/api-keys."
-)
 MISSING_BETA = (
     "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by "
     "setting the header 'OpenAI-Beta: assistants=v2'."
@@ -87,10 +84,12 @@ class OperationHandler:
             name: parser_for(name, operation) for name in inspect.signature(method).parameters
         }
 
-    async def __call__(self, request: Request, match: Match) -> Response:
+    async def __call__(self, request: Request, match: Match, shape: ApiShape) -> Response:
         started = time.monotonic()
         try:
-            self._check_headers(request)
+            shape.admit(request)
+            if shape.requires_beta:
+                self._check_beta(request)
             arguments = {
                 name: await parse(request, match, self.backend)
                 for name, parse in self.parsers.items()
@@ -108,10 +107,7 @@ class OperationHandler:
             return error_response(error, started)
         return self._render(result, started)
 
-    def _check_headers(self, request: Request) -> None:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
-            raise ApiError(401, MISSING_KEY)
+    def _check_beta(self, request: Request) -> None:
         if self.operation.beta:
             value = request.headers.get("openai-beta", "")
             if "assistants=v1" in value:
