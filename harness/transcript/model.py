@@ -175,9 +175,10 @@ class Message:
             "thread": self.thread,
             "role": self.role,
             "run": self.run,
-            "status": self.status,
-            "text": self.text,
         }
+        if self.status is not None:  # REST messages carry none; streamed ones do
+            out["status"] = self.status
+        out["text"] = self.text
         if self.annotations:
             out["annotations"] = [dict(a) for a in self.annotations]
         if detail:
