@@ -1,4 +1,11 @@
-"""Record, replay and check OpenAI Assistants API conversations in pytest."""
+"""Record, replay and check OpenAI Assistants API conversations in pytest.
+
+The pytest plugin is `harness.plugin`; the public pieces a test or a tool uses
+live in `harness.api` (the operation table), `harness.cassette` (the file
+format), `harness.transcript`, `harness.invariants`, `harness.snapshot`,
+`harness.fuzz` and `harness.emulator`. This package exports the errors, which
+all derive from `HarnessError`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,9 @@ from harness.errors import (
     CassetteError,
     CassetteFormatError,
     CassetteNotFoundError,
+    CassetteWriteError,
     ConfigError,
+    ForeignRequestError,
     HarnessError,
     InvariantError,
     ScenarioError,
@@ -14,13 +23,15 @@ from harness.errors import (
     UnmatchedRequestError,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "CassetteError",
     "CassetteFormatError",
     "CassetteNotFoundError",
+    "CassetteWriteError",
     "ConfigError",
+    "ForeignRequestError",
     "HarnessError",
     "InvariantError",
     "ScenarioError",

@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 EXTRA = "pip install 'pytest-assistants-harness[emulator]'"
 
 
-def emulator_module() -> Any:
+def emulator_module(purpose: str = "recording against the embedded emulator") -> Any:
     """`harness.emulator`, or a one-line error naming the extra that provides it."""
     try:
         import harness.emulator as emulator
     except ImportError as exc:
+        missing = (exc.name or "a module").split(".")[0]
+        alternative = ", or record with --record-backend=live" if "record" in purpose else ""
         raise ConfigError(
-            f"recording against the embedded emulator needs its extra "
-            f"({(exc.name or 'a module').split('.')[0]} is missing): "
-            f"{EXTRA}, or record with --record-backend=live"
+            f"{purpose} needs its extra ({missing} is missing): {EXTRA}{alternative}"
         ) from None
     return emulator
 

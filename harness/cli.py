@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument(
         "--brain", help="brain file (JSON or YAML): rules, and optionally a model"
     )
+    emulator.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host is NAME (repeatable; loopback always works)",
+    )
+    emulator.add_argument(
+        "--sandbox",
+        choices=["auto", "namespaces", "process"],
+        default="auto",
+        help="how code_interpreter code is isolated (default: namespaces where available)",
+    )
     model = emulator.add_argument_group(
         "model brain", "a Chat Completions model decides the runs no rule matches"
     )
@@ -72,7 +85,23 @@ def _parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--model-timeout", type=float, metavar="SECONDS", help="for one answer (default 60)"
     )
+    emulator.add_argument(
+        "--observe-hold",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long a run holds each status for a client to see it (default 2; 0: never)",
+    )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds (a number >= 0), got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,13 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "inspect":
-        from harness.inspect import inspect_main
+        from harness.inspect import inspect_lines
 
-        return inspect_main(args.cassette, color=args.color)
+        _print_styled(inspect_lines(args.cassette), args.color)
+        return 0
     if args.command == "transcript":
-        from harness.transcript import transcript_main
+        from harness.transcript import load
 
-        return transcript_main(args.cassette)
+        print(load(args.cassette).to_json())
+        return 0
     if args.command == "diff":
         return _diff(args)
     if args.command == "verify":
@@ -108,9 +139,16 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    from harness.backends import emulator_module
+
+    emulator_module("harness emulator")  # one line naming the extra when it is missing
+    from harness.emulator.options import STANDALONE_POLL_AFTER_MS, EmulatorOptions
     from harness.emulator.server import serve
 
-    serve(args.port, _brain(args), host=args.host)
+    options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
+    if args.observe_hold is not None:
+        options = dataclasses.replace(options, observe_hold=args.observe_hold)
+    serve(args.port, _brain(args), host=args.host, options=options, allowed_hosts=args.allow_host)
     return 0
 
 
@@ -167,6 +205,21 @@ def _brain(args: argparse.Namespace) -> Any:
             file=sys.stderr,
         )
     return brain
+
+
+def _print_styled(lines: Sequence[tuple[str, str]], color: str) -> None:
+    """(rich style, text) lines: coloured on a terminal or with `always`, plain otherwise."""
+    if color == "always" or (color == "auto" and sys.stdout.isatty()):
+        from rich.console import Console
+        from rich.text import Text
+
+        # `always` colours a pipe too; lines are never re-wrapped (rich would cut them at 80)
+        console = Console(highlight=False, force_terminal=True, soft_wrap=True)
+        for style, text in lines:
+            console.print(Text(text, style=style))
+    else:
+        for _, text in lines:
+            print(text)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,11 @@ class CassetteFormatError(CassetteError, ValueError):
     """A cassette file cannot be read: corrupt, wrong version, missing fields."""
 
 
+class CassetteWriteError(CassetteError, OSError):
+    """A take could not be written where it belongs; it was saved elsewhere (the message
+    names both places)."""
+
+
 class UnmatchedRequestError(CassetteError, LookupError):
     """Replay met a request that the cassette does not hold."""
 

@@ -1,14 +1,14 @@
 """`harness inspect CASSETTE`: a cassette as a conversation a reviewer can read.
 
 Per run: its status timeline, its steps with tool calls and outputs; then the
-messages in chronological order. Colour (rich) on a terminal, plain text when
-piped.
+messages in chronological order. Each line comes with a rich style name, so
+the command can colour it on a terminal and print plain text when piped.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from pathlib import Path
 from typing import Any
 
 from harness.transcript import load
@@ -55,18 +55,6 @@ def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
-def inspect_main(path: str, *, color: str = "auto") -> int:
-    data = load(path).to_data()
-    lines = render_lines(data)
-    use_color = color == "always" or (color == "auto" and sys.stdout.isatty())
-    if use_color:
-        from rich.console import Console
-        from rich.text import Text
-
-        console = Console(highlight=False)
-        for style, text in lines:
-            console.print(Text(text, style=style or ""))
-    else:
-        for _, text in lines:
-            print(text)
-    return 0
+def inspect_lines(path: str | Path) -> list[tuple[str, str]]:
+    """The (style, text) lines `harness inspect` prints for the cassette at `path`."""
+    return render_lines(load(path).to_data())

@@ -1,7 +1,7 @@
 """Protocol checks over a transcript: run state machine, tool-output pairing, listing order and
 cursors, step references, SSE event order. Each broken rule is one `Violation`, one line.
 
-Run transitions follow the digest's state machine (shared/reference/assistants-wire.md §4):
+Run transitions follow the run lifecycle of the Assistants API:
 
     queued          -> in_progress | cancelling* | expired
     in_progress     -> requires_action | completed | failed | incomplete | cancelling* | expired
@@ -19,7 +19,7 @@ two observations. So `queued -> completed` is legal (in_progress went unseen), `
 queued` after an accepted submit is legal (requires_action went unseen), `requires_action ->
 completed` without a submit is not, and nothing leaves a terminal state. A run's first observation
 must be reachable from `queued`. `cancelling -> completed | failed | incomplete | expired` is
-allowed because cancellation "is attempted but not guaranteed" (the digest quoting the docs).
+allowed because a cancel is only a request: a run may finish another way before it takes effect.
 
 A submit that the server accepted (2xx) must carry exactly the call ids of the `requires_action`
 it answers, each once; a submit the server rejected (4xx) is the API doing its job and is not
@@ -33,11 +33,11 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from harness.api import TERMINAL_RUN_STATUSES
 from harness.cassette.model import Cassette
 from harness.errors import InvariantError
 from harness.transcript import Listing, RunEvent, RunTimeline, Stream, Transcript, transcript
 
-TERMINAL = frozenset({"cancelled", "failed", "completed", "incomplete", "expired"})
 _EDGES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "queued": (("in_progress", None), ("cancelling", "cancel"), ("expired", None)),
     "in_progress": (
@@ -57,7 +57,9 @@ _EDGES: dict[str, tuple[tuple[str, str | None], ...]] = {
         ("expired", None),
     ),
 }
-_FINISHING = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+# Stream events that end an object (`thread.message.completed`, `thread.run.step.failed`, ...):
+# steps and messages end in the same words as runs.
+_FINISHING = TERMINAL_RUN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ def _family(name: str) -> tuple[str | None, str]:
 
 
 def _hint(previous: str, status: str) -> str:
-    if previous in TERMINAL:
+    if previous in TERMINAL_RUN_STATUSES:
         return f" ({previous} is terminal)"
     if previous == "requires_action" and status in ("queued", "in_progress", "completed"):
         return " (no accepted submit_tool_outputs in between)"

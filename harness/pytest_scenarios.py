@@ -55,9 +55,10 @@ class ScenarioFile(pytest.Module):
         except ScenarioError as exc:
             raise self.CollectError(str(exc)) from None
         item = pytest.Function.from_parent(self, name=scenario.name, callobj=_play_scenario)
-        item.add_marker(
-            pytest.mark.assistants_cassette(name=f"scenarios/{scenario.name}", brain=scenario.brain)
-        )
+        options: dict[str, Any] = {"name": f"scenarios/{scenario.name}"}
+        if scenario.brain is not None:
+            options["brain"] = scenario.brain
+        item.add_marker(pytest.mark.assistants_cassette(**options))
         item.stash[SCENARIO] = scenario
         yield item
 

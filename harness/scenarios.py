@@ -5,8 +5,8 @@ A scenario (`scenarios/*.yaml`, validated against
 a conversation (files, vector stores, threads, messages, runs polled or
 streamed, listings), the Python handlers of its function tools, what must
 come out, and the emulator brain used when it is recorded. The runner drives
-the SDK the way the seed's code does; `check` compares what happened with
-the scenario's expectations.
+the SDK the way an application does (create, poll or stream, answer tool
+calls, list); `check` compares what happened with the scenario's expectations.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from harness import safe_yaml
 from harness.adapters.openai_sdk import sdk_sleep
+from harness.api import TERMINAL_RUN_STATUSES
 from harness.errors import ScenarioError
 
 _SCHEMA_PATH = Path(__file__).parent / "schemas" / "scenario.schema.json"
@@ -31,7 +32,6 @@ ACTIONS = (
     "create_thread", "delete_thread", "retrieve_thread", "message", "run", "wait",
     "cancel", "list_messages", "list_steps",
 )  # fmt: skip
-TERMINAL = ("requires_action", "cancelled", "failed", "completed", "expired", "incomplete")
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,10 @@ class Scenario:
         return dict(self.data.get("expect") or {})
 
     @property
-    def brain(self) -> list[dict[str, Any]]:
-        return list(self.data.get("brain") or [])
+    def brain(self) -> list[Any] | dict[str, Any] | None:
+        """Rules, or a brain document (`{"rules": [...], "model": {...}}`), or None."""
+        brain = self.data.get("brain")
+        return brain if brain else None
 
     def tools(self) -> list[dict[str, Any]]:
         """Every tool the scenario gives its assistant, `$ref`s resolved."""
@@ -73,13 +75,14 @@ def _validator() -> jsonschema.protocols.Validator:
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario; every error is one line naming the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read ({exc.strerror})") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}:" if mark is not None else ""
-        raise ScenarioError(f"{path}:{where} not valid YAML") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid YAML (byte {exc.start} is not UTF-8)") from None
+    except safe_yaml.YAMLError as exc:
+        where = f" line {exc.line}:" if exc.line is not None else ""
+        raise ScenarioError(f"{path}:{where} {exc}") from None
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
     if error is not None:
         pointer = "/" + "/".join(str(p) for p in error.absolute_path)
@@ -105,13 +108,19 @@ def _resolve_tools(tools: list[dict[str, Any]], path: Path, where: str) -> list[
     for number, tool in enumerate(tools):
         function = tool.get("function")
         if isinstance(function, dict) and set(function) == {"$ref"}:
+            ref = f"{path}: {where}/{number}/function/$ref"
+            if not isinstance(function["$ref"], str):
+                raise ScenarioError(f"{ref}: must be a file name relative to the scenario")
             target = path.parent / function["$ref"]
             try:
                 function = json.loads(target.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
+                raise ScenarioError(f"{ref}: cannot load {target} ({exc})") from None
+            if not isinstance(function, dict) or not isinstance(function.get("name"), str):
                 raise ScenarioError(
-                    f"{path}: {where}/{number}/function/$ref: cannot load {target} ({exc})"
-                ) from None
+                    f"{ref}: {target} must hold a function definition "
+                    f"(a JSON object with a name, a description and parameters)"
+                )
             tool = {**tool, "function": function}
         resolved.append(tool)
     return resolved
@@ -264,7 +273,7 @@ class ScenarioRunner:
         runs = self.client.beta.threads.runs
         for _ in range(tries):
             run = runs.retrieve(run_id, thread_id=thread_id)
-            if run.status == status or (run.status in TERMINAL and run.status != "requires_action"):
+            if run.status == status or run.status in TERMINAL_RUN_STATUSES:
                 return str(run.status)
             sdk_sleep(runs, 0.02)  # the SDK's own poll wait, which replay skips
         return str(run.status)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import openai.resources.beta.beta  # noqa: F401
 import pytest
 
+# Imported once here, before any pytester snapshot of `sys.modules`: the in-process
+# pytest runs of the plugin tests then reuse them instead of importing them again.
+import harness.active
+import harness.emulator
+import harness.invariants
+import harness.pytest_scenarios
+import harness.scenarios
+import harness.snapshot  # noqa: F401
 from tests.support.echo_server import echo_server
 
 

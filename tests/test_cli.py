@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.transcript import load
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = [sys.executable, "-m", "harness.cli"]
@@ -36,6 +45,24 @@ def test_inspect_reads_like_the_conversation() -> None:
     assert "\x1b[" not in result.stdout, "plain text when piped"
 
 
+def test_inspect_colours_on_request_without_rewrapping() -> None:
+    plain = _run("inspect", "cassettes/scenarios/function_quiz.yaml")
+    coloured = _run("inspect", "--color", "always", "cassettes/scenarios/function_quiz.yaml")
+    assert coloured.returncode == 0, coloured.stderr
+    assert "\x1b[" in coloured.stdout
+    unstyled = re.sub(r"\x1b\[[0-9;]*m", "", coloured.stdout)
+    assert unstyled.splitlines() == plain.stdout.splitlines()
+    assert max(len(line) for line in unstyled.splitlines()) > 80  # one line per line, unwrapped
+
+
+def test_transcript_prints_the_library_view_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the view names the file as given
+    path = "cassettes/scenarios/function_quiz.yaml"
+    result = _run("transcript", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == load(path).to_json() + "\n"
+
+
 def test_transcript_prints_aliased_json() -> None:
     result = _run("transcript", "cassettes/scenarios/follow_up.yaml")
     assert result.returncode == 0, result.stderr
@@ -46,9 +73,11 @@ def test_transcript_prints_aliased_json() -> None:
     assert "thread_" not in json.dumps(data["runs"]).replace("thread_1", "")
 
 
-def test_emulator_command_serves_on_loopback() -> None:
+@contextlib.contextmanager
+def _emulator(*args: str) -> Iterator[str]:
+    """`harness emulator --port 0 ARGS` in a subprocess; yields its root URL once healthy."""
     process = subprocess.Popen(
-        [*HARNESS, "emulator", "--port", "0"], cwd=ROOT, stderr=subprocess.PIPE, text=True
+        [*HARNESS, "emulator", "--port", "0", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True
     )
     try:
         assert process.stderr is not None
@@ -65,12 +94,70 @@ def test_emulator_command_serves_on_loopback() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
+        yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_emulator_command_serves_on_loopback() -> None:
+    with _emulator() as base:
+        assert base.startswith("http://127.0.0.1:")
+
+
+def _run_statuses(base: str) -> tuple[list[str], str | None]:
+    """A run polled by GETs: the statuses seen and the poll-after header of the first GET."""
+    headers = {
+        "authorization": "Bearer sk-test",
+        "openai-beta": "assistants=v2",
+        "content-type": "application/json",
+    }
+
+    def call(method: str, path: str, body: Any = None) -> tuple[Any, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(base + "/v1" + path, data, headers, method=method)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read()), response.headers
+
+    assistant, _ = call("POST", "/assistants", {"model": "gpt-4o"})
+    thread, _ = call("POST", "/threads", {"messages": [{"role": "user", "content": "hi"}]})
+    run, _ = call("POST", f"/threads/{thread['id']}/runs", {"assistant_id": assistant["id"]})
+    seen, hint = [run["status"]], None
+    while seen[-1] != "completed":
+        run, got = call("GET", f"/threads/{thread['id']}/runs/{run['id']}")
+        hint = hint or got.get("openai-poll-after-ms")
+        seen.append(run["status"])
+    return seen, hint
+
+
+def test_emulator_observe_hold_flag() -> None:
+    with _emulator() as base:
+        assert _run_statuses(base) == (["queued", "in_progress", "completed"], "25")
+    with _emulator("--observe-hold", "0") as base:
+        assert _run_statuses(base) == (["queued", "completed"], "25")
+    for bad in ("-1", "soon", "nan"):
+        result = _run("emulator", "--observe-hold", bad)
+        assert result.returncode == 2 and "--observe-hold" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_committed_cassettes_hold_no_secrets() -> None:
     result = _run("verify", "cassettes")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no secrets found" in result.stdout + result.stderr
+
+
+def test_the_emulator_command_without_its_extra_names_it(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["uvicorn"] = None\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "emulator", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "harness emulator: harness emulator needs its extra (uvicorn is missing): "
+        "pip install 'pytest-assistants-harness[emulator]'"
+    )

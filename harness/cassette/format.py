@@ -9,26 +9,30 @@
       repeat: 3          # only when > 1
 
 Every value is JSON written with one field per line, which is valid YAML
-(flow style), reads and diffs well, and lets `loads` cut the file apart with
-one regular expression and parse each piece with orjson. Anything that does
-not fit that layout exactly (a hand-edited file, say) is read by PyYAML
-instead, so any YAML spelling of the same data loads the same.
+(flow style), reads and diffs well, and lets `loads` cut the file apart at
+its item markers and parse each piece with orjson; comment and blank lines
+may stand anywhere. Anything that does not fit that layout (another YAML
+spelling, a vcrpy cassette) is read by `harness.safe_yaml` instead, so any
+spelling of the same data loads the same, and no file can smuggle in YAML
+anchors or aliases. Either way, `validation` checks every field.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gc
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import yaml
 
-from harness.cassette.model import FORMAT_VERSION, Cassette, Interaction, Request, Response
+from harness import safe_yaml
+from harness.cassette.model import Cassette
+from harness.cassette.validation import MAX_DEPTH, build, check_depth, from_data
 from harness.errors import CassetteFormatError
+
+__all__ = ["dumps", "from_data", "loads"]
 
 _HEADER_COMMENT = (
     "# OpenAI Assistants API cassette (pytest-assistants-harness). Values are JSON.\n"
@@ -40,7 +44,12 @@ _NOT_YAML_PRINTABLE = re.compile(
 )
 _REQUEST, _NEXT_REQUEST = b"- request: ", b"\n- request: "
 _RESPONSE, _REPEAT = b"\n  response: ", b"\n  repeat: "
-_TOP = re.compile(r"\A(?:#[^\n]*\n)*format: (\d+)\nmeta: ")
+# Comment or blank lines, then `format: N`, more of them, and `meta: ` starting the meta value.
+_HEAD = re.compile(rb"(?: *(?:#[^\n]*)?\n)*format: (0|[1-9][0-9]*)\n(?: *(?:#[^\n]*)?\n)*meta: ")
+# Characters YAML's reader refuses (and `dumps` escapes).
+_NOT_READABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 # orjson writes some floats with an exponent and no dot (`1e+16`, `5e-324`),
@@ -74,19 +83,24 @@ def dumps(cassette: Cassette) -> str:
     return "".join(parts)
 
 
+# A value nested MAX_DEPTH deep, as `dumps` indents it (two spaces a level, four to start).
+_MAYBE_DEEP = re.compile(rf"\n {{{4 + 2 * MAX_DEPTH},}}\S")
+
+
 def loads(text: str, source: str = "<cassette>") -> Cassette:
-    """Parse cassette text; `source` names the file in error messages."""
+    """Parse cassette text; `source` names the file in error messages.
+
+    The layout `dumps` writes (comment and blank lines anywhere allowed) is cut apart and each
+    value parsed by orjson; anything else (a hand-edited spelling, a vcrpy cassette) is read by
+    `harness.safe_yaml`. Both end in the same field-by-field validation.
+    """
     with _gc_paused():
-        fast = text.replace("\r\n", "\n") if "\r" in text else text  # a Windows checkout
-        top = _TOP.match(fast)
-        if top and top.group(1) == str(FORMAT_VERSION):
-            try:
-                data = _split_fast(fast, top.end())
-            except (ValueError, _NotFastLayout):  # orjson's errors are ValueErrors
-                pass  # not our own layout: the general YAML reader takes it
-            else:
-                return from_data(data, source)
-        return _from_yaml(text, source)
+        data = _read_own_layout(text)
+        if data is not None:
+            if _MAYBE_DEEP.search(text):  # only then is walking every value worth it
+                check_depth(data, source)
+            return build(data, source, json_checked=True)
+        return from_data(_read_yaml(text, source), source)
 
 
 @contextlib.contextmanager
@@ -116,40 +130,87 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-class _NotFastLayout(Exception):
+def _read_own_layout(text: str) -> dict[str, Any] | None:
+    """The document, when `text` has the layout `dumps` writes; None for anything else."""
+    raw = text.encode()
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n")  # a Windows checkout
+    head = _HEAD.match(raw)
+    if head is None:
+        return None
+    skipped = _skipped_lines(raw, head.end())
+    if skipped:
+        # YAML ignores these lines, and no JSON value can hold one (a JSON string never spans
+        # lines): dropping them gives the same document, at the cost of one copy.
+        view, kept, previous = memoryview(raw), [], 0
+        for start, stop in skipped:
+            kept.append(view[previous:start])
+            previous = stop
+        kept.append(view[previous:])
+        raw = b"".join(kept)
+        del view, kept
+    try:
+        return _split(raw, head.end(), int(head.group(1)))
+    except (ValueError, _NotOwnLayout):  # orjson's errors are ValueErrors
+        return None  # not our own layout after all: the YAML reader takes it, or says where
+
+
+def _skipped_lines(raw: bytes, start: int) -> list[tuple[int, int]]:
+    """Comment and blank lines after `start`: (their leading line break, their end), in order.
+
+    Found with `bytes.find` for what such a line must hold (a `#`, two line breaks in a row, a
+    space before a line break; `dumps` writes no trailing spaces), each candidate checked once
+    per line, so a file without them costs a few scans at memchr speed.
+    """
+    spans: set[tuple[int, int]] = set()
+    for needle in (b"#", b"\n\n", b" \n"):
+        found = raw.find(needle, start)
+        while found >= 0:
+            # the line holding the candidate: a blank line starts after the first line break
+            line = raw.rfind(b"\n", start, found + (needle == b"\n\n")) + 1
+            end = raw.find(b"\n", found + (needle != b"#"))
+            end = len(raw) if end < 0 else end
+            if line > 0 and not raw[line:found].strip(b" "):
+                spans.add((line - 1, end))
+            # a `#` is checked once per line: the rest of its line is text or comment
+            found = raw.find(needle, end if needle == b"#" else found + 1)
+    return sorted(spans)
+
+
+class _NotOwnLayout(Exception):
     pass
 
 
-def _split_fast(text: str, meta_start: int) -> dict[str, Any]:
-    """Read the layout `dumps` writes without YAML.
+def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
+    """Cut the layout `dumps` writes apart without YAML.
 
-    Every line of a value is indented by four spaces and a JSON string holds
-    no raw line break, so the item markers (`- request: `, `  response: `,
-    `  repeat: ` at a line start) can only be markers: `bytes.find` locates
-    them and orjson parses each value in place (memoryview slices, no copy).
-    Anything else (comments, block style, ...) fails here and goes to YAML.
+    Every line of a value is indented and a JSON string holds no raw line break, so the item
+    markers (`- request: `, `  response: `, `  repeat: ` at a line start) can only be markers:
+    `bytes.find` locates them and orjson parses each value in place (memoryview slices, no copy).
     """
-    raw = text.encode()
     view = memoryview(raw)
-    start = len(text[:meta_start].encode())
     marker = raw.find(b"\ninteractions:", start)
     if marker < 0:
-        raise _NotFastLayout
+        raise _NotOwnLayout
     meta = orjson.loads(view[start:marker])
-    pos = raw.find(b"\n", marker + 1) + 1
-    head, end = raw[marker + 1 : pos], len(raw)
+    end = len(raw)
+    newline = raw.find(b"\n", marker + 1)
+    pos = end if newline < 0 else newline + 1
+    line = raw[marker + 1 : pos].rstrip(b"\n")
     items: list[dict[str, Any]] = []
-    if head == b"interactions: []\n" and not raw[pos:].strip():
+    if line == b"interactions: []":
+        if raw[pos:].strip():
+            raise _NotOwnLayout
         pos = end
-    elif head != b"interactions:\n" or not raw.startswith(_REQUEST, pos):
-        raise _NotFastLayout
+    elif line != b"interactions:" or not raw.startswith(_REQUEST, pos):
+        raise _NotOwnLayout
     repeat = -1  # where the next `repeat:` line is, once looked up
     while pos < end:
         if not raw.startswith(_REQUEST, pos):
-            raise _NotFastLayout
+            raise _NotOwnLayout
         response = raw.find(_RESPONSE, pos)
         if response < 0:
-            raise _NotFastLayout
+            raise _NotOwnLayout
         following = raw.find(_NEXT_REQUEST, response)
         following = end if following < 0 else following + 1
         if repeat < response:
@@ -163,112 +224,20 @@ def _split_fast(text: str, meta_start: int) -> dict[str, Any]:
             item["response"] = orjson.loads(view[response + len(_RESPONSE) : following])
         items.append(item)
         pos = following
-    return {"format": FORMAT_VERSION, "meta": meta, "interactions": items}
+    return {"format": version, "meta": meta, "interactions": items}
 
 
-def _from_yaml(text: str, source: str) -> Cassette:
+def _read_yaml(text: str, source: str) -> Any:
     if not text.strip():
         raise CassetteFormatError(f"{source}: empty file, not a cassette; delete it or re-record")
+    unreadable = _NOT_READABLE.search(text)
+    if unreadable is not None:
+        raise CassetteFormatError(
+            f"{source}: not a text cassette (character #x{ord(unreadable.group()):04x} at offset "
+            f"{unreadable.start()} is not allowed)"
+        )
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.reader.ReaderError as exc:
-        raise CassetteFormatError(
-            f"{source}: not a text cassette (character #x{exc.character:04x} at offset "
-            f"{exc.position} is not allowed)"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise CassetteFormatError(f"{source}:{where} not valid YAML ({problem})") from None
-    except ValueError as exc:  # binary junk the reader refuses
-        raise CassetteFormatError(f"{source}: not a text cassette ({exc})") from None
-    return from_data(data, source)
-
-
-def from_data(data: Any, source: str) -> Cassette:
-    """Build a cassette from parsed YAML/JSON data, validating every field."""
-    if not isinstance(data, dict):
-        raise CassetteFormatError(f"{source}: not a cassette (expected a mapping at the top)")
-    if "format" not in data and "version" in data and "interactions" in data:
-        from harness.cassette.migrate import from_vcrpy
-
-        return from_vcrpy(data, source)
-    version = data.get("format")
-    if version is None:
-        raise CassetteFormatError(f"{source}: missing field 'format' (cassette format version)")
-    if not isinstance(version, int):
-        raise CassetteFormatError(f"{source}: field 'format' must be an integer, got {version!r}")
-    if version > FORMAT_VERSION:
-        raise CassetteFormatError(
-            f"{source}: cassette format {version} is newer than this harness reads "
-            f"({FORMAT_VERSION}); upgrade pytest-assistants-harness"
-        )
-    if version < FORMAT_VERSION:
-        raise CassetteFormatError(
-            f"{source}: cassette format {version} predates format 1, the first this harness "
-            f"wrote, so it cannot be migrated; re-record it with `pytest --record`"
-        )
-    meta = data.get("meta") or {}
-    if not isinstance(meta, dict):
-        raise CassetteFormatError(f"{source}: field 'meta' must be a mapping")
-    items = data.get("interactions")
-    if not isinstance(items, list):
-        raise CassetteFormatError(f"{source}: field 'interactions' must be a list")
-    return Cassette(meta=meta, interactions=list(_interactions(items, source)))
-
-
-def _interactions(items: Iterable[Any], source: str) -> Iterable[Interaction]:
-    for number, item in enumerate(items, 1):
-        where = f"{source}: interaction {number}"
-        if not isinstance(item, dict):
-            raise CassetteFormatError(f"{where}: expected a mapping")
-        for part in ("request", "response"):
-            if not isinstance(item.get(part), dict):
-                raise CassetteFormatError(f"{where}: missing or invalid field '{part}'")
-        request, response = item["request"], item["response"]
-        _require(request, ("method", str), ("path", str), where=f"{where}: request")
-        _require(response, ("status", int), where=f"{where}: response")
-        _require_shapes(request, response, where)
-        repeat = item.get("repeat", 1)
-        if type(repeat) is not int or repeat < 1:
-            raise CassetteFormatError(f"{where}: field 'repeat' must be a positive integer")
-        yield Interaction(Request.from_data(request), Response.from_data(response), repeat)
-
-
-def _require(data: dict[str, Any], *fields: tuple[str, type], where: str) -> None:
-    for name, kind in fields:
-        if name not in data:
-            raise CassetteFormatError(f"{where}: missing field '{name}'")
-        if not isinstance(data[name], kind) or isinstance(data[name], bool):
-            raise CassetteFormatError(f"{where}: field '{name}' must be {kind.__name__}")
-
-
-def _require_shapes(request: dict[str, Any], response: dict[str, Any], where: str) -> None:
-    query = request.get("query")
-    if query is not None and not (
-        isinstance(query, list) and all(isinstance(p, list) and len(p) == 2 for p in query)
-    ):
-        raise CassetteFormatError(f"{where}: request field 'query' must be a list of [name, value]")
-    for part, data in (("request", request), ("response", response)):
-        headers = data.get("headers")
-        if headers is not None and not (
-            isinstance(headers, dict)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
-        ):
-            raise CassetteFormatError(
-                f"{where}: {part} field 'headers' must be a mapping of names to strings"
-            )
-        for name in ("text", "base64"):
-            if data.get(name) is not None and not isinstance(data[name], str):
-                raise CassetteFormatError(f"{where}: {part} field '{name}' must be a string")
-    if response.get("base64") is not None:
-        try:
-            base64.b64decode(response["base64"], validate=True)
-        except ValueError:
-            raise CassetteFormatError(f"{where}: response field 'base64' is not base64") from None
-    events = response.get("events")
-    if events is not None and not (
-        isinstance(events, list) and all(isinstance(e, dict) and "event" in e for e in events)
-    ):
-        raise CassetteFormatError(f"{where}: response field 'events' must be a list of events")
+        return safe_yaml.load(text)
+    except safe_yaml.YAMLError as exc:
+        where = f" line {exc.line}:" if exc.line is not None else ""
+        raise CassetteFormatError(f"{source}:{where} {exc}") from None

@@ -43,10 +43,9 @@ def from_vcrpy(data: dict[str, Any], source: str) -> Cassette:
     for number, item in enumerate(items, 1):
         where = f"{source}: vcrpy interaction {number}"
         request, response = _parts(item, where)
-        path = urlsplit(request["uri"]).path
-        if base_path is None:
-            base_path = _base_path(path)
         try:
+            if base_path is None:
+                base_path = _base_path(urlsplit(request["uri"]).path)
             ours = request_from_http(
                 request["method"],
                 request["uri"],

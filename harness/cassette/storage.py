@@ -25,13 +25,14 @@ from filelock import FileLock
 
 from harness.cassette.format import dumps, loads
 from harness.cassette.model import Cassette
-from harness.errors import CassetteError, CassetteFormatError, CassetteNotFoundError
+from harness.errors import (
+    CassetteError,
+    CassetteFormatError,
+    CassetteNotFoundError,
+    CassetteWriteError,
+)
 
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]+\.tmp")
-
-
-class CassetteWriteError(CassetteError, OSError):
-    """A take could not be written where it belongs; it was saved elsewhere."""
 
 
 def read_cassette(path: Path, hint: str = "") -> Cassette:

@@ -1,9 +1,9 @@
 """The emulator as an ASGI app: the API routed by `harness.api`'s operation table.
 
-Requests under an API base (`/v1`) are matched to an operation
-(`harness.api.match`) and served by that operation's handler
-(`responses.OperationHandler`); `/_emulator/*` goes to the control handler;
-anything else is the real API's `404 Invalid URL`.
+Requests under an API base (OpenAI's `/v1`, Azure's `/openai`: `shapes.py`) are
+matched to an operation (`harness.api.match`) and served by that operation's
+handler (`responses.OperationHandler`); `/_emulator/*` goes to the control
+handler; anything else is the real API's `404 Invalid URL`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from harness import api
 from harness.emulator.backend import AssistantsBackend
+from harness.emulator.boundary import Boundary, BoundaryMiddleware
 from harness.emulator.control import PREFIX, ControlHandler
 from harness.emulator.errors import invalid_url
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.responses import OperationHandler, error_response
+from harness.emulator.shapes import shape_for
 
-API_BASE = "/v1"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -35,9 +37,11 @@ def create_app(
     options: EmulatorOptions | None = None,
     *,
     backend: AssistantsBackend | None = None,
+    boundary: Boundary | None = None,
 ) -> Starlette:
     """The emulator's ASGI app; `app.state.backend` is its `AssistantsBackend`, and while it
-    serves, `app.state.loop` is its event loop."""
+    serves, `app.state.loop` is its event loop. `boundary` says which hosts, origins and
+    control token it accepts (default: loopback only, `harness.emulator.boundary`)."""
     backend = backend or AssistantsBackend(brain, options)
     handlers = {op.name: OperationHandler(op, backend) for op in api.operations()}
     control = ControlHandler(backend)
@@ -46,10 +50,12 @@ def create_app(
         path = request.url.path
         if path.startswith(PREFIX):
             return await control(request)
-        if path == API_BASE or path.startswith(API_BASE + "/"):
-            found = api.match(request.method, path[len(API_BASE) :])
+        shape = shape_for(path)
+        if shape is not None:
+            found = api.match(request.method, path[len(shape.base) :])
             if found is not None:
-                return await handlers[found.name](request, found)
+                return await handlers[found.name](request, found, shape)
+            return error_response(shape.unknown_url(request.method, path), time.monotonic())
         return error_response(invalid_url(request.method, path), time.monotonic())
 
     @contextlib.asynccontextmanager
@@ -60,7 +66,11 @@ def create_app(
         finally:
             await backend.shutdown()
 
-    app = Starlette(routes=[Route("/{path:path}", route, methods=_METHODS)], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route("/{path:path}", route, methods=_METHODS)],
+        middleware=[Middleware(BoundaryMiddleware, boundary=boundary or Boundary())],
+        lifespan=lifespan,
+    )
     app.state.backend = backend
     app.state.loop = None
     return app

@@ -8,9 +8,10 @@ spec's schema), `page` (a list's cursor), `include_content` (`include[]`),
 `upload` (a multipart file) and query parameters by name. The HTTP layer
 (`responses.py`) parses a request into those, calls the method through
 `dispatch` and renders what it returns: a JSON object, bytes, or an
-`EventStream`. Reads of a run, its thread's messages and steps, or a vector
-store first wait for the object's background work to rest (`runs.py`,
-`ingestion.py`), so what a client sees depends only on the requests it made.
+`EventStream` (objects are shown as REST or streams showed them: `rendering.py`).
+Reads of a run, its thread's messages and steps, or a vector store first wait
+for the object's background work to rest (`runs.py`, `ingestion.py`), so what
+a client sees depends only on the requests it made.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from harness.emulator import objects, recorded
+from harness.emulator import objects, recorded, rendering
 from harness.emulator.brain import Brain, load_brain
 from harness.emulator.checks import check_content, check_metadata
 from harness.emulator.clock import Clock
@@ -172,11 +173,11 @@ class AssistantsBackend:
             thread_body["tool_resources"] = body["tool_resources"]
         thread = self._new_thread(thread_body)
         run_body = {k: v for k, v in body.items() if k not in ("thread", "tool_resources")}
-        first = [("thread.created", orjson.dumps(thread.obj))]
+        first = [("thread.created", orjson.dumps(rendering.read_thread(thread.obj)))]
         return self._start_run(thread, run_body, include_content, first)
 
     def get_thread(self, thread_id: str) -> Obj:
-        return self.store.thread(thread_id).obj
+        return rendering.read_thread(self.store.thread(thread_id).obj)
 
     def modify_thread(self, thread_id: str, body: Obj) -> Obj:
         thread = self.store.thread(thread_id)
@@ -221,25 +222,25 @@ class AssistantsBackend:
                 f"Can't add messages to {thread.obj['id']} "
                 f"while a run {active.obj['id']} is active."
             )
-        return self._add_message(thread, fields)
+        return rendering.rest_message(self._add_message(thread, fields))
 
     async def list_messages(self, thread_id: str, page: Page, run_id: str | None = None) -> Obj:
         thread = await self._settled_thread(thread_id)
         items = list(thread.messages.values())
         if run_id:
             items = [m for m in items if m["run_id"] == run_id]
-        return _page(items, page)
+        return _page([rendering.rest_message(m) for m in items], page)
 
     async def get_message(self, thread_id: str, message_id: str) -> Obj:
         await self._settled_thread(thread_id)
-        return self.store.message(thread_id, message_id)
+        return rendering.rest_message(self.store.message(thread_id, message_id))
 
     async def modify_message(self, thread_id: str, message_id: str, body: Obj) -> Obj:
         await self._settled_thread(thread_id)
         msg = self.store.message(thread_id, message_id)
         if "metadata" in body:
             msg["metadata"] = body["metadata"]
-        return msg
+        return rendering.modified_message(msg)
 
     def delete_message(self, thread_id: str, message_id: str) -> Obj:
         thread = self.store.thread(thread_id)
@@ -325,7 +326,7 @@ class AssistantsBackend:
         self, thread_id: str, run_id: str, page: Page, include_content: bool = False
     ) -> Obj:
         rec = await self._settled_run(thread_id, run_id)
-        steps = [objects.public_step(s, include_content) for s in rec.steps.values()]
+        steps = [rendering.rest_step(s, include_content) for s in rec.steps.values()]
         return _page(steps, page)
 
     async def get_run_step(
@@ -335,7 +336,7 @@ class AssistantsBackend:
         step = rec.steps.get(step_id)
         if step is None:
             raise not_found("step", step_id)
-        return objects.public_step(step, include_content)
+        return rendering.rest_step(step, include_content)
 
     def _start_run(
         self,

@@ -413,7 +413,11 @@ def _action(raw: dict[str, Any], where: str) -> Action:
 
 
 def load_brain(source: Any) -> Brain:
-    """A Brain from a document (list/dict), a path to a JSON/YAML file, or None (defaults)."""
+    """A Brain from a document (list/dict), a path to a JSON/YAML file, or None (defaults).
+
+    Only trusted callers pass a path (`--brain FILE`, the pytest plugin, Python code);
+    the HTTP control endpoint accepts rules only (`harness.emulator.control.rules`).
+    """
     if source is None or isinstance(source, Brain):
         return source or Brain()
     if isinstance(source, (str, Path)):
@@ -422,6 +426,8 @@ def load_brain(source: Any) -> Brain:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise BrainError(f"brain file {path}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise BrainError(f"brain file {path}: not UTF-8 text") from None
         try:
             document = safe_yaml.load(text)
         except safe_yaml.YAMLError as exc:

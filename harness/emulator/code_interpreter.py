@@ -1,89 +1,134 @@
-"""code_interpreter for real: run Python in a separate, limited process and return its logs.
+"""The code_interpreter tool: run code in the sandbox and turn what it did into outputs.
 
-The code runs in a fresh interpreter (`python -I`) in a temporary working
-directory holding the run's code_interpreter files, with a wall-clock timeout,
-memory/file-size/CPU limits, and socket connections disabled (best effort: a
-determined program could still reach the raw `_socket` module). As in a
-notebook cell, the value of a final expression is printed, so code that ends
-with `fib` shows the list.
+Each run gets a fresh temporary working directory holding the run's
+code_interpreter files; the code runs there under `harness.emulator.sandbox`.
+What it printed (stdout and stderr) becomes the logs; PNG images it saved in
+its working directory come back as images (the emulator makes them files with
+purpose `assistants_output`, as the real tool did with figures).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
-import subprocess
-import sys
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-_RUNNER = r"""
-import ast, socket, sys, traceback
-try:
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
-    cpu = int(sys.argv[1]) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-except Exception:
-    pass
+from harness.emulator.sandbox import Limits, run
 
-def _no_network(*args, **kwargs):
-    raise OSError("network access is disabled in the code interpreter sandbox")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_IMAGES = 10
 
-socket.socket.connect = _no_network
-socket.socket.connect_ex = _no_network
-socket.socket.sendto = _no_network
-socket.create_connection = _no_network
-socket.getaddrinfo = _no_network
 
-source = sys.stdin.read()
-namespace = {"__name__": "__main__"}
-try:
-    tree = ast.parse(source, "<code>", "exec")
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    exec(compile(tree, "<code>", "exec"), namespace)
-    if last is not None:
-        value = eval(compile(last, "<code>", "eval"), namespace)
-        if value is not None:
-            print(repr(value))
-except SystemExit:
-    pass
-except BaseException:
-    etype, evalue, tb = sys.exc_info()
-    frames = [f for f in traceback.extract_tb(tb) if f.filename == "<code>"]
-    print("Traceback (most recent call last):", file=sys.stderr)
-    print("".join(traceback.format_list(frames)), end="", file=sys.stderr)
-    print("".join(traceback.format_exception_only(etype, evalue)), end="", file=sys.stderr)
-"""
+@dataclass(frozen=True)
+class Image:
+    name: str
+    content: bytes
 
 
 @dataclass(frozen=True)
 class Execution:
+    """What one run of code produced; `isolation` names what held it (see the sandbox)."""
+
     logs: str
     timed_out: bool
+    images: tuple[Image, ...] = ()
+    truncated: bool = False
+    isolation: str = ""
 
 
-def run_code(code: str, *, timeout: float, files: dict[str, bytes] | None = None) -> Execution:
-    """Run `code` and return its combined stdout/stderr (blocking; call it off the event loop)."""
-    with tempfile.TemporaryDirectory(prefix="emulator-ci-") as workdir:
+async def execute(
+    code: str,
+    *,
+    timeout: float,
+    files: dict[str, bytes] | None = None,
+    isolation: str = "auto",
+    limits: Limits | None = None,
+) -> Execution:
+    """Run `code` in a fresh working directory holding `files`; cancelling stops it."""
+    limits = limits or Limits()
+    base = Path(tempfile.mkdtemp(prefix="emulator-ci-"))
+    try:
+        base.chmod(0o711)  # `nobody` must reach the working directory when we run as root
+        workdir, scratch = base / "work", base / "scratch"
+        workdir.mkdir()
+        scratch.mkdir(mode=0o700)
+        given: dict[str, bytes] = {}
         for name, content in (files or {}).items():
-            (Path(workdir) / Path(name).name).write_bytes(content)
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": workdir, "PYTHONIOENCODING": "utf-8"}
-        try:
-            done = subprocess.run(
-                [sys.executable, "-I", "-c", _RUNNER, str(int(timeout))],
-                input=code.encode("utf-8"),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-                env=env,
-                timeout=timeout,
-                check=False,
+            safe = Path(name).name
+            if safe not in ("", ".", ".."):
+                (workdir / safe).write_bytes(content)
+                given[safe] = content
+        outcome = await run(
+            code,
+            workdir=workdir,
+            scratch=scratch,
+            timeout=timeout,
+            isolation=isolation,
+            limits=limits,
+        )
+        logs = outcome.output.decode("utf-8", errors="replace")
+        if outcome.truncated:
+            logs += (
+                f"\n[output truncated: the code printed more than {limits.output_bytes} bytes "
+                "and was stopped]\n"
             )
-        except subprocess.TimeoutExpired as exc:
-            partial = (exc.output or b"").decode("utf-8", errors="replace")
-            return Execution(partial + f"Execution timed out after {timeout:g} seconds.", True)
-    return Execution(done.stdout.decode("utf-8", errors="replace"), False)
+        if outcome.timed_out:
+            logs += f"Execution timed out after {timeout:g} seconds."
+        images = _images(workdir, given, limits.file_bytes)
+        return Execution(logs, outcome.timed_out, images, outcome.truncated, outcome.isolation)
+    finally:
+        await _remove(base)
+
+
+def run_code(
+    code: str,
+    *,
+    timeout: float,
+    files: dict[str, bytes] | None = None,
+    isolation: str = "auto",
+    limits: Limits | None = None,
+) -> Execution:
+    """`execute`, blocking (for scripts and tests; the emulator awaits `execute`)."""
+    return asyncio.run(
+        execute(code, timeout=timeout, files=files, isolation=isolation, limits=limits)
+    )
+
+
+async def _remove(base: Path) -> None:
+    try:
+        await asyncio.to_thread(shutil.rmtree, base, True)  # the code may have made many files
+    except RuntimeError:  # the loop's executor is already shut down
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _images(workdir: Path, given: dict[str, bytes], max_bytes: int) -> tuple[Image, ...]:
+    """PNG files the code saved (or changed) at the top of its working directory."""
+    found: list[Image] = []
+    for name in sorted(os.listdir(workdir)):
+        if len(found) == MAX_IMAGES:
+            break
+        if not name.lower().endswith(".png"):
+            continue
+        content = _read_regular(workdir / name, max_bytes)
+        if content is None or not content.startswith(PNG_SIGNATURE) or given.get(name) == content:
+            continue
+        found.append(Image(name, content))
+    return tuple(found)
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes | None:
+    """The file's bytes if it is a regular file (never through a link the code planted)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with contextlib.closing(os.fdopen(fd, "rb")) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        return handle.read(max_bytes + 1)[:max_bytes]

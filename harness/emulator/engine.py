@@ -137,7 +137,7 @@ class Engine(RunControl):
             raise bad_request(f"Cannot cancel run with status '{status}'.")
         self.set_status(rec, "cancelling")
         rec.cancel_requested = True
-        rec.progress.wake.set()
+        rec.progress.nudge()
 
     def submit_tool_outputs(
         self,
@@ -178,7 +178,7 @@ class Engine(RunControl):
             self.end_step(rec, step, "completed")
         rec.obj["required_action"] = None
         self.set_status(rec, "queued")
-        rec.progress.wake.set()
+        rec.progress.nudge()
 
     def stop(self, rec: RunRecord) -> None:
         """Stop a run's background work (its thread was deleted)."""

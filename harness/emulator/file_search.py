@@ -1,14 +1,15 @@
 """file_search for real: text extraction, static chunking and lexical (BM25) ranking.
 
 Uploaded text, markdown, code and PDF files are split into overlapping chunks
-(words stand in for tokens) and ranked with bm25s. Scores are squashed into
-0..1 as the API reports them; equal scores keep upload order, so the same
-files and query always give the same results.
+(words stand in for tokens) and ranked with bm25s. Scores are calibrated onto
+the real API's 0..1 scale (`calibrate`); equal scores keep upload order, so the
+same files and query always give the same results.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -105,6 +106,41 @@ def terms(text: str) -> list[str]:
     ]
 
 
+# bm25s' defaults (the "lucene" variant), which the calibration's reference score mirrors.
+K1 = 1.5
+B = 0.75
+# A chunk of average length holding every query term once scores 1 / (1 + HALF) = 0.68,
+# twice 0.75: where the real API put a relevant passage of a short file (about 0.68-0.75).
+HALF = 0.47
+
+
+def idf(df: int, n_docs: int) -> float:
+    """bm25s' (Lucene's) inverse document frequency."""
+    return math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+
+
+def calibrate(raw: float, reference: float) -> float:
+    """A BM25 score on the real API's 0..1 scale.
+
+    `reference` is the BM25 score a chunk of average length would get holding
+    each query term once; the ratio `raw / reference` (1 for such a chunk,
+    less for one missing the rarer terms, more for repeats in a short chunk) is
+    squashed by `r / (r + HALF)`. The ratio makes scores comparable across
+    queries and store sizes, which raw BM25 is not (a store of one short file
+    gives every term a tiny idf), and the map is monotonic, so the ranking is
+    bm25s' own.
+    """
+    ratio = raw / reference if reference > 0 else 0.0
+    return round(ratio / (ratio + HALF), 6)
+
+
+def _reference(query_terms: list[str], docs: list[list[str]]) -> float:
+    n_docs = len(docs)
+    vocabularies = [set(d) for d in docs]
+    once = 1.0 / (1.0 + K1)  # bm25s' term-frequency part for tf 1 at the average length
+    return sum(idf(sum(t in v for v in vocabularies), n_docs) * once for t in query_terms)
+
+
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
@@ -116,21 +152,22 @@ def rank(
 ) -> list[Hit]:
     """The best `limit` chunks for `query` with a positive score of at least `threshold`."""
     text = " ".join(query) if isinstance(query, list) else query
-    query_terms = terms(text)
+    query_terms = list(dict.fromkeys(terms(text)))  # a repeated word is not a stronger match
     indexed = [(i, terms(c.text)) for i, c in enumerate(chunks)]
     indexed = [(i, t) for i, t in indexed if t]
     if not query_terms or not indexed:
         return []
     import bm25s  # imported lazily: numpy start-up is not free
 
-    retriever = bm25s.BM25()
+    retriever = bm25s.BM25(k1=K1, b=B)
     retriever.index([t for _, t in indexed], show_progress=False)
     docs, scores = retriever.retrieve([query_terms], k=len(indexed), show_progress=False)
     pairs = sorted(
         ((float(s), int(d)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0),
         key=lambda p: (-p[0], p[1]),
     )
-    hits = [Hit(chunks[indexed[d][0]], round(s / (s + 1.0), 6)) for s, d in pairs]
+    reference = _reference(query_terms, [t for _, t in indexed])
+    hits = [Hit(chunks[indexed[d][0]], calibrate(s, reference)) for s, d in pairs]
     return [h for h in hits if h.score >= threshold][:limit]
 
 

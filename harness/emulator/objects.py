@@ -1,8 +1,11 @@
 """Builders for the API's objects, with every field the real API sends.
 
 Each function takes already-validated request fields and returns the JSON
-dict; defaults (temperature 1.0, `response_format: "auto"`, normalised tool
-definitions and `tool_resources`) follow what the real API answered.
+dict as the emulator stores it; defaults (temperature 1.0, `response_format:
+"auto"`, `reasoning_effort: null`, normalised tool definitions and
+`tool_resources`) follow what the real API answered. Where the real API showed
+an object differently over REST and in stream events, `rendering.py` renders the
+stored object for each.
 """
 
 from __future__ import annotations
@@ -13,26 +16,31 @@ from typing import Any
 from harness.emulator.clock import Clock
 from harness.emulator.store import Obj
 
-DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
+DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0, "hybrid_search": None}
+NO_PARAMETERS = {"type": "object", "properties": {}}
 
 
 def normalize_tools(tools: list[Obj] | None) -> list[Obj]:
-    """Tools as the API echoes them: file_search gets ranking options, functions get strict."""
+    """Tools as the API echoes them: file_search gets ranking options (with
+    `hybrid_search: null`), functions get `strict` and, when defined without
+    any, the empty `parameters` object."""
     out: list[Obj] = []
     for tool in tools or []:
         tool = copy.deepcopy(tool)
         if tool["type"] == "file_search":
             spec = tool.get("file_search") or {}
-            spec.setdefault("ranking_options", dict(DEFAULT_RANKING))
-            spec["ranking_options"].setdefault("ranker", DEFAULT_RANKING["ranker"])
-            spec["ranking_options"].setdefault("score_threshold", 0.0)
-            if spec["ranking_options"]["ranker"] == "auto":
-                spec["ranking_options"]["ranker"] = DEFAULT_RANKING["ranker"]
+            given = spec.get("ranking_options") or {}
+            ranking = {**DEFAULT_RANKING, **given}
+            if ranking["ranker"] == "auto":
+                ranking["ranker"] = DEFAULT_RANKING["ranker"]
+            spec["ranking_options"] = ranking
             tool["file_search"] = spec
         elif tool["type"] == "function":
             fn = tool["function"]
             if fn.get("strict") is None:
                 fn["strict"] = False
+            if fn.get("parameters") is None:
+                fn["parameters"] = copy.deepcopy(NO_PARAMETERS)
         out.append(tool)
     return out
 
@@ -69,11 +77,12 @@ def assistant(clock: Clock, body: Obj) -> Obj:
         "temperature": 1.0 if body.get("temperature") is None else body["temperature"],
         "top_p": 1.0 if body.get("top_p") is None else body["top_p"],
         "response_format": body.get("response_format") or "auto",
+        "reasoning_effort": body.get("reasoning_effort"),
     }
 
 
 def update_assistant(obj: Obj, body: Obj) -> None:
-    for key in ("name", "description", "model", "instructions"):
+    for key in ("name", "description", "model", "instructions", "reasoning_effort"):
         if key in body:
             obj[key] = body[key]
     if "tools" in body:
@@ -130,6 +139,8 @@ def message(
     run_id: str | None = None,
     status: str = "completed",
 ) -> Obj:
+    """A message as stored and streamed: with `status` and its stamps, which REST reads
+    leave out (`rendering.rest_message`)."""
     created = clock.now()
     return {
         "id": clock.new_id("msg_"),
@@ -164,9 +175,10 @@ def run(
     created = clock.now()
     instructions = body.get("instructions")
     if instructions is None:
-        instructions = asst.get("instructions") or ""
-    if body.get("additional_instructions"):
-        instructions = f"{instructions}\n{body['additional_instructions']}".lstrip("\n")
+        instructions = asst.get("instructions")  # null when neither has any, as the API sent
+    extra = body.get("additional_instructions")
+    if extra:
+        instructions = f"{instructions}\n{extra}" if instructions else extra
     tools = normalize_tools(body["tools"]) if body.get("tools") is not None else asst["tools"]
     truncation = body.get("truncation_strategy") or {"type": "auto"}
     return {
@@ -205,10 +217,26 @@ def run(
         "parallel_tool_calls": True
         if body.get("parallel_tool_calls") is None
         else body["parallel_tool_calls"],
+        "reasoning_effort": asst.get("reasoning_effort")
+        if body.get("reasoning_effort") is None
+        else body["reasoning_effort"],
+    }
+
+
+def usage(prompt_tokens: int, completion_tokens: int) -> Obj:
+    """A run's or a step's `usage`: the real API sent the token details on both."""
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_token_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
     }
 
 
 def step(clock: Clock, run_obj: Obj, step_type: str, details: Obj) -> Obj:
+    """A run step as streamed: `expires_at` is the run's (REST reads show null; see
+    `rendering.py`); the real API sent no `metadata` and no `expired_at` on steps."""
     return {
         "id": clock.new_id("step_"),
         "object": "thread.run.step",
@@ -220,31 +248,18 @@ def step(clock: Clock, run_obj: Obj, step_type: str, details: Obj) -> Obj:
         "status": "in_progress",
         "cancelled_at": None,
         "completed_at": None,
-        "expired_at": None,
+        "expires_at": run_obj["expires_at"],
         "failed_at": None,
         "last_error": None,
         "step_details": details,
         "usage": None,
-        "metadata": {},
     }
 
 
-def public_step(step: Obj, include_content: bool) -> Obj:
-    """A step as sent: file_search result content only when `include[]` asked for it."""
-    if include_content or step["type"] != "tool_calls":
-        return step
-    calls = step["step_details"]["tool_calls"]
-    if not any(c["type"] == "file_search" for c in calls):
-        return step
-    out = copy.deepcopy(step)
-    for call in out["step_details"]["tool_calls"]:
-        for result in (call.get("file_search") or {}).get("results") or []:
-            result.pop("content", None)
-    return out
-
-
 def file(clock: Clock, filename: str, size: int, purpose: str, expires_at: int | None) -> Obj:
-    obj: Obj = {
+    # The spec makes `expires_at` and `status_details` optional and not nullable; the
+    # real API sent both, as null when unset.
+    return {
         "id": clock.new_id("file-"),
         "object": "file",
         "bytes": size,
@@ -252,10 +267,9 @@ def file(clock: Clock, filename: str, size: int, purpose: str, expires_at: int |
         "filename": filename,
         "purpose": purpose,
         "status": "processed",
+        "expires_at": expires_at,
+        "status_details": None,
     }
-    if expires_at is not None:  # optional in the spec, and not nullable
-        obj["expires_at"] = expires_at
-    return obj
 
 
 def file_counts() -> Obj:

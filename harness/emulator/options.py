@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STANDALONE_POLL_AFTER_MS = 25
+
 
 @dataclass(frozen=True)
 class EmulatorOptions:
@@ -16,18 +18,33 @@ class EmulatorOptions:
     deliberate departure from the real API, which may skip statuses between
     sparse polls.
 
-    `poll_after_ms` is sent as `openai-poll-after-ms` on the GETs clients poll
-    (runs, vector store files and batches): the SDK's poll helpers then poll
-    that often instead of once a second. The real API did not send it, so the
-    pytest plugin's embedded emulator leaves it out (None) and skips the
-    SDK's waits instead; a standalone `harness emulator` sends it to keep
-    third-party clients quick.
+    `poll_after_ms`, when not None, is sent as `openai-poll-after-ms` on the
+    GETs clients poll (runs, vector store files and batches): the SDK's poll
+    helpers then poll that often instead of once a second. The real API did
+    not send it, so by default (and in the pytest plugin's embedded emulator)
+    it is left out; a standalone `harness emulator` sends
+    `STANDALONE_POLL_AFTER_MS` to keep the clients it serves quick, since
+    nothing skips their waits. It changes only that header: what a run does
+    and every response body depend on the requests alone.
+
+    `code_isolation` is how code_interpreter code is held
+    (`harness.emulator.sandbox`): "namespaces" (kernel isolation, required),
+    "process" (limits and a best-effort guard) or "auto" (namespaces where
+    the machine allows them, else process).
     """
 
-    poll_after_ms: int | None = 25
+    poll_after_ms: int | None = None
     observe_hold: float = 2.0
     run_expiry_seconds: float = 600.0
     code_timeout: float = 10.0
+    code_isolation: str = "auto"
     max_body_bytes: int = 32 * 1024 * 1024
     max_file_bytes: int = 64 * 1024 * 1024
     stream_chunk_chars: int = 12
+
+    def __post_init__(self) -> None:
+        if self.code_isolation not in ("auto", "namespaces", "process"):
+            raise ValueError(
+                f"code_isolation must be 'auto', 'namespaces' or 'process', "
+                f"not {self.code_isolation!r}"
+            )

@@ -40,6 +40,12 @@ log = logging.getLogger(__name__)
 STEP_ACTIONS = frozenset({"say", "reply", "call", "code", "search"})
 """Actions that leave a run step behind (the others: wait, fail, incomplete)."""
 _STAMPS = ("created_at", "completed_at", "failed_at", "cancelled_at", "started_at")
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "status": "completed",  # a REST view leaves it out; a message read back is done
+    "incomplete_details": None,
+    "completed_at": None,
+    "incomplete_at": None,
+}
 
 
 def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
@@ -120,7 +126,10 @@ def _file(store: Store, obj: Obj) -> str | None:
             record.obj = obj
         return object_id
     elif kind == "thread.message":
-        _thread(store, obj).messages[object_id] = obj
+        messages = _thread(store, obj).messages
+        messages[object_id] = _merged(messages.get(object_id), obj)
+        for field, default in _MESSAGE_DEFAULTS.items():
+            messages[object_id].setdefault(field, default)
         return str(obj["thread_id"])
     elif kind == "thread.run":
         _run(store, obj)
@@ -129,7 +138,7 @@ def _file(store: Store, obj: Obj) -> str | None:
         thread = _thread(store, obj)
         run = thread.runs.get(str(obj.get("run_id")))
         if run is not None:
-            run.steps[object_id] = obj
+            run.steps[object_id] = _merged(run.steps.get(object_id), obj)
         return str(obj["thread_id"])
     elif kind == "file":
         known = store.files.get(object_id)
@@ -145,6 +154,12 @@ def _file(store: Store, obj: Obj) -> str | None:
         if vs is not None:
             (vs.files if kind == "vector_store.file" else vs.batches)[object_id] = obj
     return None
+
+
+def _merged(known: Obj | None, shown: Obj) -> Obj:
+    """The object as last shown, keeping fields only some views carry (REST messages leave
+    out their status, stream events send it)."""
+    return {**known, **shown} if known is not None else shown
 
 
 def _thread(store: Store, obj: Obj) -> ThreadRecord:
@@ -171,7 +186,7 @@ def _run(store: Store, obj: Obj) -> None:
         rec = thread.runs[obj["id"]] = RunRecord(obj)
         rec.progress.idle.set()  # nothing drives it: reads need not wait
     else:
-        rec.obj = obj
+        rec.obj = _merged(rec.obj, obj)
 
 
 def _in_creation_order(thread: ThreadRecord) -> None:

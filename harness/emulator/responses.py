@@ -1,9 +1,11 @@
 """The HTTP face of the backend: parse a request, call the backend, render its answer.
 
-There is one handler for every operation. What it parses is read once from the
-backend method's signature (`body`, `page`, `upload`, `include_content`, path
-and query parameters by name); what it renders follows from what the method
-returns (a JSON object, bytes, an `EventStream`). Nothing here changes state.
+There is one handler for every operation; the API's shape (`shapes.py`:
+OpenAI's `/v1` or Azure's `/openai`) says what credentials a request needs.
+What it parses is read once from the backend method's signature (`body`,
+`page`, `upload`, `include_content`, path and query parameters by name); what
+it renders follows from what the method returns (a JSON object, bytes, an
+`EventStream`). Nothing here changes state.
 """
 
 from __future__ import annotations
@@ -25,18 +27,13 @@ from harness.api import BETA_VALUE, Match, Operation
 from harness.emulator.backend import AssistantsBackend
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
 from harness.emulator.inputs import Page, Upload
+from harness.emulator.shapes import ApiShape
 from harness.emulator.sse import EventStream
 from harness.emulator.validation import check_body
 
 log = logging.getLogger(__name__)
 Parser = Callable[[Request, Match, AssistantsBackend], Awaitable[Any]]
 
-MISSING_KEY = (
-    "You didn't provide an API key. You need to provide your API key in an Authorization header "
-    "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank "
-    "username) if you're accessing the API from your browser and are prompted for a username. You "
-    "can obtain an API key from https://platform.openai.com/account/api-keys."
-)
 MISSING_BETA = (
     "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by "
     "setting the header 'OpenAI-Beta: assistants=v2'."
@@ -46,6 +43,9 @@ V1_BETA = (
     "'OpenAI-Beta: assistants=v2'."
 )
 INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
+# Deeper JSON is refused: validating or re-encoding it would exhaust the stack (orjson
+# encodes at most 254 levels), and no request of the API needs more than a few dozen.
+MAX_JSON_DEPTH = 100
 # GETs that clients poll: they carry `openai-poll-after-ms` when the emulator sends it.
 POLLED = frozenset({"get_run", "get_vector_store_file", "get_vector_store_file_batch"})
 
@@ -84,10 +84,12 @@ class OperationHandler:
             name: parser_for(name, operation) for name in inspect.signature(method).parameters
         }
 
-    async def __call__(self, request: Request, match: Match) -> Response:
+    async def __call__(self, request: Request, match: Match, shape: ApiShape) -> Response:
         started = time.monotonic()
         try:
-            self._check_headers(request)
+            shape.admit(request)
+            if shape.requires_beta:
+                self._check_beta(request)
             arguments = {
                 name: await parse(request, match, self.backend)
                 for name, parse in self.parsers.items()
@@ -105,10 +107,7 @@ class OperationHandler:
             return error_response(error, started)
         return self._render(result, started)
 
-    def _check_headers(self, request: Request) -> None:
-        auth = request.headers.get("authorization", "")
-        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
-            raise ApiError(401, MISSING_KEY)
+    def _check_beta(self, request: Request) -> None:
         if self.operation.beta:
             value = request.headers.get("openai-beta", "")
             if "assistants=v1" in value:
@@ -173,9 +172,29 @@ async def _body(request: Request, match: Match, backend: AssistantsBackend) -> d
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             raise bad_request(BAD_JSON) from None
+    if nesting_exceeds(body, MAX_JSON_DEPTH):
+        raise bad_request(
+            f"Invalid JSON body: nested deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
+        )
     check_body(match.name, body)
     result: dict[str, Any] = body
     return result
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays/objects nest deeper than `limit` (without recursing)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in _children(item))
+    return False
+
+
+def _children(item: dict[str, Any] | list[Any]) -> Any:
+    return item.values() if isinstance(item, dict) else item
 
 
 async def _upload(request: Request, match: Match, backend: AssistantsBackend) -> Upload:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from harness.emulator import objects
+from harness.emulator import objects, rendering
 from harness.emulator.clock import Clock, Deadline
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.store import Obj, RunRecord, ThreadRecord
@@ -29,7 +29,6 @@ from harness.emulator.store import Obj, RunRecord, ThreadRecord
 _STEP_END = {"cancelled": "cancelled", "expired": "expired", "failed": "failed"}
 _MESSAGE_REASON = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
 _STAMP = {"completed": "completed_at", "cancelled": "cancelled_at", "failed": "failed_at"}
-_STEP_STAMP = {**_STAMP, "expired": "expired_at"}
 
 
 class RunCancelled(Exception):
@@ -60,9 +59,7 @@ class RunControl:
 
     def emit(self, rec: RunRecord, event: str, payload: Obj) -> None:
         if rec.subscribers:
-            if payload.get("object") == "thread.run.step":
-                payload = objects.public_step(payload, rec.include_content)
-            data = orjson.dumps(payload)
+            data = orjson.dumps(rendering.streamed(payload, rec.include_content))
             for queue in rec.subscribers:
                 queue.put_nowait((event, data))
 
@@ -84,7 +81,7 @@ class RunControl:
         """A client has been sent the run as it is now."""
         if not rec.progress.shown:
             rec.progress.shown = True
-            rec.progress.wake.set()
+            rec.progress.nudge()
 
     def _seen_or_held(self, rec: RunRecord) -> bool:
         progress = rec.progress
@@ -116,9 +113,9 @@ class RunControl:
         expires: bool = True,
     ) -> None:
         progress = rec.progress
-        progress.idle.set()
         try:
             while True:
+                progress.idle.set()  # again after each nudge
                 if rec.cancel_requested:
                     raise RunCancelled
                 # A status nobody has seen is not left for expiry either.
@@ -152,14 +149,10 @@ class RunControl:
 
     def end_step(self, rec: RunRecord, step: Obj, status: str, error: Obj | None = None) -> None:
         step["status"] = status
-        step[_STEP_STAMP[status]] = self.clock.now()
+        if status in _STAMP:  # an expired step has no stamp of its own: only `expires_at`
+            step[_STAMP[status]] = self.clock.now()
         step["last_error"] = error
-        completion = rec.step_tokens.pop(step["id"], 0)
-        step["usage"] = {
-            "prompt_tokens": rec.prompt_tokens,
-            "completion_tokens": completion,
-            "total_tokens": rec.prompt_tokens + completion,
-        }
+        step["usage"] = objects.usage(rec.prompt_tokens, rec.step_tokens.pop(step["id"], 0))
         self.emit(rec, f"thread.run.step.{status}", step)
 
     def finish(self, thread: ThreadRecord, rec: RunRecord, status: str, **fields: Any) -> None:
@@ -185,12 +178,6 @@ class RunControl:
             obj[_STAMP[status]] = stamp
         if status != "expired":
             obj["expires_at"] = None
-        obj["usage"] = {
-            "prompt_tokens": rec.prompt_tokens,
-            "completion_tokens": rec.completion_tokens,
-            "total_tokens": rec.prompt_tokens + rec.completion_tokens,
-            "prompt_token_details": {"cached_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0},
-        }
+        obj["usage"] = objects.usage(rec.prompt_tokens, rec.completion_tokens)
         self.set_status(rec, status)
         self.close_streams(rec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import sys
 import threading
@@ -18,9 +19,11 @@ import uvicorn
 
 from harness.emulator.app import create_app
 from harness.emulator.backend import AssistantsBackend
+from harness.emulator.boundary import Boundary
 from harness.emulator.brain import Brain
 from harness.emulator.errors import EmulatorError
 from harness.emulator.options import EmulatorOptions
+from harness.emulator.sandbox import describe_isolation
 
 BrainSource = dict[str, Any] | list[Any] | str | Path | None
 START_TIMEOUT = 10.0
@@ -62,7 +65,9 @@ class EmulatorServer:
     `reset(seed=..., brain=...)` forgets all objects and starts over with those
     rules (default: the ones it started with); `set_brain(rules)` swaps the rules
     until the next reset. `wrap` may wrap the ASGI app (the test suite uses it to
-    record responses).
+    record responses). Requests must name a loopback host, `host`, or one of
+    `allowed_hosts` (`harness.emulator.boundary`); beyond loopback, `token` guards
+    the control endpoints.
     """
 
     def __init__(
@@ -73,9 +78,11 @@ class EmulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         wrap: Callable[[Any], Any] | None = None,
+        allowed_hosts: tuple[str, ...] = (),
     ) -> None:
         self.backend = AssistantsBackend(brain, options)
-        self.app = create_app(backend=self.backend)
+        self.boundary = Boundary.for_bind(host, allowed_hosts)
+        self.app = create_app(backend=self.backend, boundary=self.boundary)
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
         self.port = port
@@ -90,6 +97,11 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def token(self) -> str | None:
+        """The control token `/_emulator/*` needs (X-Emulator-Token); None on loopback."""
+        return self.boundary.token
 
     def start(self) -> EmulatorServer:
         sock = listen(self.host, self.port)
@@ -228,13 +240,30 @@ def serve(
     brain: BrainSource | Brain = None,
     host: str = "127.0.0.1",
     options: EmulatorOptions | None = None,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Serve the emulator until interrupted (the `harness emulator` command)."""
-    app = create_app(brain, options)
+    """Serve the emulator until interrupted or terminated (the `harness emulator` command)."""
+    options = options or EmulatorOptions()
+    boundary = Boundary.for_bind(host, allowed_hosts)
+    app = create_app(brain, options, boundary=boundary)
+    isolation = describe_isolation(options.code_isolation)
     sock = listen(host, port)
     bound = sock.getsockname()[1]
-    print(f"harness emulator: serving http://{host}:{bound}/v1 (Ctrl+C to stop)", file=sys.stderr)
+    shown = f"[{host}]" if ":" in host else host
+    say = functools.partial(print, file=sys.stderr, flush=True)
+    say(f"harness emulator: serving http://{shown}:{bound}/v1 (Ctrl+C to stop)")
+    say(f"harness emulator: code_interpreter {isolation}")
+    if boundary.token is not None:
+        say(_BEYOND_LOOPBACK.format(host=host))
+        say(f"harness emulator: control token (header X-Emulator-Token): {boundary.token}")
     try:
         uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
     finally:
         sock.close()
+
+
+_BEYOND_LOOPBACK = """\
+harness emulator: WARNING: listening on {host}, beyond loopback.
+harness emulator: WARNING: anyone who can reach this port can create runs, read every object,
+harness emulator: WARNING: and run Python on this machine through code_interpreter. Serve it
+harness emulator: WARNING: only on a network you trust; /_emulator/* needs the token below."""

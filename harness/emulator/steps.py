@@ -3,8 +3,8 @@
 Each action becomes a run step (and, for `say`, an assistant message) whose
 stream events follow the real order and delta rules: a `step.created` with
 no tool calls yet, then deltas that add them (first chunk with id and name,
-later chunks with only `arguments`), and message text in small deltas with
-each annotation sent exactly once.
+later chunks with only `arguments`), and message text in small deltas; a
+citation marker arrives whole in a delta of its own, carrying its annotation.
 """
 
 from __future__ import annotations
@@ -14,13 +14,30 @@ from collections.abc import Callable
 
 from harness.emulator import objects
 from harness.emulator.brain import Action
-from harness.emulator.code_interpreter import run_code
+from harness.emulator.code_interpreter import Image, execute
 from harness.emulator.file_search import rank
 from harness.emulator.runs import RunControl, RunStopped, tokens
-from harness.emulator.store import Chunk, Obj, RunRecord, Store, ThreadRecord
+from harness.emulator.sandbox import SandboxUnavailableError
+from harness.emulator.store import Chunk, FileRecord, Obj, RunRecord, Store, ThreadRecord
 from harness.emulator.templates import Gathered, render
 
 CITED_RESULTS = 3
+MAX_DELTAS = 1000
+
+
+def text_deltas(text: str, annotations: list[Obj], size: int) -> list[tuple[int | None, int, int]]:
+    """(annotation index or None, start, end) of each delta of a message's text: plain text
+    in `pieces`, and each annotation's marker whole and alone. (Deltas stay under
+    MAX_DELTAS for `size` at least len(text) / MAX_DELTAS, plus one per annotation.)"""
+    out: list[tuple[int | None, int, int]] = []
+    pos = 0
+    for index, note in enumerate(annotations):
+        start, end = note["start_index"], note["end_index"]
+        out += [(None, pos + a, pos + b) for a, b in pieces(text[pos:start], size)]
+        out.append((index, start, end))
+        pos = end
+    out += [(None, pos + a, pos + b) for a, b in pieces(text[pos:], size)]
+    return out
 
 
 def pieces(text: str, size: int) -> list[tuple[int, int]]:
@@ -67,8 +84,11 @@ class StepRunner:
         await handler(action)
 
     def _pieces(self, text: str, size: int) -> list[tuple[int, int]]:
-        """Delta spans, only when a stream will carry them."""
-        return pieces(text, size) if self.rec.subscribers else []
+        """Delta spans, only when a stream will carry them; never more than MAX_DELTAS, since
+        a client's cost per delta grows with the text so far (the SDK rebuilds its snapshot)."""
+        if not self.rec.subscribers:
+            return []
+        return pieces(text, max(size, -(-len(text) // MAX_DELTAS)))
 
     async def _yield(self) -> None:
         if self.rec.subscribers:
@@ -149,15 +169,21 @@ class StepRunner:
         control.end_step(rec, step, "completed")
 
     async def _stream_text(self, message_id: str, text: str, annotations: list[Obj]) -> None:
-        """Message deltas of about `stream_chunk_chars`; each annotation is sent once, in the
-        delta that completes its marker."""
-        sent = 0
-        for start, end in self._pieces(text, self.options.stream_chunk_chars):
-            fresh = [a for a in annotations[sent:] if a["end_index"] <= end]
+        """Message deltas of about `stream_chunk_chars`, except that each citation marker is
+        a delta of its own whose value is the marker, with its annotation (as the real API
+        sent them: `file_citation` with an empty `quote`)."""
+        if not self.rec.subscribers:
+            return
+        size = max(self.options.stream_chunk_chars, -(-len(text) // MAX_DELTAS))
+        for index, start, end in text_deltas(text, annotations, size):
             delta_text: Obj = {"value": text[start:end]}
-            if fresh or start == 0:
-                delta_text["annotations"] = [{"index": sent + i, **a} for i, a in enumerate(fresh)]
-            sent += len(fresh)
+            if index is not None:
+                note = {"index": index, **annotations[index]}
+                if note["type"] == "file_citation":
+                    note["file_citation"] = {**note["file_citation"], "quote": ""}
+                delta_text["annotations"] = [note]
+            elif start == 0:
+                delta_text["annotations"] = []
             self.control.emit(
                 self.rec,
                 "thread.message.delta",
@@ -329,25 +355,44 @@ class StepRunner:
                 },
             )
             await self._yield()
-        files = self._code_files()
-        result = await asyncio.to_thread(
-            run_code, code, timeout=self.options.code_timeout, files=files
-        )
-        output = {"type": "logs", "logs": result.logs}
-        stored["code_interpreter"]["outputs"].append(output)
-        self._step_delta(
-            step,
-            {
-                "index": 0,
-                "type": "code_interpreter",
-                "code_interpreter": {"outputs": [{"index": 0, **output}]},
-            },
-        )
+        try:
+            result = await execute(
+                code,
+                timeout=self.options.code_timeout,
+                files=self.code_files(),
+                isolation=self.options.code_isolation,
+            )
+        except SandboxUnavailableError as exc:
+            self._fail(str(exc))
+            return
+        outputs: list[Obj] = []
+        if result.logs:  # the real API sends no logs output when the code printed nothing
+            outputs.append({"type": "logs", "logs": result.logs})
+        for image in result.images:
+            outputs.append({"type": "image", "image": {"file_id": self._output_file(image)}})
+        stored["code_interpreter"]["outputs"] = outputs
+        if outputs:
+            self._step_delta(
+                step,
+                {
+                    "index": 0,
+                    "type": "code_interpreter",
+                    "code_interpreter": {
+                        "outputs": [{"index": i, **out} for i, out in enumerate(outputs)]
+                    },
+                },
+            )
         self.got.logs.append(result.logs.rstrip("\n"))
         self._count(step, code)
         self.control.end_step(self.rec, step, "completed")
 
-    def _code_files(self) -> dict[str, bytes]:
+    def _output_file(self, image: Image) -> str:
+        """A file the code made, stored as the real tool stored figures; its id."""
+        obj = objects.file(self.clock, image.name, len(image.content), "assistants_output", None)
+        self.store.files[obj["id"]] = FileRecord(obj, image.content)
+        return str(obj["id"])
+
+    def code_files(self) -> dict[str, bytes]:
         ids: list[str] = []
         for owner in (self.assistant, self.thread.obj):
             ids += ((owner.get("tool_resources") or {}).get("code_interpreter") or {}).get(
@@ -373,53 +418,74 @@ class StepRunner:
         limit = spec.get("max_num_results") or 20
         query = action.text if action.text is not None else self.got.user_message
         await self._stores_ready()
-        chunks, names = self._search_corpus()
+        chunks, files = self._search_corpus()
         hits = rank(chunks, query, limit, float(ranking.get("score_threshold") or 0.0))
         self.got.searches += 1
+        self.got.search_message = self._conversation_position()
         self.got.query = " ".join(query) if isinstance(query, list) else query
-        self.got.hits = [(h, names.get(h.chunk.file_id, "")) for h in hits[:CITED_RESULTS]]
+        self.got.hits = [(h, files[h.chunk.file_id][0]) for h in hits[:CITED_RESULTS]]
         step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
         call_id = self.clock.new_id("call_")
-        results: list[Obj] = []
-        for hit in hits:
-            result: Obj = {
+        results = [
+            {
                 "file_id": hit.chunk.file_id,
-                "file_name": names.get(hit.chunk.file_id, ""),
+                "file_name": files[hit.chunk.file_id][0],
                 "score": hit.score,
+                "attributes": dict(files[hit.chunk.file_id][1]),
+                "content": [{"type": "text", "text": hit.chunk.text}],  # only with include[]
             }
-            result["content"] = [
-                {"type": "text", "text": hit.chunk.text}
-            ]  # shown only with include[]
-            results.append(result)
+            for hit in hits
+        ]
         stored = {
             "id": call_id,
             "type": "file_search",
             "file_search": {"ranking_options": ranking, "results": results},
         }
         step["step_details"]["tool_calls"].append(stored)
+        # The real API's delta named the ranking and an empty list; the results come with
+        # the completed step.
+        delta = {"ranking_options": dict(ranking), "results": []}
         self._step_delta(
-            step, {"index": 0, "id": call_id, "type": "file_search", "file_search": {}}
+            step, {"index": 0, "id": call_id, "type": "file_search", "file_search": delta}
         )
         await self._yield()
         self._count(step, query)
         self.control.end_step(self.rec, step, "completed")
+
+    def _conversation_position(self) -> int:
+        """Where a tool's output lands in the model's conversation, which the real API's
+        citation markers number (`【4:0†file】` for a thread's first question): the
+        instructions and the tool definitions (0, 1), every message of the thread, then
+        for each earlier tool_calls step of this run its call and one output per tool
+        call, then the call being made now."""
+        position = 2 + len(self.thread.messages)
+        for step in self.rec.steps.values():
+            if step["type"] == "tool_calls":
+                position += 1 + len(step["step_details"]["tool_calls"])
+        return position + 1
 
     async def _stores_ready(self) -> None:
         # Like the real API, a run searches only once its stores' files are processed.
         for vs_id in self.store.search_store_ids(self.thread, self.assistant):
             await self.store.vector_stores[vs_id].ready()
 
-    def _search_corpus(self) -> tuple[list[Chunk], dict[str, str]]:
+    def _search_corpus(self) -> tuple[list[Chunk], dict[str, tuple[str, Obj]]]:
+        """The chunks a run searches, and each file's name and attributes."""
         store = self.store
         chunks: list[Chunk] = []
-        names: dict[str, str] = {}
+        files: dict[str, tuple[str, Obj]] = {}
         for vs_id in self.store.search_store_ids(self.thread, self.assistant):
             vs = store.vector_stores[vs_id]
             vs.obj["last_active_at"] = self.clock.now()
             for file_id, file_chunks in vs.chunks.items():
                 if vs.files.get(file_id, {}).get("status") == "completed":
                     chunks += file_chunks
-        for chunk in chunks:
-            frec = store.files.get(chunk.file_id)
-            names[chunk.file_id] = frec.obj["filename"] if frec else ""
-        return chunks, names
+                    frec = store.files.get(file_id)
+                    files.setdefault(
+                        file_id,
+                        (
+                            frec.obj["filename"] if frec else "",
+                            vs.files[file_id].get("attributes") or {},
+                        ),
+                    )
+        return chunks, files

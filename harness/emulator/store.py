@@ -40,6 +40,14 @@ class Progress:
     unshown_since: float = 0.0
     task: asyncio.Task[None] | None = None
 
+    def nudge(self) -> None:
+        """Have the work look again at what it waits for; until it rests again, reads wait,
+        so none sees the state from before the work moved on (work that has ended stays
+        idle)."""
+        if self.task is not None and not self.task.done():
+            self.idle.clear()
+        self.wake.set()
+
 
 @dataclass
 class RunRecord:

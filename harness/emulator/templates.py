@@ -1,4 +1,10 @@
-"""Rendering a `say` template into message text plus annotations with matching indices."""
+"""Rendering a `say` template into message text plus annotations with matching indices.
+
+A citation reads as the real API's did: the quoted passage, then the marker
+`【{message}:{result}†{file name}】`, where `message` is the search output's
+position in the model's conversation (`steps.StepRunner._conversation_position`)
+and `result` the result's index in that search.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ class Gathered:
     logs: list[str] = field(default_factory=list)
     hits: list[tuple[Hit, str]] = field(default_factory=list)
     searches: int = 0
+    search_message: int = 0
+    """The last search's output position in the model's conversation (the marker's first
+    number)."""
     query: str = ""
 
 
@@ -56,11 +65,11 @@ def render(template: str, got: Gathered) -> tuple[str, list[dict[str, Any]]]:
         if name == "citations":
             if not got.hits:
                 text += "no matching passages were found in the attached files"
-            for i, (hit, _filename) in enumerate(got.hits):
+            for i, (hit, filename) in enumerate(got.hits):
                 if i:
                     text += " "
                 text += f'"{snippet(hit.chunk.text, got.query)}"'
-                marker = f"【{max(got.searches - 1, 0)}:{i}†source】"
+                marker = f"【{got.search_message}:{i}†{filename or 'source'}】"
                 annotations.append(
                     {
                         "type": "file_citation",

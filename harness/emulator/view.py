@@ -79,7 +79,7 @@ class LiveRun:
         return None if found is None else (found.obj["filename"], found.content)
 
     def code_files(self) -> list[str]:
-        return sorted(self.runner._code_files())
+        return sorted(self.runner.code_files())
 
     def charge(self, prompt_tokens: int, completion_tokens: int) -> None:
         rec, meter = self.rec, self.meter

@@ -14,17 +14,17 @@ poll, say) changes the view. The same rule holds for runs of identical consecuti
 (the number of `thread.message.delta` chunks depends on the model) and for consecutive repeats of
 the same request in `requests`. Timestamp ranks are left out too (two messages created in one
 second tie in one recording and not in the next). `Transcript.to_data(detail=True)` adds the
-counts, the ranks and the alias -> real id table; `harness transcript` prints that.
+counts, the ranks and the alias -> real id table; `Transcript.to_json()` is that as the JSON
+`harness transcript` prints.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from harness.cassette.model import Cassette
 from harness.cassette.storage import read_cassette
-from harness.transcript.build import _Builder
+from harness.transcript.build import build
 from harness.transcript.model import (
     ErrorEntry,
     ListedItem,
@@ -58,9 +58,7 @@ __all__ = [
     "ToolCall",
     "Transcript",
     "load",
-    "main_json",
     "transcript",
-    "transcript_main",
 ]
 
 
@@ -68,21 +66,9 @@ def transcript(
     cassette: Cassette, *, source: str = "<cassette>", usage: bool = False
 ) -> Transcript:
     """The normalized conversation a cassette records."""
-    return _Builder(cassette, source, usage).build()
+    return build(cassette, source, usage)
 
 
 def load(path: str | Path, *, usage: bool = False) -> Transcript:
     """Read a cassette file and return its transcript."""
     return transcript(read_cassette(Path(path)), source=str(path), usage=usage)
-
-
-def main_json(path: str | Path, *, detail: bool = True, usage: bool = False) -> str:
-    """What `harness transcript CASSETTE` prints: the transcript as pretty JSON."""
-    data = load(path, usage=usage).to_data(detail=detail)
-    return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def transcript_main(path: str | Path) -> int:
-    """`harness transcript CASSETTE`: print the detailed transcript as JSON."""
-    print(main_json(path))
-    return 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness import api
 from harness.cassette.model import Cassette
 
 JSON = Any
-
 
 _PREFIXES = (
     ("asst_", "asst"),
@@ -25,13 +25,13 @@ _PREFIXES = (
 _ID = re.compile(
     r"(?:asst_|thread_|msg_|run_|step_|call_|file-|file_|vsfb_|vs_)[A-Za-z0-9][\w-]*\Z"
 )
-_CURSOR_KEYS = frozenset({"after", "before", "run_id"})
+# JSON keys whose values are ids: `id`, `*_id`, `*_ids`, and the listing cursors.
+_ID_KEY = re.compile(r"id|.*_ids?|after|before", re.DOTALL)
 
 
-# ----------------------------------------------------------------------------- aliases
+class Aliases:
+    """Real id -> alias, numbered per kind in order of first appearance."""
 
-
-class _Aliases:
     def __init__(self) -> None:
         self.table: dict[str, str] = {}
         self._counts: dict[str, int] = {}
@@ -51,7 +51,7 @@ class _Aliases:
         elif isinstance(value, list):
             for item in value:
                 self.collect(item, key)
-        elif key == "id" or key.endswith(("_id", "_ids")) or key in _CURSOR_KEYS:
+        elif _ID_KEY.fullmatch(key):
             self.add(value)
 
     def text(self, value: str) -> str:
@@ -77,12 +77,20 @@ class _Aliases:
         return self.table.get(value) if isinstance(value, str) else None
 
 
-def _collect_ids(cassette: Cassette) -> _Aliases:
-    aliases = _Aliases()
+def collect_ids(cassette: Cassette) -> Aliases:
+    """Every id of the cassette's API requests, in the order they first appear.
+
+    Ids come from the matched operation's path parameters, then the query, the request body,
+    the response; a request that matches no operation contributes none.
+    """
+    aliases = Aliases()
     for interaction in cassette.interactions:
         request, response = interaction.request, interaction.response
-        for segment in request.path.split("/"):
-            aliases.add(segment)
+        found = api.match(request.method, request.path)
+        if found is None:
+            continue
+        for value in found.params.values():
+            aliases.add(value)
         for name, value in request.query:
             aliases.collect(value, name.rstrip("[]"))
         aliases.collect(request.body)

@@ -1,14 +1,17 @@
-"""The transcript's value objects: runs, steps, messages, listings, streams."""
+"""The transcript's value objects (runs, steps, messages, listings, streams) and their data view.
+
+Every object renders itself with `to_data(detail)`: without `detail` the snapshot view (what
+stays equal when a conversation is re-recorded), with it the counts, ranks and ids as well.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 JSON = Any
-
-# ----------------------------------------------------------------------------- value objects
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,21 @@ class StatusSpan:
 
     status: str
     count: int
+
+
+def collapse(items: Iterable[tuple[str, int]]) -> tuple[StatusSpan, ...]:
+    """Consecutive equal values merged into one span whose count is their sum."""
+    spans: list[StatusSpan] = []
+    for value, count in items:
+        if spans and spans[-1].status == value:
+            spans[-1] = StatusSpan(value, spans[-1].count + count)
+        else:
+            spans.append(StatusSpan(value, count))
+    return tuple(spans)
+
+
+def _spans(spans: Iterable[StatusSpan], detail: bool) -> list[JSON]:
+    return [[s.status, s.count] if detail else s.status for s in spans]
 
 
 @dataclass(frozen=True)
@@ -62,6 +80,22 @@ class Step:
     """Interaction that first showed the step."""
     last_error: Mapping[str, JSON] | None = None
 
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "id": self.id,
+            "type": self.type,
+            "statuses": _spans(self.statuses, detail),
+        }
+        if self.message:
+            out["message"] = self.message
+        if self.tool_calls:
+            out["tool_calls"] = [c.to_data() for c in self.tool_calls]
+        if self.last_error:
+            out["last_error"] = dict(self.last_error)
+        if detail:
+            out["created"] = self.created
+        return out
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -70,6 +104,14 @@ class Submission:
     """(call alias, output) pairs as sent."""
     http_status: int
     stream: bool
+
+    def to_data(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"outputs": [{"call": c, "output": o} for c, o in self.outputs]}
+        if self.stream:
+            out["stream"] = True
+        if not 200 <= self.http_status < 300:
+            out["http_status"] = self.http_status
+        return out
 
 
 @dataclass(frozen=True)
@@ -88,7 +130,30 @@ class RunTimeline:
 
     @property
     def statuses(self) -> tuple[StatusSpan, ...]:
-        return _collapse((e.status or "", e.count) for e in self.events if e.kind == "status")
+        return collapse((e.status or "", e.count) for e in self.events if e.kind == "status")
+
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "id": self.id,
+            "statuses": _spans(self.statuses, detail),  # next to the id, so a diff names the run
+            "thread": self.thread,
+            "assistant": self.assistant,
+        }
+        if self.required_actions:
+            out["required_actions"] = [
+                [c.to_data() for c in calls] for calls in self.required_actions
+            ]
+        if self.submissions:
+            out["submissions"] = [s.to_data() for s in self.submissions]
+        if self.steps:
+            out["steps"] = [s.to_data(detail) for s in self.steps]
+        if self.last_error:
+            out["last_error"] = dict(self.last_error)
+        if self.incomplete:
+            out["incomplete"] = self.incomplete
+        if self.usage:
+            out["usage"] = dict(self.usage)
+        return out
 
 
 @dataclass(frozen=True)
@@ -104,6 +169,22 @@ class Message:
     created: int | None
     where: int
 
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {
+            "id": self.id,
+            "thread": self.thread,
+            "role": self.role,
+            "run": self.run,
+        }
+        if self.status is not None:  # REST messages carry none; streamed ones do
+            out["status"] = self.status
+        out["text"] = self.text
+        if self.annotations:
+            out["annotations"] = [dict(a) for a in self.annotations]
+        if detail:
+            out["created"] = self.created
+        return out
+
 
 @dataclass(frozen=True)
 class ListedItem:
@@ -112,6 +193,12 @@ class ListedItem:
     """The thread (messages) or run (steps) the item says it belongs to."""
     created: int | None
     summary: Mapping[str, JSON]
+
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"id": self.id, **self.summary}
+        if detail:
+            out["created"] = self.created
+        return out
 
 
 @dataclass(frozen=True)
@@ -132,6 +219,15 @@ class Listing:
     def order(self) -> str:
         return self.query.get("order", "desc")
 
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"request": self.request, "kind": self.kind}
+        if self.query:
+            out["query"] = dict(self.query)
+        out["items"] = [item.to_data(detail) for item in self.items]
+        if self.has_more:
+            out["has_more"] = True
+        return out
+
 
 @dataclass(frozen=True)
 class StreamEvent:
@@ -150,7 +246,14 @@ class Stream:
     events: tuple[StreamEvent, ...]
 
     def collapsed(self) -> tuple[StatusSpan, ...]:
-        return _collapse((e.name, 1) for e in self.events)
+        return collapse((e.name, 1) for e in self.events)
+
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        return {
+            "request": self.request,
+            "run": self.run,
+            "events": _spans(self.collapsed(), detail),
+        }
 
 
 @dataclass(frozen=True)
@@ -161,6 +264,15 @@ class ErrorEntry:
     type: str | None
     code: str | None
     message: str | None
+
+    def to_data(self) -> dict[str, JSON]:
+        return {
+            "request": self.request,
+            "status": self.status,
+            "type": self.type,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -175,6 +287,24 @@ class Resource:
     statuses: tuple[StatusSpan, ...]
     files: Mapping[str, tuple[StatusSpan, ...]]
     """Vector stores: status of each attached file (alias)."""
+
+    def to_data(self, detail: bool = False) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"id": self.id, **self.info, "lifecycle": list(self.lifecycle)}
+        if self.statuses:
+            out["statuses"] = _spans(self.statuses, detail)
+        if self.files:
+            out["files"] = {f: _spans(s, detail) for f, s in self.files.items()}
+        return out
+
+
+# The keys resources are listed under in `Transcript.to_data`, in that order.
+_RESOURCE_KEYS = (
+    ("assistant", "assistants"),
+    ("thread", "threads"),
+    ("file", "files"),
+    ("vector_store", "vector_stores"),
+    ("vector_store.files_batch", "file_batches"),
+)
 
 
 @dataclass(frozen=True)
@@ -205,16 +335,28 @@ class Transcript:
 
     def to_data(self, *, detail: bool = False) -> dict[str, JSON]:
         """Plain dicts and lists; `detail` adds counts, ranks and the id table."""
-        from harness.transcript.render import render
+        data: dict[str, JSON] = {}
+        if detail:
+            data["source"] = self.source
+        data["requests"] = _spans(self.requests, detail)
+        for kind, key in _RESOURCE_KEYS:
+            chosen = [r.to_data(detail) for r in self.resources if r.kind == kind]
+            if chosen:
+                data[key] = chosen
+        if self.runs:
+            data["runs"] = [r.to_data(detail) for r in self.runs]
+        if self.messages:
+            data["messages"] = [m.to_data(detail) for m in self.messages]
+        if self.listings:
+            data["listings"] = [item.to_data(detail) for item in self.listings]
+        if self.streams:
+            data["streams"] = [s.to_data(detail) for s in self.streams]
+        if self.errors:
+            data["errors"] = [e.to_data() for e in self.errors]
+        if detail:
+            data["ids"] = {alias: real for real, alias in self.aliases.items()}
+        return data
 
-        return render(self, detail)
-
-
-def _collapse(items: Iterable[tuple[str, int]]) -> tuple[StatusSpan, ...]:
-    spans: list[StatusSpan] = []
-    for value, count in items:
-        if spans and spans[-1].status == value:
-            spans[-1] = StatusSpan(value, spans[-1].count + count)
-        else:
-            spans.append(StatusSpan(value, count))
-    return tuple(spans)
+    def to_json(self, *, detail: bool = True) -> str:
+        """`to_data` as indented JSON: what `harness transcript CASSETTE` prints."""
+        return json.dumps(self.to_data(detail=detail), indent=2, ensure_ascii=False)

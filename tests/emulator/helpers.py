@@ -54,7 +54,8 @@ def _operations() -> list[tuple[str, re.Pattern[str], Any]]:
     out = []
     for key, op in spec()["operations"].items():
         method, template = key.split(" ", 1)
-        pattern = re.compile("^/v1" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        path = re.sub(r"\{[^}]+\}", "[^/]+", template)
+        pattern = re.compile("^/(?:v1|openai)" + path + "$")
         out.append((method, pattern, op["response"]))
     # literal paths first, so /threads/runs is not taken for /threads/{thread_id}
     out.sort(key=lambda item: item[1].pattern.count("[^/]+"))
@@ -102,6 +103,44 @@ def _event_validators() -> dict[str, Draft202012Validator]:
 EVENT_VALIDATORS = _event_validators()
 
 
+def _as_the_spec_has_it(value: Any) -> Any:
+    """Where the spec disagrees with what the real API sent (issue 15's table), bring the
+    payload to the spec's form for those fields only, so everything else is still checked.
+    The emulator's tests pin the real form of each of these fields themselves."""
+    if isinstance(value, list):
+        return [_as_the_spec_has_it(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _as_the_spec_has_it(v) for k, v in value.items()}
+    kind = out.get("object")
+    if kind == "thread.message":
+        # REST messages had no status fields; a modified one had `file_ids` for `attachments`.
+        for key in ("status", "incomplete_details", "completed_at", "incomplete_at"):
+            out.setdefault(key, "completed" if key == "status" else None)
+        if "file_ids" in out and "attachments" not in out:
+            out["attachments"] = out.pop("file_ids")
+    elif kind == "thread.run.step":
+        # Steps had `expires_at` where the spec has `expired_at`, and no `metadata`.
+        out.setdefault("expired_at", None)
+        out.setdefault("metadata", {})
+    elif kind == "thread.run" and out.get("instructions") is None:
+        out["instructions"] = ""  # null when neither run nor assistant had any
+    elif kind == "file":
+        # `expires_at` and `status_details` came as null; the spec has them non-nullable.
+        for key in ("expires_at", "status_details"):
+            if out.get(key, 0) is None:
+                del out[key]
+    return out
+
+
+def _azure_gateway_error(ex: Exchange) -> bool:
+    """Azure's own errors (api-version, key, unknown path) have Azure's body, not the spec's."""
+    if not ex.path.startswith("/openai"):
+        return False
+    error = json.loads(ex.body).get("error") or {}
+    return set(error) == {"code", "message"} and error["code"] == str(ex.status)
+
+
 def parse_sse(body: bytes) -> list[tuple[str, str]]:
     events = []
     for block in body.decode("utf-8").split("\n\n"):
@@ -118,6 +157,8 @@ def problems(ex: Exchange) -> list[str]:
         return []
     where = f"{ex.method} {ex.path} -> {ex.status}"
     if ex.status >= 400:
+        if _azure_gateway_error(ex):
+            return []
         return [f"{where}: {p}" for p in check_instance(json.loads(ex.body), "ErrorResponse")]
     if ex.content_type.startswith("text/event-stream"):
         out = []
@@ -128,7 +169,7 @@ def problems(ex: Exchange) -> list[str]:
             if name not in EVENT_VALIDATORS:
                 out.append(f"{where}: unknown stream event {name}")
                 continue
-            payload = data if name == "done" else json.loads(data)
+            payload = data if name == "done" else _as_the_spec_has_it(json.loads(data))
             for e in EVENT_VALIDATORS[name].iter_errors({"event": name, "data": payload}):
                 out.append(
                     f"{where} event {name}: {param_path(e.absolute_path)}: {e.message[:300]}"
@@ -139,7 +180,7 @@ def problems(ex: Exchange) -> list[str]:
             name = _schema_name(ref)
             if name is None:  # file content: raw bytes
                 return []
-            payload = _relax_empty_list(json.loads(ex.body))
+            payload = _as_the_spec_has_it(_relax_empty_list(json.loads(ex.body)))
             return [f"{where}: {p}" for p in check_instance(payload, name)]
     return [f"{where}: no operation in the spec matches this path"]
 

@@ -1,8 +1,32 @@
-"""The code_interpreter sandbox: a separate process, notebook-style output, timeout, no network."""
+"""code_interpreter: notebook-style output, and outputs as the real API sent them
+(`outputs: []` when nothing was printed, `logs` only when there is output, an `image` output
+and an `assistants_output` file for every PNG the code saves)."""
 
 from __future__ import annotations
 
+import json
+import struct
+import zlib
+from typing import Any
+
 from harness.emulator.code_interpreter import run_code
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    """A valid, tiny PNG, built by hand (matplotlib is not a dependency)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_last_expression_is_shown_like_a_notebook() -> None:
@@ -16,19 +40,81 @@ def test_errors_give_a_traceback_of_the_cell_only() -> None:
     assert 'File "<code>", line 2' in result.logs and "harness" not in result.logs
 
 
-def test_timeout_kills_the_process() -> None:
-    result = run_code("print('start', flush=True)\nwhile True:\n    pass", timeout=1)
-    assert result.timed_out and result.logs.startswith("start\n")
-    assert result.logs.endswith("Execution timed out after 1 seconds.")
-
-
-def test_network_is_disabled() -> None:
-    code = "import socket\ntry:\n    socket.create_connection(('127.0.0.1', 9))\nexcept OSError as e:\n    print(e)"
-    assert "network access is disabled" in run_code(code, timeout=10).logs
-
-
 def test_files_are_in_the_working_directory() -> None:
     result = run_code(
         "print(open('data.csv').read())", timeout=10, files={"data.csv": b"a,b\n1,2\n"}
     )
     assert result.logs == "a,b\n1,2\n\n"
+
+
+def test_only_new_png_images_come_back() -> None:
+    image = png()
+    code = (
+        f"open('chart.png', 'wb').write({image!r})\n"
+        "open('notes.png', 'wb').write(b'not a png')\n"
+        "import os\nos.symlink('/etc/hostname', 'link.png')\n"
+        "None"
+    )
+    result = run_code(code, timeout=10, files={"given.png": png(3, 3)})
+    assert [(i.name, i.content) for i in result.images] == [("chart.png", image)]
+    assert result.logs == ""
+
+
+def _code_run(client: Any, emulator: Any, code: str, say: str = "Done: {{logs}}") -> Any:
+    emulator.set_brain([{"actions": [{"code": code}, {"say": say}]}])
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[{"type": "code_interpreter"}])
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, poll_interval_ms=5)
+    assert run.status == "completed", run.last_error
+    raw = client.beta.threads.runs.steps.with_raw_response.list(
+        thread_id=run.thread_id, run_id=run.id, order="asc"
+    )
+    steps = json.loads(raw.text)["data"]
+    message = client.beta.threads.messages.list(thread_id=run.thread_id).data[0]
+    return steps[0]["step_details"]["tool_calls"][0]["code_interpreter"], message
+
+
+def test_code_that_prints_nothing_has_no_outputs(client: Any, emulator: Any) -> None:
+    call, message = _code_run(client, emulator, "x = 6 * 7")
+    assert call == {"input": "x = 6 * 7", "outputs": []}
+    assert message.content[0].text.value == "Done: "
+
+
+def test_code_that_prints_has_one_logs_output(client: Any, emulator: Any) -> None:
+    call, message = _code_run(client, emulator, "print(6 * 7)")
+    assert call["outputs"] == [{"type": "logs", "logs": "42\n"}]
+    assert message.content[0].text.value == "Done: 42"
+
+
+def test_a_saved_png_becomes_an_image_output_and_a_downloadable_file(
+    client: Any, emulator: Any
+) -> None:
+    image = png(4, 3)
+    code = f"open('figure.png', 'wb').write({image!r})\nprint('saved')"
+    call, _ = _code_run(client, emulator, code)
+    logs, picture = call["outputs"]
+    assert logs == {"type": "logs", "logs": "saved\n"}
+    assert picture["type"] == "image" and set(picture["image"]) == {"file_id"}
+    file_id = picture["image"]["file_id"]
+    raw = client.files.with_raw_response.retrieve(file_id)
+    obj = json.loads(raw.text)
+    assert obj["purpose"] == "assistants_output" and obj["bytes"] == len(image)
+    assert obj["filename"] == "figure.png"
+    assert client.files.content(file_id).read() == image
+
+
+def test_an_image_without_logs_streams_one_image_output(client: Any, emulator: Any) -> None:
+    image = png()
+    emulator.set_brain(
+        [{"actions": [{"code": f"open('p.png', 'wb').write({image!r})\nNone"}, {"say": "ok"}]}]
+    )
+    assistant = client.beta.assistants.create(model="gpt-4o", tools=[{"type": "code_interpreter"}])
+    with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as stream:
+        deltas = [
+            event.data.delta.step_details.tool_calls[0].code_interpreter.outputs
+            for event in stream
+            if event.event == "thread.run.step.delta"
+            and event.data.delta.step_details.tool_calls[0].code_interpreter.outputs
+        ]
+    assert len(deltas) == 1 and [o.type for o in deltas[0]] == ["image"]
+    assert deltas[0][0].index == 0
+    assert client.files.content(deltas[0][0].image.file_id).read() == image

@@ -111,7 +111,7 @@ def test_run_expires_in_requires_action(setup: Any) -> None:
     run = poll(client, thread.id, run.id, ("expired",))
     assert run.status == "expired" and run.required_action is None and run.expires_at is not None
     (step,) = client.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
-    assert step.status == "expired" and step.expired_at is not None
+    assert step.status == "expired" and step.completed_at is None and step.failed_at is None
     with pytest.raises(openai.BadRequestError) as info:
         client.beta.threads.runs.submit_tool_outputs(
             thread_id=thread.id,

@@ -54,11 +54,7 @@ def test_math_tutor_polling_and_desc_listing(client: Any) -> None:
     roles = [m.role for m in messages.data]
     assert roles == ["assistant", "user"]  # desc: newest first
     reply = messages.data[0]
-    assert (
-        reply.run_id == run.id
-        and reply.assistant_id == assistant.id
-        and reply.status == "completed"
-    )
+    assert reply.run_id == run.id and reply.assistant_id == assistant.id
     assert question in reply.content[0].text.value
     assert (
         messages.first_id == reply.id and messages.last_id == message.id and not messages.has_more

@@ -315,11 +315,11 @@ def test_concurrent(openai_client, assistants_cassette):
         ),
         (
             "failed@run_1.poll_9",
-            "fault failed@run_1.poll_9: run_1 was polled 4 times in the recording",
+            "fault failed@run_1.poll_9: run_1 was polled 2 times in the recording",
         ),
         (
-            "failed@run_1.poll_4",
-            "fault failed@run_1.poll_4: run_1's poll 4 shows it completed: it can no longer end",
+            "failed@run_1.poll_2",
+            "fault failed@run_1.poll_2: run_1's poll 2 shows it completed: it can no longer end",
         ),
         ("exploded@run_1", "exploded@run_1: unknown fault 'exploded'; choose from failed, expired"),
         (

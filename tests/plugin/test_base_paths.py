@@ -77,3 +77,31 @@ def test_an_azure_app_records_live_and_replays_offline(
         result.stdout.fnmatch_lines(
             ["*api-version differs: recorded '2024-05-01-preview', sent '2025-01-01'*"]
         )
+
+
+AZURE_RUN = """
+import openai
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_app():
+    client = openai.AzureOpenAI(api_version="2024-05-01-preview")
+    assistant = client.beta.assistants.create(model="gpt-4o", name="Tutor")
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "3x + 11 = 14?"}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    reply = client.beta.threads.messages.list(thread.id).data[0].content[0].text.value
+    assert reply == 'You said: "3x + 11 = 14?"'
+"""
+
+
+def test_an_azure_app_records_against_the_embedded_emulator_and_replays(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makepyfile(test_app=AZURE_RUN)
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    text = (pytester.path / "cassettes" / "test_app" / "test_app.yaml").read_text()
+    assert '"base_path": "/openai"' in text and '"api-version"' in text
+    pytester.runpytest().assert_outcomes(passed=1)

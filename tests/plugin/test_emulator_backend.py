@@ -101,7 +101,7 @@ def anyio_backend():
 
 def test_record_on_emulator_then_replay(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=TESTS)
-    recorded = pytester.runpytest_subprocess("--record", "-s", "--durations=0", "-vv")
+    recorded = pytester.runpytest("--record", "-s", "--durations=0", "-vv")
     recorded.assert_outcomes(passed=4)
     events = [line for line in recorded.stdout.lines if line.startswith("EVENTS")]
     cassette = (
@@ -109,7 +109,7 @@ def test_record_on_emulator_then_replay(pytester: pytest.Pytester) -> None:
     ).read_text()
     assert '"backend": "emulator"' in cassette
 
-    replayed = pytester.runpytest_subprocess("-s", "--durations=0", "-vv")
+    replayed = pytester.runpytest("-s", "--durations=0", "-vv")
     replayed.assert_outcomes(passed=4)
     assert [line for line in replayed.stdout.lines if line.startswith("EVENTS")] == events
     # The sleeping app waited 0.5 s per poll while recording; replay skips those sleeps.

@@ -47,7 +47,7 @@ def test_app(openai_client):
 
 def test_missing_cassette_names_the_command(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=TESTS)
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -64,7 +64,7 @@ def test_ci_never_records_a_missing_cassette(
     _, seen = echo_backend
     monkeypatch.setenv("CI", "true")
     pytester.makepyfile(test_app=TESTS)
-    result = pytester.runpytest_subprocess("--record-mode=once", "--record-backend=live")
+    result = pytester.runpytest("--record-mode=once", "--record-backend=live")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -78,10 +78,10 @@ def test_ci_never_records_a_missing_cassette(
 
 def test_unmatched_request_shows_nearest_and_diff(pytester: pytest.Pytester, echo_backend) -> None:
     pytester.makepyfile(test_app=TESTS)
-    pytester.runpytest_subprocess("--record", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=1)
     for source in (CHANGED, SWALLOWED):
         pytester.makepyfile(test_app=source)
-        result = pytester.runpytest_subprocess()
+        result = pytester.runpytest()
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(
             [
@@ -97,12 +97,12 @@ def test_unmatched_request_shows_nearest_and_diff(pytester: pytest.Pytester, ech
 
 def test_failed_recording_keeps_old_cassette(pytester: pytest.Pytester, echo_backend) -> None:
     pytester.makepyfile(test_app=TESTS)
-    pytester.runpytest_subprocess("--record", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=1)
     cassette = pytester.path / "cassettes" / "test_app" / "test_app.yaml"
     before = cassette.read_bytes()
 
     pytester.makepyfile(test_app=FAILING)
-    result = pytester.runpytest_subprocess("--record", "--record-backend=live")
+    result = pytester.runpytest("--record", "--record-backend=live")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*kept failed recording: *test_app.failed.yaml"])
     assert cassette.read_bytes() == before
@@ -110,7 +110,7 @@ def test_failed_recording_keeps_old_cassette(pytester: pytest.Pytester, echo_bac
     assert '"user": "grace"' in failed.read_text()
 
     pytester.makepyfile(test_app=CHANGED)
-    pytester.runpytest_subprocess("--record", "--record-backend=live").assert_outcomes(passed=1)
+    pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=1)
     assert '"user": "grace"' in cassette.read_text()
     assert not failed.exists(), "a passing take replaces the failed one"
 
@@ -120,7 +120,7 @@ def test_corrupt_cassette_is_one_line(pytester: pytest.Pytester) -> None:
     cassette = pytester.path / "cassettes" / "test_app" / "test_app.yaml"
     cassette.parent.mkdir(parents=True)
     cassette.write_text('format: 1\nmeta: {}\ninteractions:\n- request: {"method": \n')
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*test_app.yaml: line * not valid YAML*"])
     assert "Traceback" not in result.stdout.str()

@@ -42,7 +42,7 @@ def anyio_backend():
 def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> None:
     _, seen = echo_backend
     pytester.makepyfile(test_app=APP_TEST)
-    recorded = pytester.runpytest_subprocess("--record", "--record-backend=live")
+    recorded = pytester.runpytest("--record", "--record-backend=live")
     recorded.assert_outcomes(passed=4)
     recorded.stdout.fnmatch_lines(["*recorded (new): *cassettes/test_app/test_sync.yaml"])
     assert len(seen) == 5
@@ -55,7 +55,7 @@ def test_record_then_replay_offline(pytester: pytest.Pytester, echo_backend) -> 
     ]
 
     seen.clear()
-    replayed = pytester.runpytest_subprocess()
+    replayed = pytester.runpytest()
     replayed.assert_outcomes(passed=4)
     assert seen == [], "replay must not touch the backend"
 
@@ -64,14 +64,14 @@ def test_replay_under_another_base_url(
     pytester: pytest.Pytester, echo_backend, monkeypatch
 ) -> None:
     pytester.makepyfile(test_app=APP_TEST)
-    pytester.runpytest_subprocess("--record", "--record-backend=live").assert_outcomes(passed=4)
+    pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=4)
     monkeypatch.setenv("OPENAI_BASE_URL", "https://assistants.example.invalid/v1")
-    pytester.runpytest_subprocess().assert_outcomes(passed=4)
+    pytester.runpytest().assert_outcomes(passed=4)
 
 
 def test_cassette_stores_bodies_as_data(pytester: pytest.Pytester, echo_backend) -> None:
     pytester.makepyfile(test_app=APP_TEST)
-    pytester.runpytest_subprocess("--record", "--record-backend=live", "-k", "stream or sync")
+    pytester.runpytest("--record", "--record-backend=live", "-k", "stream or sync")
     text = (pytester.path / "cassettes" / "test_app" / "test_stream.yaml").read_text()
     assert '"event": "thread.run.created"' in text
     assert "format: 1" in text

@@ -41,6 +41,17 @@ def _swap(old: str, new: str) -> bytes:
     return VALID.replace(old, new).encode()
 
 
+def _alias_bomb(levels: int = 9) -> bytes:
+    """A few hundred bytes of nested YAML aliases that expand to 9**levels values."""
+    lines = ["format: 1", "meta: {}", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for n in range(1, levels + 1):
+        lines.append(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]")
+    lines.append(f"interactions: [*a{levels}]")
+    text = "\n".join(lines) + "\n"
+    assert len(text) < 600
+    return text.encode()
+
+
 # name -> (file bytes, what the one line must say)
 BROKEN: dict[str, tuple[bytes, str]] = {
     "truncated YAML": (VALID[: len(VALID) // 2].encode(), "not valid YAML"),
@@ -72,6 +83,12 @@ BROKEN: dict[str, tuple[bytes, str]] = {
         b"version: 2\ninteractions: []\n",
         "vcrpy cassette version 2 is not supported",
     ),
+    "YAML alias bomb": (_alias_bomb(), "line 3: YAML anchors and aliases are not allowed"),
+    "base path not text": (
+        _swap('"base_path": "/v1"', '"base_path": 5'),
+        "field 'meta.base_path' must be a string, got 5",
+    ),
+    "format true": (_swap("format: 1", "format: true"), "field 'format' must be an integer"),
 }
 
 TEST_FILE = textwrap.dedent(
@@ -123,7 +140,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("command", ["transcript", "inspect"])
-@pytest.mark.parametrize("case", ["truncated YAML", "newer format", "binary junk", "empty file"])
+@pytest.mark.parametrize(
+    "case",
+    ["truncated YAML", "newer format", "binary junk", "empty file", "YAML alias bomb"],
+)
 def test_cli_prints_one_line_for_a_corrupt_cassette(
     tmp_path: Path, command: str, case: str
 ) -> None:
@@ -138,6 +158,18 @@ def test_cli_prints_one_line_for_a_corrupt_cassette(
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert str(path) in lines[0] and message in lines[0]
+
+
+@pytest.mark.parametrize("case", ["YAML alias bomb", "base path not text", "format true"])
+def test_scrub_refuses_a_bad_cassette_in_one_line_and_leaves_it(tmp_path: Path, case: str) -> None:
+    content, message = BROKEN[case]
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    done = _cli("scrub", str(path))
+    assert done.returncode == 2
+    lines = (done.stdout + done.stderr).splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and message in lines[0], lines
+    assert path.read_bytes() == content
 
 
 def test_cli_names_a_missing_cassette_in_one_line(tmp_path: Path) -> None:
@@ -173,6 +205,7 @@ BAD_SCENARIOS: dict[str, tuple[bytes, str]] = {
         ).encode(),
         "",
     ),
+    "YAML alias bomb": (_alias_bomb(), "line 3: YAML anchors and aliases are not allowed"),
     "tool $ref to a missing file": (
         GOOD_SCENARIO.replace(
             "model: gpt-4o}",

@@ -35,7 +35,7 @@ def _copy_project(pytester: pytest.Pytester) -> None:
 def test_replay_needs_no_network(pytester: pytest.Pytester) -> None:
     _copy_project(pytester)
     pytester.makeconftest(NO_NETWORK)
-    result = pytester.runpytest_subprocess("scenarios")
+    result = pytester.runpytest("scenarios")
     result.assert_outcomes(passed=9)
 
 
@@ -44,7 +44,7 @@ def test_rerecording_leaves_every_snapshot_unchanged(pytester: pytest.Pytester) 
     before = {
         p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")
     }
-    result = pytester.runpytest_subprocess("scenarios", "--record")
+    result = pytester.runpytest("scenarios", "--record")
     result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines(["*0 new, 0 rewritten, 9 unchanged, 0 kept failed*"])
     result.stdout.fnmatch_lines(["*9 snapshots passed*"])
@@ -60,7 +60,7 @@ def test_a_bad_scenario_file_is_one_line(pytester: pytest.Pytester) -> None:
     (scenarios / "broken.yaml").write_text(
         "name: broken\nassistant: {name: Tutor}\nsteps: [{create_thread: {as: t}}]\n"
     )
-    result = pytester.runpytest_subprocess("scenarios")
+    result = pytester.runpytest("scenarios")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         ["*scenarios/broken.yaml: /assistant: 'model' is a required property"]

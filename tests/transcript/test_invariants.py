@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.api import RUN_STATUSES, TERMINAL_RUN_STATUSES
 from harness.cassette.format import dumps, loads
 from harness.cassette.model import Cassette, Interaction
 from harness.errors import InvariantError
@@ -71,6 +72,30 @@ def test_good_traffic_has_no_violations() -> None:
 )
 def test_reachable_rule(start: str, goal: str, gates: tuple[str, ...], legal: bool) -> None:
     assert reachable(start, goal, frozenset(gates)) is legal
+
+
+def test_the_state_machine_covers_the_api_statuses() -> None:
+    gates = frozenset({"submit", "cancel"})
+    for start in RUN_STATUSES:
+        reached = {goal for goal in RUN_STATUSES if reachable(start, goal, gates)}
+        if start in TERMINAL_RUN_STATUSES:
+            assert reached == {start}, f"{start} is terminal: nothing leaves it"
+        else:
+            # every live run can still end, one way or another
+            assert reached & TERMINAL_RUN_STATUSES, start
+        if start != "queued":
+            assert reachable("queued", start, gates), f"{start} is never reached"
+    hint = check(_terminal_then_queued(), source=SOURCE)
+    assert [v.message.endswith("(completed is terminal)") for v in hint] == [True]
+
+
+def _terminal_then_queued() -> Cassette:
+    s = Synth("t")
+    thread, run = s.id("thread_"), s.id("run_")
+    path = f"/threads/{thread}/runs/{run}"
+    for status in ("completed", "queued"):
+        s.add("GET", path, None, {"id": run, "object": "thread.run", "status": status})
+    return s.cassette()
 
 
 def test_illegal_transition_names_cassette_run_and_transition() -> None:

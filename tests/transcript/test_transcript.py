@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from harness import api
 from harness.cassette.format import dumps
 from harness.cassette.model import Cassette, Interaction, Request, Response
-from harness.transcript import load, main_json, transcript
+from harness.transcript import load, transcript
 from tests.transcript.transcript_synth import Synth, conversation
 
 
@@ -196,10 +200,10 @@ def test_errors_files_and_vector_stores() -> None:
     assert data["requests"][-1] == "GET /threads/thread_1 -> 404"
 
 
-def test_main_json_reads_a_cassette_file(tmp_path: Path) -> None:
+def test_to_json_of_a_loaded_cassette_file_has_the_detail_view(tmp_path: Path) -> None:
     path = tmp_path / "conversation.yaml"
     path.write_text(dumps(conversation()), encoding="utf-8")
-    data = json.loads(main_json(path))
+    data = json.loads(load(path).to_json())
     assert data["source"] == str(path)
     assert data["runs"][0]["statuses"] == [["queued", 2], ["in_progress", 3], ["completed", 1]]
     assert data["ids"]["run_1"].startswith("run_")
@@ -219,3 +223,106 @@ def test_non_json_and_unknown_shapes_do_not_crash() -> None:
     data = transcript(cassette).to_data()
     assert data["requests"][0] == "GET /files/file_1/content"
     assert data["errors"][0]["message"] == "upstream exploded"
+
+
+# --- requests are read through the operation table ------------------------------------
+
+_KIND_PREFIX = {"assistant": "asst_", "thread": "thread_", "file": "file-", "vector_store": "vs_"}
+
+
+def _lifecycle_cases() -> list[tuple[str, str, str]]:
+    """(operation, resource kind, lifecycle entry) for every create/modify/delete of a resource."""
+    cases = []
+    for op in api.operations():
+        verb, _, kind = op.name.partition("_")
+        if kind in _KIND_PREFIX and verb in ("create", "modify", "delete"):
+            entry = {"create": "created", "modify": "modified", "delete": "deleted"}[verb]
+            cases.append((op.name, kind, entry))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "kind", "entry"), _lifecycle_cases())
+def test_each_resource_operation_joins_the_lifecycle(name: str, kind: str, entry: str) -> None:
+    s = Synth("life")
+    real = s.id(_KIND_PREFIX[kind])
+    op = api.operation(name)
+    answer = {"id": real, "object": kind}
+    if op.name.startswith("delete_"):
+        answer = {"id": real, "object": f"{kind}.deleted", "deleted": True}
+    s.add(op.method, op.render(**{p: real for p in op.params}), {}, answer)
+    s.add(op.method, op.render(**{p: real for p in op.params}), {}, {"error": {}}, status=500)
+    data = transcript(s.cassette()).to_data()
+    (resource,) = data[f"{kind}s"]
+    assert resource["id"] == f"{_KIND_PREFIX[kind].rstrip('_-')}_1"
+    assert resource["lifecycle"][-1] == entry  # and the failed repeat adds nothing
+
+
+def test_file_batches_and_vector_store_files_join_the_store() -> None:
+    s = Synth("vs")
+    store, one, two = s.id("vs_"), s.id("file-"), s.id("file-")
+    s.add("POST", "/vector_stores", {}, {"id": store, "object": "vector_store", "status": "ok"})
+    s.add(
+        "POST", f"/vector_stores/{store}/file_batches", {"file_ids": [one, two]}, {"id": "vsfb_x"}
+    )
+    s.add("DELETE", f"/vector_stores/{store}/files/{one}", None, {"id": one, "deleted": True})
+    data = transcript(s.cassette()).to_data()
+    assert data["vector_stores"][0]["lifecycle"] == [
+        "created",
+        "file_added file_1",
+        "file_added file_2",
+        "file_removed file_1",
+    ]
+    # a literal segment of the path is never taken for an id (`file_batches` starts like one)
+    assert data["requests"][1] == "POST /vector_stores/vs_1/file_batches"
+
+
+def test_cancel_and_submit_count_whatever_the_answer() -> None:
+    s = Synth("c")
+    thread, run = s.id("thread_"), s.id("run_")
+    s.add("POST", f"/threads/{thread}/runs/{run}/cancel", None, {"error": {}}, status=400)
+    outputs = {"tool_outputs": [{"tool_call_id": "call_x1", "output": "1"}]}
+    s.add("POST", f"/threads/{thread}/runs/{run}/submit_tool_outputs", outputs, None, status=400)
+    (timeline,) = transcript(s.cassette()).runs
+    assert [(e.kind, e.http_status) for e in timeline.events] == [("cancel", 400), ("submit", 400)]
+    assert timeline.submissions[0].http_status == 400
+
+
+def _with_unmatched(cassette: Cassette) -> Cassette:
+    """`cassette` with requests no operation matches, carrying ids and objects, in between."""
+    strange = [
+        Interaction(
+            Request("GET", "/threads/thread_zz9/runs/run_zz9/diagnostics"),
+            Response(200, body={"id": "run_zz9", "object": "thread.run", "status": "failed"}),
+        ),
+        Interaction(
+            Request("POST", "/chat/completions", body={"assistant_id": "asst_zz9"}),
+            Response(200, events=({"event": "x", "data": {"id": "msg_zz9"}},)),
+        ),
+        Interaction(
+            Request("GET", "/models"),
+            Response(200, body={"object": "list", "data": [{"id": "asst_zz8"}]}),
+        ),
+    ]
+    items = list(cassette.interactions)
+    for index, extra in zip((2, 9, 20), strange, strict=True):
+        items.insert(index, extra)
+    return Cassette(meta=cassette.meta, interactions=items)
+
+
+def _lines(requests: list[Any]) -> list[str]:
+    lines = [r[0] if isinstance(r, list) else r for r in requests]
+    return [line for n, line in enumerate(lines) if n == 0 or lines[n - 1] != line]
+
+
+def test_a_request_no_operation_matches_is_listed_and_tells_nothing_else() -> None:
+    plain = transcript(conversation()).to_data(detail=True)
+    mixed = transcript(_with_unmatched(conversation())).to_data(detail=True)
+    strange = {
+        "GET /threads/thread_zz9/runs/run_zz9/diagnostics",
+        "POST /chat/completions",
+        "GET /models",
+    }
+    lines = _lines(mixed.pop("requests"))
+    assert strange <= set(lines)
+    assert _lines([line for line in lines if line not in strange]) == _lines(plain.pop("requests"))
+    assert mixed == plain  # no alias, run, message, stream or resource came from them
