@@ -11,7 +11,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 EXAMPLES = [
     block
     for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    if "assistants_cassette" in block and "def test_" in block
+    if "assistants_cassette" in block
+    and "def test_" in block
     # the fault-overlay example replays a committed seed recording: tests/faults tests it
     and "assistants_faults" not in block
 ]
