@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.errors import ConfigError, HarnessError
+
 if TYPE_CHECKING:
     from harness.config import Settings
     from harness.faults import Fault
@@ -40,34 +42,32 @@ class FaultParametrizer:
         wanted = marker.kwargs.get("faults")
         if wanted is None:
             return  # positional faults go in together: the test keeps its id
-        faults = self._faults(metafunc, wanted, marker.kwargs.get("kinds"))
+        try:
+            faults: list[Any] | None = self._faults(metafunc, wanted, marker.kwargs.get("kinds"))
+        except HarnessError as exc:
+            faults = [Unusable(f"{metafunc.definition.nodeid}: {exc}")]
         if faults is None:
             return
         if PARAM not in metafunc.fixturenames:
             # The test need not ask for the fault to be parametrized by it.
             metafunc.fixturenames.append(PARAM)
-        metafunc.parametrize(PARAM, faults, ids=[f.id for f in faults])
+        metafunc.parametrize(PARAM, faults, ids=[_param_id(f) for f in faults])
 
     def _faults(self, metafunc: pytest.Metafunc, wanted: Any, kinds: Any) -> list[Fault] | None:
-        from harness.errors import HarnessError
+        """The faults to parametrize with; None: none (the test then says why it cannot
+        replay); `ConfigError` for a marker that cannot work."""
         from harness.faults import NAMES, each, parse_fault
 
-        where = metafunc.definition.nodeid
         if kinds is not None and (
             isinstance(kinds, str) or not set(kinds) <= {*NAMES, "run", "http"}
         ):
-            raise pytest.Collector.CollectError(
-                f"{where}: {MARKER}: kinds must be a list of {', '.join(NAMES)}, run or http"
-            )
+            raise ConfigError(f"{MARKER}: kinds must be a list of {', '.join(NAMES)}, run or http")
         if wanted != "each":
-            try:
-                return [parse_fault(f) for f in _as_list(wanted)]
-            except HarnessError as exc:
-                raise pytest.Collector.CollectError(f"{where}: {exc}") from None
+            return [parse_fault(f) for f in _as_list(wanted)]
         if getattr(metafunc, "_calls", None):
-            raise pytest.Collector.CollectError(
-                f"{where}: {MARKER}(faults='each') reads the faults from the test's one "
-                "cassette: a test with other parameters lists its faults (faults=[...])"
+            raise ConfigError(
+                f"{MARKER}(faults='each') reads the faults from the test's one cassette: a test "
+                "with other parameters lists its faults (faults=[...])"
             )
         from harness.cassette.naming import cassette_location
         from harness.cassette.storage import read_cassette
@@ -84,6 +84,14 @@ class FaultParametrizer:
         return each(cassette, kinds)
 
 
+class Unusable(str):
+    """The one parameter of a test whose `faults=` cannot work: the test fails with it."""
+
+
+def _param_id(value: Any) -> str:
+    return "unusable-faults" if isinstance(value, Unusable) else str(value.id)
+
+
 def injects(settings: Settings) -> bool:
     """Faults are injected in plain replay only."""
     return settings.record_mode == "none" and not settings.drift
@@ -95,11 +103,12 @@ def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
 
     if not injects(settings):
         return []
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and isinstance(callspec.params.get(PARAM), Unusable):
+        raise ConfigError(str(callspec.params[PARAM]))
     param = fault_param(item)
     if param is not None:
         return [param]
-    from harness.errors import ConfigError
-
     marker = item.get_closest_marker(MARKER)
     try:
         return [parse_fault(f) for f in marker.args] if marker is not None else []
@@ -108,8 +117,11 @@ def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
 
 
 def fault_param(item: pytest.Item) -> Fault | None:
+    from harness.faults import Fault
+
     callspec = getattr(item, "callspec", None)
-    return callspec.params.get(PARAM) if callspec is not None else None
+    param = callspec.params.get(PARAM) if callspec is not None else None
+    return param if isinstance(param, Fault) else None
 
 
 def without_fault(text: str, fault: Fault) -> str:

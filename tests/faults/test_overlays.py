@@ -247,9 +247,17 @@ def test_tutor(openai_client):
 @pytest.mark.assistants_faults(faults=["expired@run_1", "http500@request_1"])
 def test_listed(openai_client):
     assert apps.tutor(openai_client).statuses[-1] == "completed"
+
+@pytest.mark.assistants_cassette(name="scenarios/math_tutor")
+@pytest.mark.assistants_faults(faults="each", kinds="run")
+def test_kinds_as_text(openai_client):
+    pass
 """
     result = _run(seeded, body, "-v")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=8, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*test_kinds_as_text*: assistants_faults: kinds must be a list of *"]
+    )
     result.stdout.fnmatch_lines(
         [
             "*test_tutor?failed@run_1? PASSED*",
@@ -421,3 +429,37 @@ def test_tutor(openai_client):
 """,
     )
     result.assert_outcomes(passed=1)
+
+
+def test_faults_combine_with_parametrize_each_needs_the_tests_one_cassette(
+    seeded: pytest.Pytester,
+) -> None:
+    for attempts in (2, 3):
+        own = seeded.path / "cassettes" / "test_app" / f"test_tutor[{attempts}].yaml"
+        own.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(seeded.path / "cassettes" / "scenarios" / "math_tutor.yaml", own)
+    result = _run(
+        seeded,
+        """
+@pytest.mark.parametrize("attempts", [2, 3])
+@pytest.mark.assistants_cassette(brain=TUTOR.brain)
+@pytest.mark.assistants_faults(faults=["failed@run_1", "http500@run_1.create"])
+def test_tutor(openai_client, attempts, assistants_fault):
+    assert apps.tutor(openai_client, attempts).statuses[-1] == "completed"
+
+@pytest.mark.parametrize("attempts", [2])
+@pytest.mark.assistants_cassette
+@pytest.mark.assistants_faults(faults="each")
+def test_each(openai_client, attempts):
+    pass
+""",
+        "-v",
+    )
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_tutor?2-failed@run_1? PASSED*",
+            "*test_tutor?3-http500@run_1.create? PASSED*",
+            "*faults='each') reads the faults from the test's one cassette*",
+        ]
+    )

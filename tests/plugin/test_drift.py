@@ -117,3 +117,24 @@ def test_drift_and_record_do_not_go_together(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider", "--assistants-drift", "--record")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --assistants-drift compares fresh takes*drop --record*"])
+
+
+def test_drift_against_a_live_server(pytester: pytest.Pytester, echo_backend) -> None:
+    _, seen = echo_backend
+    pytester.makepyfile(
+        test_live="""
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_thread(openai_client):
+    assert openai_client.beta.threads.create().id == "obj_echo"
+"""
+    )
+    live = ("-p", "no:cacheprovider", "--record-backend=live")
+    pytester.runpytest(*live, "--record").assert_outcomes(passed=1)
+    committed = _cassettes(pytester.path)
+    seen.clear()
+    result = pytester.runpytest(*live, "--assistants-drift")
+    result.assert_outcomes(passed=1)
+    assert len(seen) == 1, "the drift check asked the live server"
+    assert _cassettes(pytester.path) == committed
