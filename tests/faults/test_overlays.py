@@ -267,7 +267,7 @@ def test_kinds_as_text(openai_client):
             "*test_listed?http500@request_1? PASSED*",
         ]
     )
-    assert "http429" not in result.stdout.str()
+    assert "test_tutor[http429" not in result.stdout.str()
 
 
 def test_a_fault_finds_an_app_that_does_not_handle_it(seeded: pytest.Pytester) -> None:
