@@ -122,7 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{TOOL_MARKER}(*scenario_files): run the test once per function tool of these "
         "scenario files (default: scenarios/*.yaml), as the `assistants_tool` fixture.",
     )
-    from harness.pytest_faults import HELP, FaultParametrizer
+    from harness.pytest_faults import HELP, FaultOverlays
 
     config.addinivalue_line("markers", HELP)
     from harness.backends import EmbeddedEmulator
@@ -156,7 +156,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[EMULATOR] = EmbeddedEmulator()
     config.stash[CLAIMED] = {}
     config.pluginmanager.register(_Summary(), "assistants-summary")
-    config.pluginmanager.register(FaultParametrizer(settings), "assistants-faults")
+    config.pluginmanager.register(FaultOverlays(settings), "assistants-faults")
     from harness.pytest_scenarios import ScenarioCollector
 
     config.pluginmanager.register(ScenarioCollector(settings), "assistants-scenarios")
@@ -367,18 +367,6 @@ def assistants_cassette(
             item.user_properties.append(("assistants_note", f"{item.nodeid}: {note}"))
     if problem:
         pytest.fail(problem, pytrace=False)
-
-
-@pytest.fixture
-def assistants_fault(request: pytest.FixtureRequest) -> Any:
-    """The fault this test replays with (`harness.faults.Fault`: `.id`, `.name`, `.kind`), or
-    None. Under `@pytest.mark.assistants_faults(faults=...)` each test gets its own."""
-    from harness.pytest_faults import item_faults
-
-    faults = item_faults(request.node, request.config.stash[SETTINGS])
-    if len(faults) > 1:
-        pytest.fail(f"{request.node.nodeid}: several faults: see assistants_cassette.faults")
-    return faults[0] if faults else None
 
 
 @pytest.fixture

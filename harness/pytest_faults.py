@@ -1,5 +1,5 @@
 """pytest wiring for fault overlays: the `assistants_faults` marker, its parametrization
-(`faults="each"` or a list) and the `assistants_fault` fixture's value.
+(`faults="each"` or a list) and the `assistants_fault` fixture.
 
 Registered by `harness.plugin`; the library side is `harness.faults`. Faults are
 injected into replays only: while recording (or checking drift) a marked test runs
@@ -28,8 +28,9 @@ HELP = (
 )
 
 
-class FaultParametrizer:
-    """Turns `@pytest.mark.assistants_faults(faults=...)` into one test per fault."""
+class FaultOverlays:
+    """Turns `@pytest.mark.assistants_faults(faults=...)` into one test per fault, and gives
+    each test its fault (the `assistants_fault` fixture)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -52,6 +53,15 @@ class FaultParametrizer:
             # The test need not ask for the fault to be parametrized by it.
             metafunc.fixturenames.append(PARAM)
         metafunc.parametrize(PARAM, faults, ids=[_param_id(f) for f in faults])
+
+    @pytest.fixture
+    def assistants_fault(self, request: pytest.FixtureRequest) -> Fault | None:
+        """The fault this test replays with (`harness.faults.Fault`: `.id`, `.name`, `.kind`),
+        or None. Under `@pytest.mark.assistants_faults(faults=...)` each test gets its own."""
+        faults = item_faults(request.node, self.settings)
+        if len(faults) > 1:
+            pytest.fail(f"{request.node.nodeid}: several faults: see assistants_cassette.faults")
+        return faults[0] if faults else None
 
     def _faults(self, metafunc: pytest.Metafunc, wanted: Any, kinds: Any) -> list[Fault] | None:
         """The faults to parametrize with; None: none (the test then says why it cannot
