@@ -181,19 +181,31 @@ def test_quiz(openai_client, assistants_cassette):
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.parametrize(
+    ("fault", "feedback"),
+    [
+        ("arguments:malformed@call_1", "bad arguments: Unterminated string"),
+        ("arguments:empty@call_1", "bad arguments: display_quiz() missing 2 required"),
+        (
+            'arguments:{"title": "T", "questions": [{"question_text": "1+1?", '
+            '"question_type": "MULTIPLE_CHOICE"}]}@call_1',
+            'Here is the feedback for your responses: ["a"]',
+        ),
+    ],
+)
 def test_replaced_arguments_reach_the_handler_and_the_run_goes_on_with_its_output(
-    seeded: pytest.Pytester,
+    seeded: pytest.Pytester, fault: str, feedback: str
 ) -> None:
     result = _run(
         seeded,
-        """
+        f"""
 @pytest.mark.assistants_cassette(name="scenarios/function_quiz", brain=QUIZ.brain)
-@pytest.mark.assistants_faults("arguments:malformed@call_1")
+@pytest.mark.assistants_faults({fault!r})
 def test_quiz(openai_client):
     outcome = apps.quiz(openai_client)
     assert outcome.statuses == ["completed"]
-    # the brain's feedback quotes what the app submitted for the broken arguments
-    assert "bad arguments" in outcome.messages[-1]
+    # the brain's feedback quotes what the app submitted for the replaced arguments
+    assert {feedback!r} in outcome.messages[-1], outcome.messages[-1]
 """,
     )
     result.assert_outcomes(passed=1)
