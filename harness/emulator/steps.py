@@ -140,6 +140,20 @@ class StepRunner:
     async def _do_say(self, action: Action) -> None:
         text, annotations = render(action.text or "", self.got)
         rec, control = self.rec, self.control
+        msg, step, part = self._open_message()
+        await self._stream_text(msg["id"], text, annotations)
+        # Nobody reads the message between rest points, so its text is set once.
+        part["text"]["value"] = text
+        part["text"]["annotations"] = annotations
+        msg["status"] = "completed"
+        msg["completed_at"] = self.clock.now()
+        control.emit(rec, "thread.message.completed", msg)
+        self._count(step, text)
+        control.end_step(rec, step, "completed")
+
+    def _open_message(self) -> tuple[Obj, Obj, Obj]:
+        """A new assistant message in progress, its step, and its (empty) text part."""
+        rec = self.rec
         msg = objects.message(
             self.clock,
             self.thread.obj["id"],
@@ -154,19 +168,22 @@ class StepRunner:
             {"type": "message_creation", "message_creation": {"message_id": msg["id"]}},
         )
         self.thread.messages[msg["id"]] = msg
-        control.emit(rec, "thread.message.created", msg)
-        control.emit(rec, "thread.message.in_progress", msg)
+        self.control.emit(rec, "thread.message.created", msg)
+        self.control.emit(rec, "thread.message.in_progress", msg)
         part: Obj = {"type": "text", "text": {"value": "", "annotations": []}}
         msg["content"].append(part)
-        await self._stream_text(msg["id"], text, annotations)
-        # Nobody reads the message between rest points, so its text is set once.
-        part["text"]["value"] = text
-        part["text"]["annotations"] = annotations
-        msg["status"] = "completed"
-        msg["completed_at"] = self.clock.now()
-        control.emit(rec, "thread.message.completed", msg)
-        self._count(step, text)
-        control.end_step(rec, step, "completed")
+        return msg, step, part
+
+    def _text_delta(self, message_id: str, delta_text: Obj) -> None:
+        self.control.emit(
+            self.rec,
+            "thread.message.delta",
+            {
+                "id": message_id,
+                "object": "thread.message.delta",
+                "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
+            },
+        )
 
     async def _stream_text(self, message_id: str, text: str, annotations: list[Obj]) -> None:
         """Message deltas of about `stream_chunk_chars`, except that each citation marker is
@@ -184,15 +201,7 @@ class StepRunner:
                 delta_text["annotations"] = [note]
             elif start == 0:
                 delta_text["annotations"] = []
-            self.control.emit(
-                self.rec,
-                "thread.message.delta",
-                {
-                    "id": message_id,
-                    "object": "thread.message.delta",
-                    "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
-                },
-            )
+            self._text_delta(message_id, delta_text)
             await self._yield()
 
     async def _do_reply(self, action: Action) -> None:
@@ -200,24 +209,7 @@ class StepRunner:
         marker is never split across deltas, and its annotation rides with it."""
         assert action.reply is not None
         reply, rec, control = action.reply, self.rec, self.control
-        msg = objects.message(
-            self.clock,
-            self.thread.obj["id"],
-            "assistant",
-            [],
-            assistant_id=rec.obj["assistant_id"],
-            run_id=rec.obj["id"],
-            status="in_progress",
-        )
-        step = self._new_step(
-            "message_creation",
-            {"type": "message_creation", "message_creation": {"message_id": msg["id"]}},
-        )
-        self.thread.messages[msg["id"]] = msg
-        control.emit(rec, "thread.message.created", msg)
-        control.emit(rec, "thread.message.in_progress", msg)
-        part: Obj = {"type": "text", "text": {"value": "", "annotations": []}}
-        msg["content"].append(part)
+        msg, step, part = self._open_message()
         text, sent, cited = "", 0, 0
         async for piece in reply.pieces:
             text += piece
@@ -260,15 +252,7 @@ class StepRunner:
         delta_text: Obj = {"value": text[start:end]}
         if fresh or start == 0:
             delta_text["annotations"] = [{"index": cited + i, **a} for i, a in enumerate(fresh)]
-        self.control.emit(
-            self.rec,
-            "thread.message.delta",
-            {
-                "id": message_id,
-                "object": "thread.message.delta",
-                "delta": {"content": [{"index": 0, "type": "text", "text": delta_text}]},
-            },
-        )
+        self._text_delta(message_id, delta_text)
         return cited + len(fresh)
 
     async def _do_call(self, action: Action) -> None:
