@@ -108,13 +108,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
+    except BrokenPipeError:
+        # The reader went away (`harness diff ... | head`): stop quietly, as cat would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except HarnessError as exc:
         print(f"harness {args.command}: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(
-            f"harness {args.command}: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr
-        )
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"harness {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -161,3 +161,17 @@ def test_the_emulator_command_without_its_extra_names_it(tmp_path: Path) -> None
         "harness emulator: harness emulator needs its extra (uvicorn is missing): "
         "pip install 'pytest-assistants-harness[emulator]'"
     )
+
+
+def test_a_reader_that_goes_away_early_is_no_error() -> None:
+    """`harness diff OLD NEW | head`: a closed pipe stops the command quietly."""
+    shell = subprocess.run(
+        f"'{sys.executable}' -m harness.cli diff {ROOT}/cassettes/scenarios/math_tutor.yaml "
+        f"{ROOT}/cassettes/scenarios/follow_up.yaml | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.stdout.count("\n") == 1
+    assert shell.stderr == ""

@@ -96,7 +96,7 @@ class Engine(RunControl):
         obj = objects.run(
             self.clock, thread_id, snapshot, body, expires_in=self.options.run_expiry_seconds
         )
-        ctx = self._context(thread, snapshot, obj)
+        ctx = self.context(thread, snapshot, obj)
         brain = self.brain()
         script = brain.script(ctx)
         note = brain.hint(ctx)
@@ -117,7 +117,7 @@ class Engine(RunControl):
         rec.progress.task = self.spawn(self._drive(thread, rec, snapshot, script))
         return rec
 
-    def _context(self, thread: ThreadRecord, assistant: Obj, run: Obj) -> RunContext:
+    def context(self, thread: ThreadRecord, assistant: Obj, run: Obj) -> RunContext:
         user = next(
             (m for m in reversed(thread.messages.values()) if m["role"] == "user"),
             None,
@@ -190,7 +190,7 @@ class Engine(RunControl):
     async def _drive(
         self, thread: ThreadRecord, rec: RunRecord, assistant: Obj, script: Script
     ) -> None:
-        ctx = self._context(thread, assistant, rec.obj)
+        ctx = self.context(thread, assistant, rec.obj)
         got = Gathered(user_message=ctx.user_message, assistant_name=assistant.get("name") or "")
         runner = StepRunner(self, self.store, thread, rec, assistant, got)
         meter = self.meters[rec.obj["id"]] = Meter()

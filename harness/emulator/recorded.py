@@ -213,7 +213,7 @@ def _adopt(engine: Engine, thread: ThreadRecord, rec: RunRecord) -> None:
         "tool_resources": {},
     }
     # The engine's own context for a run's script: what a new run would see.
-    script = engine.brain().script(engine._context(thread, assistant, rec.obj))
+    script = engine.brain().script(engine.context(thread, assistant, rec.obj))
     rec.expires = engine.clock.deadline(script.expires_in or engine.options.run_expiry_seconds)
     rec.progress.idle.clear()
     engine.live[rec.obj["id"]] = rec
@@ -225,7 +225,7 @@ async def _resume(
 ) -> None:
     """`Engine._drive`, entered where the recording left the run."""
     got = Gathered(
-        user_message=engine._context(thread, assistant, rec.obj).user_message,
+        user_message=engine.context(thread, assistant, rec.obj).user_message,
         assistant_name=assistant.get("name") or "",
         outputs=_outputs(rec),
     )
