@@ -25,7 +25,7 @@ from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, T
 from harness.cassette.storage import read_cassette
 from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
-from harness.errors import CassetteError, ConfigError
+from harness.errors import CassetteError, ConfigError, HarnessError
 from harness.transcript import Transcript, transcript
 from harness.transcript.compare import same_conversation
 
@@ -97,6 +97,26 @@ class ActiveCassette:
         if self.drift:
             return Take("none")  # a drift check writes nothing
         return self.session.finish(passed, same_conversation)
+
+    def end(self, passed: bool, ran: bool, notes: list[str]) -> tuple[str, list[tuple[str, str]]]:
+        """Everything once the test is over: strict replay, the fault overlay and the drift
+        check, then keeping the take. Returns (the problems, one per line or "", the report
+        properties that carry the outcome to the summary, from xdist workers too)."""
+        problem, drift = self.after_test(passed, ran)
+        nodeid = self.test.nodeid if self.test else str(self.path)
+        properties: list[tuple[str, str]] = []
+        if drift is not None:
+            properties.append(("assistants_drift", f"{drift} {nodeid}"))
+        try:
+            take = self.finish(passed)
+        except HarnessError as exc:
+            problem = str(exc)
+        else:
+            if take.kind != "none":
+                properties.append(("assistants_take", f"{take.kind} {take.path}"))
+        if self.recording and self.backend is not None and self.backend.name == "emulator":
+            properties += [("assistants_note", f"{nodeid}: {note}") for note in notes]
+        return problem, properties
 
     def after_test(self, passed: bool, ran: bool) -> tuple[str, str | None]:
         """What strict replay, the fault overlay and the drift check find once the test is
@@ -232,6 +252,20 @@ def open_cassette(
         strict=settings.strict if strict is None else strict,
         drift=settings.drift,
         overlay=overlay,
+    )
+
+
+def claim(claimed: dict[Path, str], active: ActiveCassette, nodeid: str) -> str:
+    """Register `active`'s file for `nodeid`; the problem when another test of this run has
+    it already ("" when not). A fault overlay only reads its cassette, so it may share it."""
+    if active.overlay is not None:
+        return ""
+    owner = claimed.setdefault(active.path, nodeid)
+    if owner == nodeid:
+        return ""
+    return (
+        f"{active.path}: {nodeid} and {owner} would share this cassette; "
+        "give one of them its own with @pytest.mark.assistants_cassette(name=...)"
     )
 
 

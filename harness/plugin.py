@@ -307,7 +307,7 @@ def assistants_cassette(
     assistants_config: dict[str, Any],
 ) -> Iterator[ActiveCassette]:
     """The active cassette of this test (replaying or recording)."""
-    from harness.active import open_cassette
+    from harness.active import claim, open_cassette
     from harness.config import per_test_options
     from harness.errors import HarnessError
     from harness.pytest_faults import item_faults
@@ -332,15 +332,7 @@ def assistants_cassette(
             taken=theirs,
             faults=faults,
         )
-        # A fault overlay only reads the cassette: it may share it with the test recording it.
-        claimed = (
-            item.nodeid if faults else config.stash[CLAIMED].setdefault(active.path, item.nodeid)
-        )
-        if claimed != item.nodeid:
-            problem = (
-                f"{active.path}: {item.nodeid} and {claimed} would share this cassette; "
-                "give one of them its own with @pytest.mark.assistants_cassette(name=...)"
-            )
+        problem = claim(config.stash[CLAIMED], active, item.nodeid)
     except HarnessError as exc:
         problem = str(exc)  # failed outside the except block: one message, no chained twin
     if problem:
@@ -352,19 +344,8 @@ def assistants_cassette(
     passed = not active.session.misses and all(
         reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
     )
-    problem, drift = active.after_test(passed, ran="call" in reports)
-    if drift is not None:
-        item.user_properties.append(("assistants_drift", f"{drift} {item.nodeid}"))
-    try:
-        take = active.finish(passed)
-    except HarnessError as exc:
-        problem = str(exc)
-    else:
-        if take.kind != "none":
-            item.user_properties.append(("assistants_take", f"{take.kind} {take.path}"))
-    if active.recording and active.backend is not None and active.backend.name == "emulator":
-        for note in config.stash[EMULATOR].notes():
-            item.user_properties.append(("assistants_note", f"{item.nodeid}: {note}"))
+    problem, properties = active.end(passed, "call" in reports, config.stash[EMULATOR].notes())
+    item.user_properties.extend(properties)
     if problem:
         pytest.fail(problem, pytrace=False)
 
