@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-CLIENTS = int(os.environ.get("EMULATOR_LOAD_CLIENTS", "32"))
-RUNS = int(os.environ.get("EMULATOR_LOAD_RUNS", "50"))
+CLIENTS = int(os.environ.get("EMULATOR_LOAD_CLIENTS", "16"))
+RUNS = int(os.environ.get("EMULATOR_LOAD_RUNS", "25"))
 
 SERVER = """
 import sys

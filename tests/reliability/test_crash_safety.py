@@ -54,7 +54,7 @@ CHILD = textwrap.dedent(
     print("written", flush=True)
     """
 )
-TRIALS = 20
+TRIALS = 12
 NEW_TAKE = 20
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from harness.cassette.format import loads
 
-TESTS = 100
+TESTS = 40
 
 SUITE = textwrap.dedent(
     f"""

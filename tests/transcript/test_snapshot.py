@@ -42,7 +42,7 @@ def _write(pytester: pytest.Pytester, cassette: Cassette) -> Path:
 
 
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    return pytester.runpytest("-p", "no:cacheprovider", *args)
 
 
 def test_snapshot_update_then_pass_then_readable_failure(pytester: pytest.Pytester) -> None:
