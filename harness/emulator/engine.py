@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from harness.api import TERMINAL_RUN_STATUSES
@@ -195,11 +195,28 @@ class Engine(RunControl):
         runner = StepRunner(self, self.store, thread, rec, assistant, got)
         meter = self.meters[rec.obj["id"]] = Meter()
         view = LiveRun(self.store, thread, rec, assistant, runner, meter)
-        try:
+
+        async def start() -> None:
             await self.gate(rec)
             rec.obj["started_at"] = self.clock.now()
             self.set_status(rec, "in_progress")
             await self.gate(rec)
+
+        await self.play(thread, rec, start, script, view, runner)
+
+    async def play(
+        self,
+        thread: ThreadRecord,
+        rec: RunRecord,
+        start: Callable[[], Awaitable[None]],
+        script: Script,
+        view: LiveRun,
+        runner: StepRunner,
+    ) -> None:
+        """`start`, then the script's actions, to the run's end: whatever happens (a cancel,
+        the expiry, a bug), the run ends in a terminal status and its clients are let go."""
+        try:
+            await start()
             while (action := await script.next_action(view)) is not None:
                 await runner.execute(action)
             self.finish(thread, rec, "completed")
@@ -213,15 +230,8 @@ class Engine(RunControl):
             raise
         except Exception as exc:  # a bug must fail the run, not hang its clients
             log.exception("emulator run %s crashed", rec.obj["id"])
-            self.finish(
-                thread,
-                rec,
-                "failed",
-                last_error={
-                    "code": "server_error",
-                    "message": f"The emulator failed: {exc!r}"[:500],
-                },
-            )
+            error = {"code": "server_error", "message": f"The emulator failed: {exc!r}"[:500]}
+            self.finish(thread, rec, "failed", last_error=error)
         finally:
             rec.progress.idle.set()
             self.live.pop(rec.obj["id"], None)

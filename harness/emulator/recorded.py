@@ -13,7 +13,6 @@ shows (a model decides from the steps it sees), so a run left in
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 from collections.abc import Iterable
@@ -23,7 +22,7 @@ from harness.api import ACTIVE_RUN_STATUSES
 from harness.emulator.brain import PlanScript, Script
 from harness.emulator.clock import Clock
 from harness.emulator.engine import Engine
-from harness.emulator.runs import RunCancelled, RunExpired, RunStopped
+from harness.emulator.runs import RunCancelled
 from harness.emulator.steps import StepRunner
 from harness.emulator.store import (
     FileRecord,
@@ -237,7 +236,8 @@ async def _resume(
         str(c.get("id")): str((c.get("function") or {}).get("name"))
         for c in action.get("tool_calls") or ()
     }
-    try:
+
+    async def start() -> None:
         await _skip_made_steps(script, view, len(rec.steps), sorted(waiting.values()) or None)
         if rec.status == "cancelling":
             raise RunCancelled
@@ -249,25 +249,8 @@ async def _resume(
             rec.obj["started_at"] = rec.obj.get("started_at") or engine.clock.now()
             engine.set_status(rec, "in_progress")
             await engine.gate(rec)
-        while (action := await script.next_action(view)) is not None:
-            await runner.execute(action)
-        engine.finish(thread, rec, "completed")
-    except RunCancelled:
-        engine.finish(thread, rec, "cancelled")
-    except RunExpired:
-        engine.finish(thread, rec, "expired")
-    except RunStopped:
-        pass
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # a bug must fail the run, not hang its clients
-        log.exception("emulator run %s crashed after taking over", rec.obj["id"])
-        error = {"code": "server_error", "message": f"The emulator failed: {exc!r}"[:500]}
-        engine.finish(thread, rec, "failed", last_error=error)
-    finally:
-        rec.progress.idle.set()
-        engine.live.pop(rec.obj["id"], None)
-        engine.meters.pop(rec.obj["id"], None)
+
+    await engine.play(thread, rec, start, script, view, runner)
 
 
 async def _skip_made_steps(
