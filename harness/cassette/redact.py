@@ -78,9 +78,10 @@ class _Memory:
         if rules is None:
             with self._lock:
                 values = self.values
-                known = {v: LEARNED for v in values if substring_safe(v)}
-                known.update((v, KNOWN) for v in redactor.secrets if substring_safe(v))
-                whole = [v for v in (*values, *redactor.secrets) if whole_field_safe(v)]
+                kinds = {v: LEARNED for v in values}
+                kinds.update((v, KNOWN) for v in redactor.secrets)
+                known = {v: k for v, k in kinds.items() if substring_safe(v)}
+                whole = {v: k for v, k in kinds.items() if v not in known and whole_field_safe(v)}
                 rules = TextRules(known, whole, redactor.patterns)
                 if self.values is values:
                     self._rules = rules
@@ -109,6 +110,11 @@ class Redactor:
         """Learn secret `values` for the rest of this redactor's life; returns it."""
         self._memory.add(values)
         return self
+
+    @property
+    def known(self) -> int:
+        """How many values this redactor has learned (it only ever grows)."""
+        return len(self._memory.values)
 
     @property
     def rules(self) -> TextRules:

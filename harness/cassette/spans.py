@@ -109,17 +109,17 @@ class TextRules:
     """Every rule, compiled once, for one set of known values.
 
     `known` maps each value to be removed wherever it occurs to its kind;
-    `whole` values are only replaced where a whole string equals them;
+    `whole` ones are only replaced where a whole string equals them;
     `extra` are users' regular expressions.
     """
 
     def __init__(
         self,
         known: Mapping[str, str] | None = None,
-        whole: Iterable[str] = (),
+        whole: Mapping[str, str] | None = None,
         extra: Sequence[str] = (),
     ) -> None:
-        self.whole = frozenset(whole)
+        self.whole = dict(whole or {})
         # One alternation of literals without groups is the fastest `re` offers;
         # the kind is looked up by the text matched.
         self._kinds: dict[str, str] = {}
@@ -158,7 +158,7 @@ class TextRules:
         if not text or text == REDACTED:
             return found
         if text in self.whole:
-            found.append(Span(0, len(text), "credential seen in this recording"))
+            found.append(Span(0, len(text), self.whole[text]))
             return found
         if len(text) >= SUBSTRING_MIN:  # else shorter than any secret the rules know
             squeezed = text.lower().replace("-", "").replace("_", "")
