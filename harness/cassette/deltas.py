@@ -19,6 +19,7 @@ from harness.cassette.spans import Span
 
 Path = tuple[str | int, ...]
 _OVERWRITTEN = frozenset({"index", "type"})
+_DEPTH = 32
 
 
 @dataclass
@@ -71,7 +72,9 @@ def _delta_roots(name: Any, data: dict[str, Any]) -> Iterator[tuple[tuple[Any, .
 
 def _leaves(value: Any, logical: Path, place: Path) -> Iterator[tuple[Path, Path, str]]:
     """String leaves that the SDK concatenates: (path by list `index`, path by
-    position, string)."""
+    position, string). Deeper than any real delta: left to the plain walk."""
+    if len(place) > _DEPTH:
+        return
     if isinstance(value, str):
         yield logical, place, value
     elif isinstance(value, dict):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -194,31 +195,47 @@ class _Pass:
         part: str,
         masked: bool = False,
         fixed: Mapping[Path, str] | None = None,
-        path: Path = (),
     ) -> Any:
         """`value` redacted; strings under a credential-named key replaced whole;
-        strings at a `fixed` path (streamed pieces) taken from there."""
-        if isinstance(value, str):
-            if fixed is not None and path in fixed:
-                return fixed[path]
-            return self.whole(value, part) if masked else self.text(value, part)
-        if isinstance(value, dict):
-            out = {}
-            for key, item in value.items():
-                hidden = masked or (isinstance(key, str) and is_credential_name(key))
-                name = self.text(key, part) if isinstance(key, str) else key
-                where = (*path, key) if fixed is not None else path
-                out[name] = self.data(item, part, hidden, fixed, where)
-            return out
-        if isinstance(value, (list, tuple)):
-            items = (
-                self.data(item, part, masked, fixed, (*path, i) if fixed is not None else path)
-                for i, item in enumerate(value)
-            )
-            return type(value)(items)
-        if isinstance(value, bytes):
-            return self.binary(value, part)
-        return value
+        strings at a `fixed` path (streamed pieces) taken from there.
+
+        A walk with its own stack, not recursion: a body nested a thousand
+        deep is bad input to record, not a reason to crash.
+        """
+        if isinstance(value, tuple):
+            return tuple(self.data(list(value), part, masked, fixed))
+        root: list[Any] = [None]
+        tasks: list[tuple[Any, bool, Path, Any, Any]] = [(value, masked, (), root, 0)]
+        while tasks:
+            item, hidden, path, into, slot = tasks.pop()
+            if isinstance(item, str):
+                if fixed is not None and path in fixed:
+                    into[slot] = fixed[path]
+                else:
+                    into[slot] = self.whole(item, part) if hidden else self.text(item, part)
+            elif isinstance(item, dict):
+                out: dict[Any, Any] = {}
+                children = []
+                for key, child in item.items():
+                    name = self.text(key, part) if isinstance(key, str) else key
+                    out[name] = None
+                    secret = hidden or (isinstance(key, str) and is_credential_name(key))
+                    where = (*path, key) if fixed is not None else path
+                    children.append((child, secret, where, out, name))
+                into[slot] = out
+                tasks.extend(reversed(children))
+            elif isinstance(item, (list, tuple)):
+                items: list[Any] = [None] * len(item)
+                into[slot] = items
+                tasks.extend(
+                    (child, hidden, (*path, i) if fixed is not None else path, items, i)
+                    for i, child in reversed(list(enumerate(item)))
+                )
+            elif isinstance(item, bytes):
+                into[slot] = self.binary(item, part)
+            else:
+                into[slot] = item
+        return root[0]
 
     def binary(self, value: bytes, part: str) -> bytes:
         spans = self.rules.bytes_spans(value)
@@ -302,7 +319,7 @@ class _Pass:
             for (number, place), piece in zip(streamed.places, pieces, strict=True):
                 fixed.setdefault(number, {})[place] = piece
         return tuple(
-            self.data(event, "response", fixed=fixed[number], path=())
+            self.data(event, "response", fixed=fixed[number])
             if number in fixed
             else self.data(event, "response")
             for number, event in enumerate(events)
@@ -381,22 +398,21 @@ def _cookie_values(cookies: Iterable[str]) -> set[str]:
     return values
 
 
-def _credential_values(value: Any, depth: int, masked: bool = False) -> Iterator[str]:
+def _credential_values(value: Any, depth: int) -> Iterator[str]:
     """Strings under credential-named keys, also in JSON encoded inside strings."""
-    if isinstance(value, str):
-        if masked:
-            yield value
-        elif depth < 4 and value.lstrip()[:1] in ("{", "[") and len(value) < 1 << 20:
-            try:
-                parsed = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                return
-            yield from _credential_values(parsed, depth + 1)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _credential_values(
-                item, depth, masked or (isinstance(key, str) and is_credential_name(key))
+    stack: list[tuple[Any, bool, int]] = [(value, False, depth)]
+    while stack:
+        item, masked, level = stack.pop()
+        if isinstance(item, str):
+            if masked:
+                yield item
+            elif level < 4 and item.lstrip()[:1] in ("{", "[") and len(item) < 1 << 20:
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    stack.append((orjson.loads(item), False, level + 1))
+        elif isinstance(item, dict):
+            stack.extend(
+                (child, masked or (isinstance(key, str) and is_credential_name(key)), level)
+                for key, child in item.items()
             )
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _credential_values(item, depth, masked)
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, masked, level) for child in item)

@@ -238,8 +238,7 @@ class TextRules:
         except orjson.JSONDecodeError:
             return
         tokens = list(_JSON_STRING.finditer(text))
-        strings: list[tuple[bool, str, bool]] = []
-        _strings(data, False, strings)
+        strings = _strings(data)
         if len(tokens) != len(strings):  # duplicate keys: positions are not known
             return
         for token, (is_key, value, masked) in zip(tokens, strings, strict=True):
@@ -264,17 +263,22 @@ class TextRules:
             )
 
 
-def _strings(value: Any, masked: bool, out: list[tuple[bool, str, bool]]) -> None:
+def _strings(value: Any) -> list[tuple[bool, str, bool]]:
     """(is a key, string, under a credential-named key) in document order."""
-    if isinstance(value, str):
-        out.append((False, value, masked))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            out.append((True, key, masked))
-            _strings(item, masked or is_credential_name(key), out)
-    elif isinstance(value, list):
-        for item in value:
-            _strings(item, masked, out)
+    out: list[tuple[bool, str, bool]] = []
+    stack: list[tuple[Any, bool, bool]] = [(value, False, False)]  # (item, masked, is a key)
+    while stack:
+        item, masked, is_key = stack.pop()
+        if isinstance(item, str):
+            out.append((is_key, item, masked))
+        elif isinstance(item, dict):
+            pending: list[tuple[Any, bool, bool]] = []
+            for key, child in item.items():
+                pending += ((key, masked, True), (child, masked or is_credential_name(key), False))
+            stack.extend(reversed(pending))
+        elif isinstance(item, list):
+            stack.extend((child, masked, False) for child in reversed(item))
+    return out
 
 
 def _base64_run(text: str, start: int, end: int) -> tuple[int, int]:
