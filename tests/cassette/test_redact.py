@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from harness.cassette.credentials import REDACTED, is_credential_name
 from harness.cassette.deltas import cut, streamed_fields
 from harness.cassette.model import Interaction, Request, Response
+from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor, credentials
 from harness.cassette.spans import apply
 from tests.reliability.leaks import leaks, opaque, openai_key
@@ -243,3 +244,18 @@ def test_redaction_is_idempotent_over_every_shape() -> None:
     once = Redactor().data(body)
     assert Redactor().data(once) == once
     assert "order=asc" in once["query"]
+
+
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_a_deeply_nested_body_is_redacted_without_recursion(depth: int) -> None:
+    key = openai_key()
+    body: object = {"note": key, "output": json.dumps({"password": "p4ssw0rd!"})}
+    for _ in range(depth):
+        body = {"x": [body]}
+    recorder = Recorder(Redactor())
+    recorder.add(Request("POST", "/threads", body=body), Response(400, body=body))
+    (kept,) = recorder.interactions
+    inner = kept.request.body
+    for _ in range(depth):
+        inner = inner["x"][0]
+    assert inner == {"note": REDACTED, "output": json.dumps({"password": REDACTED})}

@@ -116,7 +116,11 @@ def test_credential_named_values_are_redacted_in_every_place(
     missed.assert_outcomes(failed=len(cases))
     assert output.count("Nearest recorded requests:") == len(cases)
 
-    planted = {f"{n} in {p}": v for n, p, v in cases + fresh}
+    planted = {
+        f"{n} in {p} ({take})": v
+        for take in ("recorded", "replayed")
+        for n, p, v in (cases if take == "recorded" else fresh)
+    }
     if backend == "live":
         assert [(n, p) for n, p, v in cases if not leaky.received(v)] == []
     assert_no_leaks(pytester.path, runs.output + output, planted)
