@@ -19,20 +19,16 @@ __all__ = ["leaky"]
 
 VALUES = (
     "assistant",
-    "assistants",
     "user",
     "threads",
     "messages",
-    "thread",
     "run",
-    "runs",
     "v1",
     "asc",
     "completed",
     "in_progress",
     "Bearer",
     "application/json",
-    "text",
     "ab1",
     "x9z",
 )

@@ -21,10 +21,10 @@ from tests.reliability.leaks import assert_no_leaks, opaque
 
 __all__ = ["leaky"]
 
+# Other spellings of these names: tests/cassette/test_redact.py.
 NAMES = (
     "x-api-key",
     "subscription-key",
-    "Ocp-Apim-Subscription-Key",
     "access-token",
     "client_secret",
     "password",
@@ -35,12 +35,9 @@ NAMES = (
     "sig",
     "api-key",
     "apiKey",
-    "X_API_KEY",
-    "Access_Token",
     "sessionToken",
     "token",
     "pwd",
-    "passwd",
     "credentials",
     "cookie",
     "key",
