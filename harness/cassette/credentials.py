@@ -63,8 +63,9 @@ PROTOCOL_RESPONSE_HEADERS = frozenset(
 )
 # Not credential-named, but they name the account: learned and dropped.
 IDENTITY_HEADERS = frozenset({"openai-organization", "openai-project"})
-# What the SDK and HTTP clients send on their own: dropped, never learned.
-# Every other request header (a custom auth header, say) is learned.
+# What the SDK, HTTP clients and tracing send on their own: dropped, never
+# learned (a fresh trace id per request would make every request teach a new
+# "secret"). Every other request header (a custom auth header, say) is learned.
 _CLIENT_REQUEST_HEADERS = frozenset(
     {
         "accept",
@@ -77,9 +78,18 @@ _CLIENT_REQUEST_HEADERS = frozenset(
         "te",
         "expect",
         "transfer-encoding",
+        "idempotency-key",
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "sentry-trace",
+        "x-request-id",
+        "x-correlation-id",
+        "x-amzn-trace-id",
+        "x-cloud-trace-context",
     }
 )
-_CLIENT_HEADER_PREFIX = "x-stainless-"
+_CLIENT_HEADER_PREFIXES = ("x-stainless-", "x-b3-", "x-datadog-")
 
 
 @lru_cache(maxsize=4096)
@@ -105,7 +115,7 @@ def learns_request_header(name: str) -> bool:
     name = name.lower()
     if name in PROTOCOL_REQUEST_HEADERS or name in _CLIENT_REQUEST_HEADERS:
         return False
-    return not name.startswith(_CLIENT_HEADER_PREFIX)
+    return not name.startswith(_CLIENT_HEADER_PREFIXES)
 
 
 @lru_cache(maxsize=1024)

@@ -213,14 +213,17 @@ def test_credentials_come_from_auth_schemes_cookies_queries_and_fields() -> None
             "authorization": f"Basic {basic}",
             "cookie": "sid=Ck123456789; theme=dark",
             "user-agent": "OpenAI/Python 9.9.9",
+            "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "x-tenant": "Tn123456789",
         },
         body={"metadata": {"client_secret": "Cs123456789"}},
     )
     response = Response(200, headers={"set-cookie": "s=Sc123456789; Path=/, t=Tc987654321"})
     found = credentials(request, response)
-    assert {password, basic, "Sg123456789", "Ck123456789", "Cs123456789"} <= found
+    assert {password, basic, "Sg123456789", "Ck123456789", "Cs123456789", "Tn123456789"} <= found
     assert {"Sc123456789", "Tc987654321"} <= found
     assert "asc" not in found and "OpenAI/Python 9.9.9" not in found
+    assert not any(v.startswith("00-4bf9") for v in found)  # a trace id is no credential
 
 
 @pytest.mark.parametrize("offset", [0, 1, 2])
