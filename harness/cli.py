@@ -44,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     for name, text in (
-        ("verify", "fail if cassettes hold anything that looks like a secret"),
-        ("scrub", "redact secrets from cassettes in place (atomically)"),
+        ("verify", "report secrets redaction would remove (exit 0 clean, 1 found, 2 error)"),
+        ("scrub", "remove what verify reports, in place (atomically, keeping the mode)"),
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("cassettes", nargs="+")

@@ -1,11 +1,12 @@
 """`harness verify` and `harness scrub`: secrets in cassettes already on disk.
 
-`verify` reads each cassette as text and reports every secret-looking match,
-with file, line and column, using the recorder's own redaction patterns, the
-credentials in this process's environment and a few extra patterns for
-credentials of other services. It never prints a secret whole. `scrub`
-parses each cassette, redacts it as a recording would be, and replaces the
-file atomically (under the cassette's lock) when anything changed.
+Both read a cassette with the recorder's own redactor (`cassette.redact`),
+plus the credentials in this process's environment and users' `--pattern`s:
+`verify` reports each secret redaction would remove (file, line, column,
+kind; never the secret whole), including base64 forms, secrets split across
+streamed events and YAML comments; `scrub` removes exactly those, replacing
+the file atomically under the cassette's lock and keeping its mode. A vcrpy
+cassette is checked and scrubbed in its own format.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
+import orjson
 import yaml
 
+from harness import safe_yaml
+from harness.cassette.credentials import (
+    IDENTITY_HEADERS,
+    REDACTED,
+    is_credential_name,
+    learns_request_header,
+)
 from harness.cassette.format import dumps, loads
 from harness.cassette.model import Cassette
-from harness.cassette.redact import (
-    REDACTED,
-    SECRET_REQUEST_HEADERS,
-    SECRET_RESPONSE_HEADERS,
-    Redactor,
-)
+from harness.cassette.redact import Hit, Redactor, credentials
 from harness.cassette.storage import locked, write_atomic
 from harness.errors import CassetteError
 
@@ -35,20 +39,6 @@ EXIT_CLEAN = 0
 EXIT_FOUND = 1
 EXIT_ERROR = 2
 
-# Credentials the recorder's patterns do not aim at, but a cassette must not hold.
-EXTRA_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("AWS access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{30,}"),
-    ("Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}"),
-    ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}"),
-    ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    (
-        "credential field",
-        r"""(?ix)"(?:[a-z0-9_\-]*[_\-])?(?:authorization|api[_\-]?key|cookie|password
-        |secret|access[_\-]token|refresh[_\-]token|session[_\-]token|subscription[_\-]key)"
-        \s*:\s*"(?!<redacted>")[^"]+\"""",
-    ),
-)
 # The environment variables whose values are the live credentials.
 SECRET_ENVIRONMENT = (
     "OPENAI_API_KEY",
@@ -56,12 +46,11 @@ SECRET_ENVIRONMENT = (
     "OPENAI_PROJECT_ID",
     "AZURE_OPENAI_API_KEY",
 )
-_SKIP_ENV_VALUES = {"harness-replay-key", "harness-emulator-key"}
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One secret-looking match in a file (its text is never shown whole)."""
+    """One secret in a file (its text is never shown whole)."""
 
     path: Path
     line: int
@@ -69,11 +58,20 @@ class Finding:
     kind: str
     text: str
 
+    def describe(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}"
+        return f"{where}: possible secret ({self.kind}) {mask(self.text)}"
+
     def __str__(self) -> str:
-        return (
-            f"{self.path}:{self.line}:{self.column}: possible secret ({self.kind}) "
-            f"{mask(self.text)}; remove it with: harness scrub {self.path}"
-        )
+        return f"{self.describe()}; remove it with: harness scrub {self.path}"
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What a cassette holds that redaction would remove, and the text without it."""
+
+    findings: list[Finding]
+    scrubbed: str
 
 
 def mask(text: str) -> str:
@@ -82,36 +80,143 @@ def mask(text: str) -> str:
     return f"{shown}\u2026 ({len(text)} chars)"
 
 
-def _environment_secrets() -> tuple[str, ...]:
-    values = (os.environ.get(name, "") for name in SECRET_ENVIRONMENT)
-    return tuple(v for v in values if len(v) >= 8 and v not in _SKIP_ENV_VALUES)
+def redactor_for(patterns: Sequence[str]) -> Redactor:
+    """The recorder's redactor, knowing this environment's credentials."""
+    return Redactor.build((os.environ.get(name) for name in SECRET_ENVIRONMENT), patterns)
 
 
-class _Scanner:
-    def __init__(self, patterns: Sequence[str]) -> None:
-        secrets = _environment_secrets()
-        self.rules: list[tuple[str, re.Pattern[str]]] = []
-        if secrets:
-            self.rules.append(
-                ("credential from the environment", re.compile("|".join(map(re.escape, secrets))))
-            )
-        every = (*Redactor().patterns, *patterns)
-        self.rules.append(("redaction pattern", re.compile("|".join(f"(?:{p})" for p in every))))
-        self.rules.extend((kind, re.compile(regex)) for kind, regex in EXTRA_PATTERNS)
+def audit(path: Path, text: str, patterns: Sequence[str] = ()) -> Audit:
+    """Every secret in one cassette's `text`; raises `CassetteError` if it is not one."""
+    cassette = loads(text, str(path))
+    redactor = redactor_for(patterns)
+    if cassette.meta.get("migrated_from") == "vcrpy":
+        data, hits = _scan_vcrpy(safe_yaml.load(text), redactor)
+        scrubbed = _dump_vcrpy(data)
+    else:
+        cassette, hits = _scan(cassette, redactor)
+        scrubbed = dumps(cassette)
+    findings = _Locator(path, text).findings(hits)
+    findings += _comment_findings(path, text, redactor)
+    findings.sort(key=lambda f: (f.line, f.column))
+    return Audit(findings, scrubbed if findings else text)
 
-    def scan(self, path: Path, text: str) -> Iterator[Finding]:
-        starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        seen: set[tuple[int, int]] = set()
-        found: list[Finding] = []
-        for kind, regex in self.rules:
-            for match in regex.finditer(text):
-                if any(s <= match.start() < e for s, e in seen):
-                    continue
-                seen.add((match.start(), match.end()))
-                line = _line_of(starts, match.start())
-                column = match.start() - starts[line - 1] + 1
-                found.append(Finding(path, line, column, kind, match.group()))
-        yield from sorted(found, key=lambda f: (f.line, f.column))
+
+def _scan(cassette: Cassette, redactor: Redactor) -> tuple[Cassette, list[tuple[int, Hit]]]:
+    # Learn from the whole file first: a key sent in the fifth request's header
+    # is a secret in the second one's body too.
+    for request, response in cassette.exchanges():
+        redactor.learning(credentials(request, response))
+    meta, found = redactor.scan_data(cassette.meta, "meta")
+    hits = [(0, hit) for hit in found]
+    interactions = []
+    for number, interaction in enumerate(cassette.interactions):
+        redacted, found = redactor.scan_interaction(interaction)
+        interactions.append(replace(redacted, repeat=interaction.repeat))
+        hits += [(_region(number, hit.part), hit) for hit in found]
+    return Cassette(meta=meta, interactions=interactions, format=cassette.format), hits
+
+
+def _scan_vcrpy(data: Any, redactor: Redactor) -> tuple[Any, list[tuple[int, Hit]]]:
+    """A vcrpy cassette's strings redacted in place; credential headers emptied."""
+    items = data.get("interactions") or []
+    for item in items:
+        for part, learns in (("request", learns_request_header), ("response", _credential)):
+            for name, values in _vcr_headers(item, part):
+                if learns(name):
+                    redactor.learning(v for v in values if isinstance(v, str))
+    hits: list[tuple[int, Hit]] = []
+    for number, item in enumerate(items):
+        for part in ("request", "response"):
+            section = item.get(part) if isinstance(item, dict) else None
+            if not isinstance(section, dict):
+                continue
+            region = _region(number, part)
+            for name, values in _vcr_headers(item, part):
+                if _credential(name):
+                    kind = f"header {name.lower()}"
+                    hits += [(region, Hit(kind, str(v), part, str(v))) for v in values]
+                    section["headers"][name] = [REDACTED]
+            item[part], found = redactor.scan_data(section, part)
+            hits += [(region, hit) for hit in found]
+    return data, hits
+
+
+def _credential(header: str) -> bool:
+    return is_credential_name(header, query=True) or header.lower() in IDENTITY_HEADERS
+
+
+def _vcr_headers(item: Any, part: str) -> Iterator[tuple[str, list[Any]]]:
+    section = item.get(part) if isinstance(item, dict) else None
+    headers = section.get("headers") if isinstance(section, dict) else None
+    if isinstance(headers, dict):
+        for name, values in list(headers.items()):
+            listed = values if isinstance(values, list) else [values]
+            if str(name) and any(v not in (None, "", REDACTED) for v in listed):
+                yield str(name), listed
+
+
+def _dump_vcrpy(data: Any) -> str:
+    return str(yaml.safe_dump(data, sort_keys=True, allow_unicode=True))
+
+
+def _comment_findings(path: Path, text: str, redactor: Redactor) -> list[Finding]:
+    """Secrets in YAML comment lines (a scrubbed file drops its comments)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith("#"):
+            for span in redactor.rules.spans(line):
+                found.append(
+                    Finding(path, number, span.start + 1, span.kind, line[span.start : span.end])
+                )
+    return found
+
+
+class _Locator:
+    """Finds where in the file each hit sits: in the part it came from (meta, or
+    an interaction's request or response), where its beginning is spelled."""
+
+    _PARTS = re.compile(r"^(?:- request:|  response:)", re.M)
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        marks = [m.start() for m in self._PARTS.finditer(text)]
+        self.regions = list(zip([0, *marks], [*marks, len(text)], strict=True))
+        self.cursor = [start for start, _ in self.regions]
+
+    def findings(self, hits: Iterable[tuple[int, Hit]]) -> list[Finding]:
+        return [self._locate(region, hit) for region, hit in hits]
+
+    def _locate(self, region: int, hit: Hit) -> Finding:
+        if region >= len(self.regions):  # not the layout `dumps` writes: search it all
+            region = 0
+            self.regions[0] = (0, len(self.text))
+        start, end = self.regions[region]
+        offset = -1
+        for needle in _spellings(hit.needle):
+            offset = self.text.find(needle, self.cursor[region], end)
+            if offset < 0:
+                offset = self.text.find(needle, start, end)
+            if offset >= 0:
+                self.cursor[region] = offset + 1
+                break
+        if offset < 0:
+            offset = start
+        line = _line_of(self.starts, offset)
+        kind = hit.kind if hit.pieces == 1 else f"{hit.kind}, {hit.pieces} events"
+        return Finding(self.path, line, offset - self.starts[line - 1] + 1, kind, hit.secret)
+
+
+def _region(number: int, part: str) -> int:
+    """Meta is region 0; interaction `number` (from 0) has a request and a response region."""
+    return 1 + 2 * number + (part == "response")
+
+
+def _spellings(needle: str) -> list[str]:
+    once = orjson.dumps(needle).decode()[1:-1]
+    twice = orjson.dumps(once).decode()[1:-1]
+    return list(dict.fromkeys((needle, once, twice, needle.replace("'", "''"))))
 
 
 def _line_of(starts: list[int], offset: int) -> int:
@@ -160,82 +265,65 @@ def _read(path: Path, out: TextIO) -> str | None:
         return None
 
 
+def _audit(path: Path, patterns: Sequence[str], out: TextIO) -> Audit | None:
+    text = _read(path, out)
+    if text is None:
+        return None
+    try:
+        return audit(path, text, patterns)
+    except (CassetteError, safe_yaml.YAMLError) as exc:
+        message = str(exc)
+        print(message if message.startswith(str(path)) else f"{path}: {message}", file=out)
+        return None
+
+
 def verify_main(paths: list[str], patterns: list[str], *, out: TextIO | None = None) -> int:
-    """Report secret-looking text in cassettes: 0 clean, 1 found, 2 unreadable."""
+    """Report secrets in cassettes: 0 clean, 1 found, 2 some file unreadable."""
     out = out or sys.stdout
     if not _check_patterns(patterns, out):
         return EXIT_ERROR
-    scanner = _Scanner(patterns)
-    status, files = EXIT_CLEAN, 0
+    status, files, found, dirty = EXIT_CLEAN, 0, 0, 0
     for path in cassette_files(paths):
-        text = _read(path, out)
-        if text is None:
+        result = _audit(path, patterns, out)
+        if result is None:
             status = EXIT_ERROR
             continue
         files += 1
-        for finding in scanner.scan(path, text):
+        for finding in result.findings:
             print(finding, file=out)
+        if result.findings:
+            found += len(result.findings)
+            dirty += 1
             status = max(status, EXIT_FOUND)
-    if status == EXIT_CLEAN:
+    if found:
+        print(f"harness verify: {found} possible secret(s) in {dirty} of {files} file(s)", file=out)
+    elif status == EXIT_CLEAN:
         print(f"harness verify: {files} cassette file(s), no secrets found", file=out)
     return status
 
 
-def scrub_text(text: str, source: str, redactor: Redactor) -> str:
-    """The cassette text with every secret redacted (format kept)."""
-    cassette = loads(text, source)
-    if cassette.meta.get("migrated_from") == "vcrpy":
-        return _scrub_vcrpy(text, redactor)
-    scrubbed = Cassette(
-        meta=redactor.data(cassette.meta),
-        interactions=[
-            replace(redactor.interaction(i), repeat=i.repeat) for i in cassette.interactions
-        ],
-        format=cassette.format,
-    )
-    result = dumps(scrubbed)
-    # Nothing to redact: leave the file byte for byte, however it is spelled.
-    return text if result == dumps(cassette) else result
-
-
-def _scrub_vcrpy(text: str, redactor: Redactor) -> str:
-    """A vcrpy cassette stays a vcrpy cassette: its strings are redacted in place."""
-    data = yaml.safe_load(text)
-    for item in data.get("interactions") or ():
-        for part in ("request", "response"):
-            headers = (item.get(part) or {}).get("headers")
-            if isinstance(headers, dict):
-                for name in list(headers):
-                    if str(name).lower() in _VCR_SECRET_HEADERS:
-                        headers[name] = [REDACTED]
-    return str(yaml.safe_dump(redactor.data(data), sort_keys=True, allow_unicode=True))
-
-
-_VCR_SECRET_HEADERS = SECRET_REQUEST_HEADERS | SECRET_RESPONSE_HEADERS
-
-
 def scrub_main(paths: list[str], patterns: list[str], *, out: TextIO | None = None) -> int:
-    """Redact cassettes in place: 0 done (changed or clean), 2 some file unreadable."""
+    """Remove what `verify` reports, in place: 0 done (scrubbed or clean), 2 error."""
     out = out or sys.stdout
     if not _check_patterns(patterns, out):
         return EXIT_ERROR
-    redactor = Redactor.build(_environment_secrets(), patterns)
     status = EXIT_CLEAN
     for path in cassette_files(paths):
         with locked(path):
-            text = _read(path, out)
-            if text is None:
+            found = _audit(path, patterns, out)
+            if found is None:
                 status = EXIT_ERROR
                 continue
-            try:
-                scrubbed = scrub_text(text, str(path), redactor)
-            except CassetteError as exc:
-                print(exc, file=out)
-                status = EXIT_ERROR
-                continue
-            if scrubbed == text:
+            if not found.findings:
                 print(f"{path}: clean", file=out)
                 continue
-            write_atomic(path, scrubbed)
-        print(f"{path}: scrubbed", file=out)
+            left = audit(path, found.scrubbed, patterns).findings
+            if left:  # never write a file that would still fail verify
+                print(f"{path}: cannot scrub {left[0].describe()}; edit it by hand", file=out)
+                status = EXIT_ERROR
+                continue
+            write_atomic(path, found.scrubbed)
+        for finding in found.findings:
+            print(f"{finding.describe()}: removed", file=out)
+        print(f"{path}: scrubbed ({len(found.findings)} removed)", file=out)
     return status

@@ -15,8 +15,9 @@ from typing import Any
 import orjson
 
 from harness import api
+from harness.cassette.credentials import REDACTED, is_credential_name
 from harness.cassette.model import Request
-from harness.cassette.redact import REDACTED, SECRET_QUERY_NAMES, Redactor
+from harness.cassette.redact import Redactor
 
 MatchKey = tuple[str, str, tuple[tuple[str, str], ...], bytes]
 KeyFunction = Callable[[Request], MatchKey]
@@ -29,7 +30,7 @@ def request_key(request: Request) -> MatchKey:
     # Secret query values are stored redacted, so they cannot take part.
     query = tuple(
         sorted(
-            (name.removesuffix("[]"), REDACTED if name.lower() in SECRET_QUERY_NAMES else value)
+            (name.removesuffix("[]"), REDACTED if is_credential_name(name, query=True) else value)
             for name, value in request.query
         )
     )

@@ -172,7 +172,8 @@ class CassetteSession:
     def cassette(self) -> Cassette:
         """The conversation as it stands: recorded so far, or as loaded."""
         if self.recorder is not None:
-            return Cassette(meta=self._meta(), interactions=list(self.recorder.interactions))
+            meta = self.recorder.redactor.meta(self._meta())  # a key in OPENAI_BASE_URL, say
+            return Cassette(meta=meta, interactions=list(self.recorder.interactions))
         assert self.existing is not None
         return self.existing
 

@@ -4,7 +4,8 @@ Requests and responses arrive here as vcrpy hands them over (a `vcr.request
 .Request`, a response dict with raw bytes). Bodies are parsed into data:
 JSON, SSE events, multipart part summaries; compressed bodies are decoded.
 Only headers that matter to the Assistants protocol are kept, plus the
-credential headers, which `redact` learns secret values from and then drops.
+headers that may carry a credential (`credentials.learns_*_header`), which
+`redact` learns secret values from and then drops.
 """
 
 from __future__ import annotations
@@ -17,30 +18,14 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 from vcr.filters import decode_response
 
+from harness.cassette.credentials import (
+    PROTOCOL_REQUEST_HEADERS,
+    PROTOCOL_RESPONSE_HEADERS,
+    learns_request_header,
+    learns_response_header,
+)
 from harness.cassette.model import Request, Response
-from harness.cassette.redact import SECRET_REQUEST_HEADERS, SECRET_RESPONSE_HEADERS
 
-REQUEST_HEADERS = frozenset(
-    {
-        "content-type",
-        "openai-beta",
-        "x-stainless-helper-method",
-        "x-stainless-poll-helper",
-        "x-stainless-stream-helper",
-    }
-)
-RESPONSE_HEADERS = frozenset(
-    {
-        "content-type",
-        "openai-poll-after-ms",
-        "retry-after",
-        "retry-after-ms",
-        "x-should-retry",
-    }
-)
-# Seen by the redactor only: it learns their values, then drops them.
-_LEARN_REQUEST = REQUEST_HEADERS | SECRET_REQUEST_HEADERS
-_LEARN_RESPONSE = RESPONSE_HEADERS | SECRET_RESPONSE_HEADERS
 _TEXT_LIMIT = 1 << 20
 
 
@@ -57,7 +42,7 @@ def request_from_http(
     kept: dict[str, str] = {}
     for name, value in _header_items(headers):
         name = name.lower()
-        if name in _LEARN_REQUEST:
+        if name in PROTOCOL_REQUEST_HEADERS or learns_request_header(name):
             kept[name] = f"{kept[name]}, {value}" if name in kept else value
     content_type = str(kept.get("content-type", ""))
     if "content-type" in kept:
@@ -88,7 +73,11 @@ def response_from_vcr(data: dict[str, Any]) -> Response:
     if isinstance(body, str):
         body = body.encode()
     content_type = ",".join(headers.get("content-type", []))
-    kept = {name: ", ".join(values) for name, values in headers.items() if name in _LEARN_RESPONSE}
+    kept = {
+        name: ", ".join(values)
+        for name, values in headers.items()
+        if name in PROTOCOL_RESPONSE_HEADERS or learns_response_header(name)
+    }
     if content_type.startswith("text/event-stream"):
         return Response(status=data["status"]["code"], headers=kept, events=parse_sse(body))
     return Response(status=data["status"]["code"], headers=kept, **_data_fields(body, content_type))
