@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from harness.backends import EmbeddedEmulator, live_backend, load_test_brain
 from harness.cassette.model import Cassette
 from harness.cassette.naming import cassette_location
+from harness.cassette.redact import Redactor
 from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, Take
 from harness.cassette.storage import read_cassette
 from harness.cassette.unplayed import unplayed_message
@@ -206,8 +207,9 @@ def open_cassette(
     `taken` is a file another cassette of this test uses (pytest-recording's, for a test
     marked `vcr` too): when the names meet, the harness's gets `.assistants.yaml`.
     `faults` are injected into a replay (`harness.faults`); recording ignores them."""
+    redactor = Redactor.build(settings.secrets, settings.redact_patterns)
     path, legacy = cassette_location(
-        cassette_dir, test.relative_module, test.name, options.get("name")
+        cassette_dir, test.relative_module, test.name, options.get("name"), redactor.text
     )
     if taken is not None and path.resolve() == taken.resolve():
         path = path.with_suffix(".assistants.yaml")

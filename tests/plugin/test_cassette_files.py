@@ -226,3 +226,26 @@ def test_temporary_files_of_a_killed_writer_are_swept_by_the_next_run(
     pytester.runpytest("--record").assert_outcomes(passed=1)
     assert not any(path.exists() for path in stale)
     assert alive.exists()
+
+
+def test_a_secret_in_a_test_id_never_reaches_a_file_name(pytester: pytest.Pytester) -> None:
+    import secrets
+
+    key = "sk-proj-" + secrets.token_hex(20)
+    pytester.makepyfile(
+        test_app=f"""
+import pytest
+
+@pytest.mark.parametrize("key", [{key!r}])
+@pytest.mark.assistants_cassette
+def test_app(openai_client, key):
+    openai_client.beta.threads.create()
+"""
+    )
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    names = [p.name for p in (pytester.path / "cassettes").rglob("*")]
+    assert names and not any(key[:12] in name or key[-12:] in name for name in names)
+    assert not any(
+        key[3:15] in p.read_text() for p in (pytester.path / "cassettes").rglob("*.yaml")
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
