@@ -12,40 +12,22 @@ is accepted. The streamed shape is chosen with the request header
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+from tests.support.echo_server import EchoHandler
 
 PIECE = 5
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes; without this, delayed ACKs
-        # stall every response by ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
+class _Handler(EchoHandler):
     def _answer(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw, echo = self.read_echo()
         parts = urlsplit(self.path)
-        echo = {
-            "method": self.command,
-            "path": parts.path,
-            "query": dict(parse_qsl(parts.query)),
-            "headers": {k.lower(): v for k, v in self.headers.items()},
-            "body": raw.decode("utf-8", "replace"),
-        }
         server: Any = self.server
         server.seen.append(echo)
         content_type, body = self._body(server, parts.path, raw, echo)

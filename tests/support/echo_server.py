@@ -18,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 
-class _Handler(BaseHTTPRequestHandler):
+class EchoHandler(BaseHTTPRequestHandler):
+    """What a loopback test server's handler shares: no Nagle delay, no log, and the request
+    read back as data (`read_echo`)."""
+
     protocol_version = "HTTP/1.1"
-    # Headers and body go out as two writes: without TCP_NODELAY, Nagle and
-    # delayed ACKs add ~40 ms to every request on loopback.
-    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
@@ -33,17 +33,24 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def _answer(self) -> None:
+    def read_echo(self) -> tuple[bytes, dict[str, object]]:
+        """The request body, and the request as data: method, path, query, headers, body."""
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        echo = {
+        echo: dict[str, object] = {
             "method": self.command,
             "path": parts.path,
             "query": dict(parse_qsl(parts.query)),
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "body": raw.decode("utf-8", "replace"),
         }
+        return raw, echo
+
+
+class _Handler(EchoHandler):
+    def _answer(self) -> None:
+        raw, echo = self.read_echo()
         self.server.seen.append(echo)  # type: ignore[attr-defined]
         stream = b'"stream":true' in raw.replace(b" ", b"")
         if stream:
