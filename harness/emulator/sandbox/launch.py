@@ -17,6 +17,7 @@ kills everything left in its namespace.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -120,11 +121,14 @@ class View:
     def build(self, config: dict[str, Any]) -> None:
         limit = config["limits"]["file_bytes"]
         _mount("tmpfs", self.root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
-        for path in sorted(config["readable"], key=lambda p: p.count("/")):
-            self.bind_readonly(path)  # parents first: a parent bound later would hide a child
+        # The scratch folders first: the Python installation may live below one of them (a
+        # virtual environment in a checkout under /tmp), and a tmpfs mounted later would
+        # hide it.
         for path, size in (("/tmp", limit), ("/dev/shm", limit)):
             os.makedirs(self.inside(path), exist_ok=True)
             _mount("tmpfs", self.inside(path), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}")
+        for path in sorted(config["readable"], key=lambda p: p.count("/")):
+            self.bind_readonly(path)  # parents first: a parent bound later would hide a child
         os.makedirs(self.inside("/dev"), exist_ok=True)
         for name in DEVICES:
             host = f"/dev/{name}"
@@ -325,7 +329,8 @@ def _init(config: dict[str, Any], status: int, reports: int) -> None:
         _exec_cell(config, status, report, guard=False)
     except BaseException as exc:
         message = str(exc) if isinstance(exc, (SetupError, OSError)) else repr(exc)
-        os.write(reports, f"failed {message}\n".encode())
+        with contextlib.suppress(OSError):  # once "ready" is sent, nobody reads reports
+            os.write(reports, f"failed {message}\n".encode())
     os._exit(SETUP_FAILED)
 
 
