@@ -321,7 +321,7 @@ def assistants_cassette(
             dict(marker.kwargs) if marker else {}, assistants_config, item.nodeid
         )
         theirs = _pytest_recording_cassette(request)
-        faults = item_faults(item, config.stash[SETTINGS])
+        faults = item_faults(item, config.stash[SETTINGS], Path(assistants_cassette_dir))
         active = open_cassette(
             config.stash[SETTINGS],
             _identity(item),

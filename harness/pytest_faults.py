@@ -58,7 +58,9 @@ class FaultOverlays:
     def assistants_fault(self, request: pytest.FixtureRequest) -> Fault | None:
         """The fault this test replays with (`harness.faults.Fault`: `.id`, `.name`, `.kind`),
         or None. Under `@pytest.mark.assistants_faults(faults=...)` each test gets its own."""
-        faults = item_faults(request.node, self.settings)
+        faults = item_faults(
+            request.node, self.settings, request.getfixturevalue("assistants_cassette_dir")
+        )
         if len(faults) > 1:
             pytest.fail(f"{request.node.nodeid}: several faults: see assistants_cassette.faults")
         return faults[0] if faults else None
@@ -107,7 +109,7 @@ def injects(settings: Settings) -> bool:
     return settings.record_mode == "none" and not settings.drift
 
 
-def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
+def item_faults(item: pytest.Item, settings: Settings, cassette_dir: Path) -> list[Fault]:
     """The faults `item` replays with: its parameter, or the marker's positional faults."""
     from harness.faults import parse_fault
 
@@ -120,10 +122,24 @@ def item_faults(item: pytest.Item, settings: Settings) -> list[Fault]:
     if param is not None:
         return [param]
     marker = item.get_closest_marker(MARKER)
+    if marker is not None and marker.kwargs.get("faults") == "each":
+        _check_each_could_expand(item, settings, cassette_dir)
     try:
         return [parse_fault(f) for f in marker.args] if marker is not None else []
     except ConfigError as exc:
         raise ConfigError(f"{item.nodeid}: {exc}") from None
+
+
+def _check_each_could_expand(item: pytest.Item, settings: Settings, cassette_dir: Path) -> None:
+    """`faults='each'` expands while tests are collected, before any fixture runs, so it reads
+    the ini's cassette folder; a folder given by an overriding fixture is seen too late."""
+    if Path(cassette_dir).resolve() != Path(settings.cassette_dir).resolve():
+        raise ConfigError(
+            f"{item.nodeid}: {MARKER}(faults='each') reads the cassette while tests are "
+            f"collected, from the ini assistants_cassette_dir ({settings.cassette_dir}), not "
+            f"from this test's assistants_cassette_dir fixture ({cassette_dir}): list the "
+            "faults (faults=[...]) or set the folder with the ini key"
+        )
 
 
 def fault_param(item: pytest.Item) -> Fault | None:

@@ -401,6 +401,40 @@ def test_tutor(openai_client, assistants_fault):
     replayed.assert_outcomes(passed=8)  # five run ends and three HTTP errors at its creation
 
 
+def test_each_with_a_cassette_folder_from_a_fixture_says_it_cannot_expand(
+    seeded: pytest.Pytester,
+) -> None:
+    own = seeded.path / "elsewhere" / "test_app" / "test_tutor.yaml"
+    own.parent.mkdir(parents=True)
+    shutil.copy(seeded.path / "cassettes" / "scenarios" / "math_tutor.yaml", own)
+    seeded.makeconftest(
+        """
+import pytest
+
+@pytest.fixture
+def assistants_cassette_dir(pytestconfig):
+    return pytestconfig.rootpath / "elsewhere"
+"""
+    )
+    body = """
+@pytest.mark.assistants_cassette(brain=TUTOR.brain)
+@pytest.mark.assistants_faults(faults="each")
+def test_tutor(openai_client):
+    apps.tutor(openai_client)
+"""
+    result = _run(seeded, body)
+    result.assert_outcomes(errors=1)  # never a quiet replay without its faults
+    result.stdout.fnmatch_lines(
+        [
+            "*test_tutor: assistants_faults(faults='each') reads the cassette while tests are "
+            "collected, from the ini assistants_cassette_dir (*cassettes), not from this test's "
+            "assistants_cassette_dir fixture (*elsewhere): list the faults*"
+        ]
+    )
+    listed = _run(seeded, body.replace('faults="each"', 'faults=["failed@run_1"]'))
+    listed.assert_outcomes(passed=1)
+
+
 def test_before_any_fault_strikes_a_request_the_recording_lacks_fails_as_in_replay(
     seeded: pytest.Pytester,
 ) -> None:
