@@ -152,9 +152,9 @@ def test_stopping_the_emulator_does_not_wait_for_the_model(
     from openai import OpenAI
 
     monkeypatch.setenv(KEY_ENV, planted_key())
-    chat.script(Hang(5))
+    chat.script(Hang(60))  # far beyond what a loaded machine adds to a prompt stop
     options = dataclasses.replace(FAST, observe_hold=0.0)  # no waiting for a poll to see it
-    server = EmulatorServer({"model": {**model_doc, "timeout": 30}}, options=options).start()
+    server = EmulatorServer({"model": {**model_doc, "timeout": 60}}, options=options).start()
     try:
         with OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client:
             assistant = client.beta.assistants.create(model="gpt-4o")
@@ -167,4 +167,4 @@ def test_stopping_the_emulator_does_not_wait_for_the_model(
     finally:
         started = time.monotonic()
         server.stop()
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 8
