@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -31,6 +33,7 @@ from harness.cassette.credentials import (
 )
 
 BASE64 = " (base64)"  # suffix of the kind of a secret found in its base64 form
+ESCAPED = " (escaped)"  # ... found percent-encoded, JSON-escaped or as hex
 _MAX_DEPTH = 6  # JSON inside a JSON string inside ...: deeper is not data, it is an attack
 _NAME = r"[A-Za-z_][\w\-.]{0,63}"
 # `"password": "..."`, `'password': '...'` (a Python dict), `\"password\": \"...\"`
@@ -105,6 +108,23 @@ def base64_forms(value: str) -> set[str]:
     return forms
 
 
+def escaped_forms(value: str) -> set[str]:
+    """`value` as a URL, a JSON text or a hex dump writes it, where that differs: a
+    client may put a credential with `+`, `/` or `=` in a query string, an ASCII-only
+    JSON encoder may escape it, a log may show its bytes."""
+    raw = value.encode()
+    forms = {
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        json.dumps(value)[1:-1],
+        "".join(f"\\u{ord(c):04x}" for c in value) if value.isascii() else value,
+        raw.hex(),
+        raw.hex().upper(),
+    }
+    forms.discard(value)
+    return forms
+
+
 class TextRules:
     """Every rule, compiled once, for one set of known values.
 
@@ -126,6 +146,8 @@ class TextRules:
         for value, kind in (known or {}).items():
             for form in base64_forms(value):
                 self._kinds.setdefault(form, kind + BASE64)
+            for form in escaped_forms(value):
+                self._kinds.setdefault(form, kind + ESCAPED)
         for value, kind in (known or {}).items():
             self._kinds[value] = kind
         literals = sorted(self._kinds, key=len, reverse=True)

@@ -13,6 +13,7 @@ import itertools
 import json
 import secrets
 import string
+import urllib.parse
 
 import pytest
 from hypothesis import given, settings
@@ -233,6 +234,28 @@ def test_base64_forms_of_a_secret_are_found_at_every_alignment(offset: int) -> N
     unknown = openai_key()  # known by its pattern only: the run is decoded
     encoded = base64.urlsafe_b64encode(b"." * offset + unknown.encode()).decode()
     assert Redactor().text(encoded) == REDACTED
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        lambda v: urllib.parse.quote(v, safe=""),
+        lambda v: urllib.parse.quote_plus(v),
+        lambda v: "".join(f"\\u{ord(c):04x}" for c in v),
+        lambda v: json.dumps(v)[1:-1],
+        lambda v: v.encode().hex(),
+        lambda v: v.encode().hex().upper(),
+    ],
+    ids=["percent", "plus", "unicode-escapes", "json", "hex", "HEX"],
+)
+def test_a_learned_value_is_found_percent_encoded_escaped_or_as_hex(form) -> None:  # type: ignore[no-untyped-def]
+    token = opaque("Tk")[:12] + "+/=" + opaque("Tk")[:12] + "/a b"  # characters a URL escapes
+    redactor = Redactor()
+    redactor.interaction(
+        Interaction(Request("GET", "/models", headers={"x-token": token}), Response(200))
+    )
+    later = Request("POST", "/threads", body={"note": f"seen as {form(token)} here"})
+    assert redactor.request(later).body == {"note": f"seen as {REDACTED} here"}
 
 
 def test_redaction_is_idempotent_over_every_shape() -> None:
