@@ -15,7 +15,7 @@ import yaml
 
 from harness.errors import HarnessError
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # An anchor or alias needs `&name` or `*name`; text without either cannot hold one.
 _MAYBE_ANCHOR = re.compile(r"[&*][^\s,\[\]{}]")
 
@@ -26,6 +26,26 @@ class YAMLError(HarnessError, ValueError):
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.line = line
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """Refuses a key given twice in one mapping: YAML keeps the last silently, and a
+    hand-merged file would lose everything under the first."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if len(mapping) < len(node.value):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else id(key_node)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise YAMLError(f"key {key!r} given twice (first on line {seen[key]})", line)
+                seen[key] = line
+        return mapping
+
+
+_LOADER = _Loader
 
 
 def load(text: str) -> Any:

@@ -89,6 +89,10 @@ BROKEN: dict[str, tuple[bytes, str]] = {
         "field 'meta.base_path' must be a string, got 5",
     ),
     "format true": (_swap("format: 1", "format: true"), "field 'format' must be an integer"),
+    "interactions twice (a hand merge)": (
+        VALID.encode() + b"\n" + VALID[VALID.index("interactions:") :].encode(),
+        "key 'interactions' given twice (first on line",
+    ),
 }
 
 TEST_FILE = textwrap.dedent(

@@ -49,6 +49,7 @@ def test_the_committed_scenarios_load() -> None:
         (lambda t: t.replace("as: thread}", "as: !!python/name:os.system thread}"), "not valid"),
         (lambda t: t.replace("name: function_quiz", "name: [function_quiz"), "not valid YAML"),
         (lambda t: t.replace("steps:", "stepz:"), "'steps' is a required property"),
+        (lambda t: t + "name: again\n", "key 'name' given twice (first on line 1)"),
         (lambda t: t.replace("tools/display_quiz.json", "tools/none.json"), "cannot load"),
     ],
 )
