@@ -11,12 +11,17 @@ headers that may carry a credential (`credentials.learns_*_header`), which
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
+import gzip
 import hashlib
+import importlib
+import zlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-from vcr.filters import decode_response
 
 from harness.cassette.credentials import (
     PROTOCOL_REQUEST_HEADERS,
@@ -67,20 +72,72 @@ def request_from_http(
 
 def response_from_vcr(data: dict[str, Any]) -> Response:
     """A cassette `Response` from vcrpy's serialized response dict."""
-    data = decode_response(data)
-    headers = {k.lower(): v for k, v in data["headers"].items()}
+    headers = {k.lower(): list(v) for k, v in data["headers"].items()}
     body = data["body"]["string"] or b""
     if isinstance(body, str):
         body = body.encode()
+    body = _decoded(body, headers)
     content_type = ",".join(headers.get("content-type", []))
     kept = {
         name: ", ".join(values)
         for name, values in headers.items()
         if name in PROTOCOL_RESPONSE_HEADERS or learns_response_header(name)
     }
+    status = data["status"]["code"]
+    if headers.get("content-encoding"):
+        # Still encoded (an encoding no installed library decodes): kept as sent, with its
+        # header, so replay serves the same bytes the client could decode when recording.
+        kept["content-encoding"] = ", ".join(headers["content-encoding"])
+        return Response(status=status, headers=kept, base64=base64.b64encode(body).decode())
     if content_type.startswith("text/event-stream"):
-        return Response(status=data["status"]["code"], headers=kept, events=parse_sse(body))
-    return Response(status=data["status"]["code"], headers=kept, **_data_fields(body, content_type))
+        return Response(status=status, headers=kept, events=parse_sse(body))
+    return Response(status=status, headers=kept, **_data_fields(body, content_type))
+
+
+def _decoded(body: bytes, headers: dict[str, list[str]]) -> bytes:
+    """`body` without the content encodings an installed library decodes, last applied first;
+    `headers` loses each encoding taken off."""
+    encodings = [
+        e.strip().lower() for v in headers.get("content-encoding", []) for e in v.split(",")
+    ]
+    encodings = [e for e in encodings if e and e != "identity"]
+    while encodings:
+        decoder = _decoders().get(encodings[-1])
+        if decoder is None:
+            break
+        try:
+            body = decoder(body)
+        except Exception:  # whatever a codec raises, the bytes stay as sent
+            break
+        encodings.pop()
+    if encodings:
+        headers["content-encoding"] = encodings
+    else:
+        headers.pop("content-encoding", None)
+    return body
+
+
+@functools.cache
+def _decoders() -> dict[str, Callable[[bytes], bytes]]:
+    found: dict[str, Callable[[bytes], bytes]] = {"gzip": gzip.decompress, "deflate": _inflate}
+    for encoding, module, function in (
+        ("zstd", "compression.zstd", "decompress"),  # Python 3.14
+        ("zstd", "zstandard", "decompress"),
+        ("br", "brotli", "decompress"),
+        ("br", "brotlicffi", "decompress"),
+    ):
+        if encoding not in found:
+            with contextlib.suppress(ImportError, AttributeError):
+                found[encoding] = getattr(importlib.import_module(module), function)
+    return found
+
+
+def _inflate(body: bytes) -> bytes:
+    """HTTP's `deflate`: zlib-wrapped as the standard says, or raw as some servers send it."""
+    try:
+        return zlib.decompress(body)
+    except zlib.error:
+        return zlib.decompress(body, -zlib.MAX_WBITS)
 
 
 def response_to_http(response: Response) -> tuple[list[tuple[str, str]], bytes]:

@@ -244,14 +244,18 @@ def test_a_bad_scenario_file_is_one_collection_error_line(
 # --- foreign cassettes: vcrpy / pytest-recording -----------------------------------
 
 
-def _vcrpy_cassette(tmp_path: Path, base_url: str) -> Path:
-    """Record a real vcrpy cassette of Assistants traffic with vcrpy itself."""
+def _vcrpy_cassette(tmp_path: Path, base_url: str, encoding: str | None = None) -> Path:
+    """Record a real vcrpy cassette of Assistants traffic with vcrpy itself (the server's
+    answers compressed with `encoding`, as a live API's are)."""
     import openai
     import vcr
 
     path = tmp_path / "vcrpy.yaml"
     with vcr.use_cassette(str(path), record_mode="all"):
-        client = openai.OpenAI(base_url=base_url, api_key=VCRPY_KEY, max_retries=0)
+        headers = {"x-echo-encoding": encoding} if encoding else None
+        client = openai.OpenAI(
+            base_url=base_url, api_key=VCRPY_KEY, max_retries=0, default_headers=headers
+        )
         client.beta.threads.messages.create("thread_1", role="user", content="Hi there")
         events = [
             e.event
@@ -264,12 +268,14 @@ def _vcrpy_cassette(tmp_path: Path, base_url: str) -> Path:
     return path
 
 
+@pytest.mark.parametrize("encoding", [None, "gzip", "deflate"])
 def test_a_vcrpy_cassette_is_migrated_on_load(
-    tmp_path: Path, echo: tuple[str, list[dict[str, object]]]
+    tmp_path: Path, echo: tuple[str, list[dict[str, object]]], encoding: str | None
 ) -> None:
-    path = _vcrpy_cassette(tmp_path, echo[0])
+    path = _vcrpy_cassette(tmp_path, echo[0], encoding)
     text = path.read_text()
     assert VCRPY_KEY in text  # vcrpy keeps the Authorization header
+    assert ("!!binary" in text) == (encoding is not None)  # vcrpy keeps the compressed bytes
 
     cassette = loads(text, str(path))
 

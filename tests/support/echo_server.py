@@ -7,11 +7,13 @@ server might echo them.
 
 from __future__ import annotations
 
+import gzip
 import json
 import secrets
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,9 +70,14 @@ class _Handler(EchoHandler):
                 answer.update(id="thread_" + secrets.token_hex(12), created_at=time.time_ns())
             body = json.dumps(answer).encode()
             content_type = "application/json"
+        encoding = self.headers.get("x-echo-encoding")  # answer compressed, as a live API may
+        if encoding:
+            body = gzip.compress(body) if encoding == "gzip" else zlib.compress(body)
         self.send_response(200)
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
+        if encoding:
+            self.send_header("content-encoding", encoding)
         for name in ("openai-organization", "openai-project", "x-request-id", "set-cookie"):
             value = self.headers.get("x-echo-" + name)
             if value:
