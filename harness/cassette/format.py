@@ -83,8 +83,9 @@ def dumps(cassette: Cassette) -> str:
     return "".join(parts)
 
 
-# A value nested MAX_DEPTH deep, as `dumps` indents it (two spaces a level, four to start).
-_MAYBE_DEEP = re.compile(rf"\n {{{4 + 2 * MAX_DEPTH},}}\S")
+# A line indented as `dumps` indents a value nested MAX_DEPTH deep (two spaces a level, four
+# to start); a plain `find` of it runs at memchr speed, where a regular expression crawls.
+_MAYBE_DEEP = "\n" + " " * (4 + 2 * MAX_DEPTH)
 
 
 def loads(text: str, source: str = "<cassette>") -> Cassette:
@@ -97,10 +98,20 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     with _gc_paused():
         data = _read_own_layout(text)
         if data is not None:
-            if _MAYBE_DEEP.search(text):  # only then is walking every value worth it
+            if _MAYBE_DEEP in text or not _serializable(data):  # only then walk every value
                 check_depth(data, source)
             return build(data, source, json_checked=True)
         return from_data(_read_yaml(text, source), source)
+
+
+def _serializable(data: dict[str, Any]) -> bool:
+    """Whether orjson writes `data` back: it refuses nesting past 255 levels, which a value
+    hand-written on one line reaches without the indentation `_MAYBE_DEEP` looks for."""
+    try:
+        orjson.dumps(data["interactions"])
+    except TypeError:  # orjson.JSONEncodeError
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -156,25 +167,22 @@ def _read_own_layout(text: str) -> dict[str, Any] | None:
 
 
 def _skipped_lines(raw: bytes, start: int) -> list[tuple[int, int]]:
-    """Comment and blank lines after `start`: (their leading line break, their end), in order.
+    """Comment lines after `start`: (their leading line break, their end), in order.
 
-    Found with `bytes.find` for what such a line must hold (a `#`, two line breaks in a row, a
-    space before a line break; `dumps` writes no trailing spaces), each candidate checked once
-    per line, so a file without them costs a few scans at memchr speed.
+    Only comments need cutting out: blank and space-only lines are whitespace to orjson too,
+    wherever YAML allows them. Found with `bytes.find(b"#")` (memchr speed), each candidate
+    checked once per line, so a file without comments costs one scan.
     """
-    spans: set[tuple[int, int]] = set()
-    for needle in (b"#", b"\n\n", b" \n"):
-        found = raw.find(needle, start)
-        while found >= 0:
-            # the line holding the candidate: a blank line starts after the first line break
-            line = raw.rfind(b"\n", start, found + (needle == b"\n\n")) + 1
-            end = raw.find(b"\n", found + (needle != b"#"))
-            end = len(raw) if end < 0 else end
-            if line > 0 and not raw[line:found].strip(b" "):
-                spans.add((line - 1, end))
-            # a `#` is checked once per line: the rest of its line is text or comment
-            found = raw.find(needle, end if needle == b"#" else found + 1)
-    return sorted(spans)
+    spans: list[tuple[int, int]] = []
+    found = raw.find(b"#", start)
+    while found >= 0:
+        line = raw.rfind(b"\n", start, found) + 1
+        end = raw.find(b"\n", found)
+        end = len(raw) if end < 0 else end
+        if line > 0 and not raw[line:found].strip(b" "):
+            spans.append((line - 1, end))
+        found = raw.find(b"#", end)  # the rest of its line is text or comment
+    return spans
 
 
 class _NotOwnLayout(Exception):
@@ -196,7 +204,12 @@ def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
     end = len(raw)
     newline = raw.find(b"\n", marker + 1)
     pos = end if newline < 0 else newline + 1
-    line = raw[marker + 1 : pos].rstrip(b"\n")
+    line = raw[marker + 1 : pos].rstrip(b" \n")
+    while pos < end:  # blank lines before the first item
+        newline = raw.find(b"\n", pos)
+        if newline < 0 or raw[pos:newline].strip(b" "):
+            break
+        pos = newline + 1
     items: list[dict[str, Any]] = []
     if line == b"interactions: []":
         if raw[pos:].strip():

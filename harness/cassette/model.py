@@ -46,14 +46,17 @@ class Request:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Request:
+        """From a checked document (`harness.cassette.validation`), whose values it takes."""
+        query = data.get("query")
+        multipart = data.get("multipart")
         return cls(
-            method=data["method"],
-            path=data["path"],
-            query=tuple((str(k), str(v)) for k, v in data.get("query") or ()),
-            headers=dict(data.get("headers") or {}),
-            body=data.get("body"),
-            multipart=tuple(data["multipart"]) if data.get("multipart") is not None else None,
-            text=data.get("text"),
+            data["method"],
+            data["path"],
+            tuple(map(tuple, query)) if query else (),
+            data.get("headers") or {},
+            data.get("body"),
+            tuple(multipart) if multipart is not None else None,
+            data.get("text"),
         )
 
 
@@ -88,13 +91,15 @@ class Response:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Response:
+        """From a checked document (`harness.cassette.validation`), whose values it takes."""
+        events = data.get("events")
         return cls(
-            status=int(data["status"]),
-            headers=dict(data.get("headers") or {}),
-            body=data.get("body"),
-            events=tuple(data["events"]) if data.get("events") is not None else None,
-            text=data.get("text"),
-            base64=data.get("base64"),
+            data["status"],
+            data.get("headers") or {},
+            data.get("body"),
+            tuple(events) if events is not None else None,
+            data.get("text"),
+            data.get("base64"),
         )
 
 
