@@ -80,6 +80,10 @@ class RunView(Protocol):
         """This run's steps so far, oldest first (search results with their content)."""
         ...
 
+    def earlier_steps(self, run_id: str) -> list[Obj]:
+        """The steps of an earlier run of the thread, oldest first ([] for any other id)."""
+        ...
+
     def message(self, message_id: str) -> Obj | None: ...
 
     def file(self, file_id: str) -> tuple[str, bytes] | None:

@@ -71,6 +71,12 @@ class LiveRun:
     def steps(self) -> list[Obj]:
         return list(self.rec.steps.values())
 
+    def earlier_steps(self, run_id: str) -> list[Obj]:
+        rec = self.thread.runs.get(run_id)
+        if rec is None or rec is self.rec:
+            return []
+        return list(rec.steps.values())
+
     def message(self, message_id: str) -> Obj | None:
         return self.thread.messages.get(message_id)
 

@@ -11,6 +11,7 @@ code_interpreter and file_search go as two functions the model may call.
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,9 +101,62 @@ def opening(view: RunView) -> list[Obj]:
     truncation = run.get("truncation_strategy") or {}
     if truncation.get("type") == "last_messages" and truncation.get("last_messages"):
         history = history[-int(truncation["last_messages"]) :]
+    told: set[str] = set()  # earlier runs whose steps are in `out`
     for msg in history:
+        run_id = msg.get("run_id")
+        if run_id and msg["role"] == "assistant":
+            if run_id not in told:
+                told.add(run_id)
+                out += _earlier_run(view, run_id, msg)
+            continue
         out.append({"role": msg["role"], "content": content(msg, view)})
     return out
+
+
+def _earlier_run(view: RunView, run_id: str, first: Obj) -> list[Obj]:
+    """An earlier run's part of the conversation, in its steps' order: each completed tool
+    call step as the model's `tool_calls` and their `tool` results, each message it wrote.
+    Without steps (a thread created with assistant messages) its first message stands alone."""
+    steps = view.earlier_steps(run_id)
+    if not steps:
+        return [{"role": "assistant", "content": content(first, view)}]
+    out: list[Obj] = []
+    for step in steps:
+        details = step.get("step_details") or {}
+        if details.get("type") == "message_creation":
+            msg = view.message(details["message_creation"]["message_id"])
+            if msg is not None:
+                out.append({"role": "assistant", "content": content(msg, view)})
+        elif details.get("type") == "tool_calls" and step.get("status") == "completed":
+            pairs = [p for p in map(_call_and_result, details.get("tool_calls") or []) if p]
+            if pairs:
+                calls = [call for call, _ in pairs]
+                out.append({"role": "assistant", "content": None, "tool_calls": calls})
+                out += [result for _, result in pairs]
+    return out
+
+
+def _call_and_result(call: Obj) -> tuple[Obj, Obj] | None:
+    """A recorded tool call as Chat Completions shows it, with its result; None for a
+    file_search call (its results are not kept with the step)."""
+    kind = call.get("type")
+    if kind == "function":
+        fn = call["function"]
+        name, arguments, output = fn["name"], fn.get("arguments") or "{}", fn.get("output")
+    elif kind == CODE_TOOL:
+        code = call["code_interpreter"]
+        name, arguments = CODE_TOOL, json.dumps({"code": code.get("input") or ""})
+        output = "\n".join(
+            o.get("logs") or "" for o in code.get("outputs") or [] if o.get("type") == "logs"
+        )
+    else:
+        return None
+    shown = {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
+    return shown, {"role": "tool", "tool_call_id": call["id"], "content": output or ""}
 
 
 def content(msg: Obj, view: RunView) -> str | list[Obj]:

@@ -56,6 +56,16 @@ def test_code_interpreter_runs_the_models_code(
     assert second["messages"][-1]["tool_call_id"] == "call_code"
     assert second["messages"][-1]["content"].strip() == "42"
 
+    chat.script(completion("Still 42."))  # a later run shows the model the code it ran
+    client.beta.threads.messages.create(thread.id, role="user", content="Sure?")
+    client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    history = chat.bodies[-1]["messages"]  # no instructions: no system message
+    assert [m["role"] for m in history] == ["user", "assistant", "tool", "assistant", "user"]
+    (shown,) = history[1]["tool_calls"]
+    assert shown["id"] == code_call.id and shown["function"]["name"] == "code_interpreter"
+    assert json.loads(shown["function"]["arguments"]) == {"code": "print(6 * 7)"}
+    assert history[2]["tool_call_id"] == code_call.id and history[2]["content"].strip() == "42"
+
 
 def test_file_search_results_go_to_the_model_and_its_markers_become_citations(
     client: Any, modelled: EmulatorServer, chat: ChatServer, tmp_path: Path

@@ -182,6 +182,40 @@ def test_function_call_then_text_after_the_outputs(
     ]
 
 
+def test_a_later_run_shows_the_model_the_earlier_runs_tool_calls_and_their_outputs(
+    client: Any, modelled: EmulatorServer, chat: ChatServer
+) -> None:
+    arguments = '{"city": "Oslo"}'
+    chat.script(
+        completion(calls=[call("call_first", "get_weather", arguments)]),
+        completion("Sunny in Oslo."),
+        completion("Still sunny."),
+    )
+    thread, run = ask(client, "Weather in Oslo?", tools=[WEATHER])
+    client.beta.threads.runs.submit_tool_outputs_and_poll(
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": "call_first", "output": "sunny, 21C"}],
+    )
+    client.beta.threads.messages.create(thread.id, role="user", content="And now?")
+    second = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=run.assistant_id
+    )
+    assert second.status == "completed"
+    assert chat.bodies[-1]["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Weather in Oslo?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [call("call_first", "get_weather", arguments)],
+        },
+        {"role": "tool", "tool_call_id": "call_first", "content": "sunny, 21C"},
+        {"role": "assistant", "content": "Sunny in Oslo."},
+        {"role": "user", "content": "And now?"},
+    ]
+
+
 def test_parallel_calls_share_one_step(
     client: Any, modelled: EmulatorServer, chat: ChatServer
 ) -> None:
