@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.emulator.model.settings import ModelSettings
+from harness.emulator.runs import tokens
 from harness.emulator.script import Obj, RunView
 
 CODE_TOOL = "code_interpreter"
@@ -157,6 +158,18 @@ def _call_and_result(call: Obj) -> tuple[Obj, Obj] | None:
         "function": {"name": name, "arguments": arguments},
     }
     return shown, {"role": "tool", "tool_call_id": call["id"], "content": output or ""}
+
+
+def fit(chat: list[Obj], limit: int) -> list[Obj]:
+    """`chat` without its oldest messages (the system message stays, a tool call goes with
+    its results) until its estimated tokens fit `limit`; the last message always stays."""
+    head = chat[:1] if chat and chat[0]["role"] == "system" else []
+    rest = chat[len(head) :]
+    while len(rest) > 1 and tokens(json.dumps(head + rest)) > limit:
+        rest = rest[1:]
+        while len(rest) > 1 and rest[0]["role"] == "tool":
+            rest = rest[1:]
+    return head + rest
 
 
 def content(msg: Obj, view: RunView) -> str | list[Obj]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from harness.emulator.model import client
 from harness.emulator.model.answer import Answer, ToolCall
-from harness.emulator.model.request import CODE_TOOL, Toolbox, body, opening, toolbox
+from harness.emulator.model.request import CODE_TOOL, Toolbox, body, fit, opening, toolbox
 from harness.emulator.model.settings import ModelSettings
 from harness.emulator.runs import tokens
 from harness.emulator.script import Action, FunctionCall, Obj, Reply, RunView
@@ -84,6 +84,7 @@ class ModelScript:
         self.turn: Turn | None = None
         self.answers = 0
         self.completion_used = 0
+        self.prompt_used = 0
         self.searches = 0
         self.sources: dict[tuple[int, int], str] = {}
         self.done = False
@@ -126,6 +127,9 @@ class ModelScript:
             if budget <= 0:
                 self._end(Action("incomplete", text="max_completion_tokens"))
                 return self._hand_out(view)
+        if not self._within_prompt_budget(view):
+            self._end(Action("incomplete", text="max_prompt_tokens"))
+            return self._hand_out(view)
         endpoint = self._endpoint(view.streaming)
         if isinstance(endpoint, Action):
             self._end(endpoint)
@@ -154,6 +158,18 @@ class ModelScript:
         self.turn = turn
         turn.reply = Reply(self._pieces(view, turn, first), annotate=self._annotate)
         return Action("reply", reply=turn.reply)
+
+    def _within_prompt_budget(self, view: RunView) -> bool:
+        """`max_prompt_tokens` over the whole run, as the API counted it: the first answer's
+        prompt drops the thread's oldest messages until it fits; a later answer that would
+        go past what is left ends the run (estimates where the endpoint has not counted)."""
+        if view.run.get("max_prompt_tokens") is None:
+            return True
+        limit = int(view.run["max_prompt_tokens"])
+        assert self.chat is not None
+        if self.answers == 0:
+            self.chat = fit(self.chat, limit)
+        return self.prompt_used + tokens(json.dumps(self.chat)) <= limit
 
     def _endpoint(self, streaming: bool) -> client.Endpoint | Action:
         headers = [
@@ -256,6 +272,7 @@ class ModelScript:
             prompt = tokens(json.dumps(self.chat))
             completion = tokens(answer.text + "".join(c.arguments for c in answer.tool_calls()))
         self.completion_used += completion
+        self.prompt_used += prompt
         view.charge(prompt, completion)
 
     # results --------------------------------------------------------------

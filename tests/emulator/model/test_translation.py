@@ -253,6 +253,42 @@ def test_parallel_calls_share_one_step(
     assert [len(s.step_details.tool_calls) for s in steps if s.type == "tool_calls"] == [2]
 
 
+def test_max_prompt_tokens_drops_the_oldest_messages_first_and_ends_the_run_past_it(
+    client: Any, modelled: EmulatorServer, chat: ChatServer
+) -> None:
+    assistant = client.beta.assistants.create(model="gpt-4o", instructions="Be terse.")
+    old, last = "an old story " * 200, "What now?"  # ~650 tokens, then ~3
+    thread = client.beta.threads.create(
+        messages=[{"role": "user", "content": old}, {"role": "user", "content": last}]
+    )
+    chat.script(completion("Fitted.", usage=(20, 3)))
+    run = client.beta.threads.runs.create_and_poll(
+        thread_id=thread.id, assistant_id=assistant.id, max_prompt_tokens=300
+    )
+    assert run.status == "completed"
+    assert chat.bodies[-1]["messages"] == [
+        {"role": "system", "content": "Be terse."},
+        {"role": "user", "content": last},
+    ]
+
+    client.beta.threads.messages.create(thread.id, role="user", content="long " * 300)
+    run = client.beta.threads.runs.create_and_poll(  # not even the last message fits
+        thread_id=thread.id, assistant_id=assistant.id, max_prompt_tokens=256
+    )
+    assert (run.status, run.incomplete_details.reason) == ("incomplete", "max_prompt_tokens")
+    assert len(chat.received) == 1  # the model was not asked
+
+    chat.script(completion(calls=[call("call_1", "get_time", "{}")], usage=(250, 5)))
+    thread, run = ask(client, "Time?", tools=[TIME], max_prompt_tokens=256)
+    run = client.beta.threads.runs.submit_tool_outputs_and_poll(  # 250 used: no second answer
+        run_id=run.id,
+        thread_id=thread.id,
+        tool_outputs=[{"tool_call_id": "call_1", "output": "noon"}],
+    )
+    assert (run.status, run.incomplete_details.reason) == ("incomplete", "max_prompt_tokens")
+    assert len(chat.received) == 2
+
+
 def test_calls_without_ids_get_distinct_ones(
     client: Any, modelled: EmulatorServer, chat: ChatServer
 ) -> None:
