@@ -57,4 +57,16 @@ def render_lines(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def inspect_lines(path: str | Path) -> list[tuple[str, str]]:
     """The (style, text) lines `harness inspect` prints for the cassette at `path`."""
-    return render_lines(load(path).to_data())
+    transcript = load(path)
+    data = transcript.to_data()
+    if data.get("messages"):
+        # The transcript keeps messages in the order the app first saw them (a newest-first
+        # listing shows the reply before the question); a reader wants them as written.
+        # Within one second, messages a run wrote come after the others.
+        messages = transcript.messages
+        order = sorted(
+            range(len(messages)),
+            key=lambda i: (messages[i].created or 0, messages[i].run is not None),
+        )
+        data["messages"] = [data["messages"][i] for i in order]
+    return render_lines(data)

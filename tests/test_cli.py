@@ -175,3 +175,40 @@ def test_a_reader_that_goes_away_early_is_no_error() -> None:
     )
     assert shell.stdout.count("\n") == 1
     assert shell.stderr == ""
+
+
+def test_inspect_shows_messages_in_the_order_written_whatever_order_the_app_listed(
+    tmp_path: Path,
+) -> None:
+    from harness.cassette.format import dumps
+    from harness.cassette.model import Cassette, Interaction, Request, Response
+    from harness.inspect import inspect_lines
+
+    def message(mid: str, role: str, text: str, created: int, run: str | None) -> dict[str, Any]:
+        content = [{"type": "text", "text": {"value": text, "annotations": []}}]
+        return {"id": mid, "object": "thread.message", "created_at": created, "role": role,
+                "thread_id": "thread_a", "run_id": run, "assistant_id": None,
+                "content": content, "attachments": [], "metadata": {}}  # fmt: skip
+
+    newest_first = [  # the reply and the question in one second, as a fast run makes them
+        message("msg_r", "assistant", "Sunny.", 1750000001, "run_a"),
+        message("msg_q", "user", "Weather?", 1750000001, None),
+    ]
+    listing = {"object": "list", "data": newest_first, "first_id": "msg_r", "last_id": "msg_q",
+               "has_more": False}  # fmt: skip
+    path = tmp_path / "desc.yaml"
+    path.write_text(
+        dumps(
+            Cassette(
+                meta={"base_path": "/v1"},
+                interactions=[
+                    Interaction(
+                        Request("GET", "/threads/thread_a/messages", query=(("order", "desc"),)),
+                        Response(200, body=listing),
+                    )
+                ],
+            )
+        )
+    )
+    texts = [text for _, text in inspect_lines(path) if text.startswith("  [")]
+    assert texts == ["  [thread_1] user: Weather?", "  [thread_1] assistant: Sunny."]
