@@ -43,9 +43,12 @@ class RunStopped(Exception):
     """An action ended the run (fail / incomplete); the state is already final."""
 
 
+CHARS_PER_TOKEN = 4
+
+
 def tokens(text: str) -> int:
     """A stand-in token count: about four characters a token."""
-    return math.ceil(len(text) / 4) if text else 0
+    return math.ceil(len(text) / CHARS_PER_TOKEN) if text else 0
 
 
 class RunControl:

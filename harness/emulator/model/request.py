@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.emulator.model.settings import ModelSettings
-from harness.emulator.runs import tokens
+from harness.emulator.runs import CHARS_PER_TOKEN
 from harness.emulator.script import Obj, RunView
 
 CODE_TOOL = "code_interpreter"
@@ -163,13 +163,19 @@ def _call_and_result(call: Obj) -> tuple[Obj, Obj] | None:
 def fit(chat: list[Obj], limit: int) -> list[Obj]:
     """`chat` without its oldest messages (the system message stays, a tool call goes with
     its results) until its estimated tokens fit `limit`; the last message always stays."""
-    head = chat[:1] if chat and chat[0]["role"] == "system" else []
-    rest = chat[len(head) :]
-    while len(rest) > 1 and tokens(json.dumps(head + rest)) > limit:
-        rest = rest[1:]
-        while len(rest) > 1 and rest[0]["role"] == "tool":
-            rest = rest[1:]
-    return head + rest
+    head = 1 if chat and chat[0]["role"] == "system" else 0
+    sizes = [len(json.dumps(message)) for message in chat]
+    # the length of json.dumps(chat[:head] + chat[start:]), kept as messages drop: brackets,
+    # each message, and ", " between them
+    length = 2 + sum(sizes) + 2 * (len(chat) - 1)
+    start = head
+    while start < len(chat) - 1 and length > limit * CHARS_PER_TOKEN:
+        length -= sizes[start] + 2
+        start += 1
+        while start < len(chat) - 1 and chat[start]["role"] == "tool":
+            length -= sizes[start] + 2
+            start += 1
+    return chat[:head] + chat[start:]
 
 
 def content(msg: Obj, view: RunView) -> str | list[Obj]:
