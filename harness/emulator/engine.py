@@ -240,6 +240,9 @@ class Engine(RunControl):
     def end_step(self, rec: RunRecord, step: Obj, status: str, error: Obj | None = None) -> None:
         """End a step; under a model brain, with the counts of the answer that made it."""
         meter = self.meters.get(rec.obj["id"])
+        if meter is not None and meter.defer_next:  # ends with a stand-in usage for now
+            meter.defer_next = False
+            meter.unpriced.append(step)
         if meter is None or not meter.charged:
             super().end_step(rec, step, status, error)
             return

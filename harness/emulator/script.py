@@ -45,8 +45,25 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class CallPiece:
+    """A piece of a function call as a model streams it: a call's first piece names it (`id`,
+    `name`), the others carry `arguments` text; `index` is the call's place in its step."""
+
+    index: int
+    arguments: str = ""
+    id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Action:
-    """One thing a run does: kind is call/code/search/say/reply/wait/fail/incomplete."""
+    """One thing a run does: kind is call/stream_calls/code/search/say/reply/wait/fail/
+    incomplete.
+
+    `stream_calls` writes `call_pieces` into a new tool_calls step as they arrive and leaves
+    the step open; the `call` action that follows finishes that step (adding the calls it
+    does not show yet) and waits for the outputs.
+    """
 
     kind: str
     calls: tuple[FunctionCall, ...] = ()
@@ -54,6 +71,7 @@ class Action:
     seconds: float = 0.0
     code: str = "server_error"
     reply: Reply | None = None
+    call_pieces: AsyncIterator[CallPiece] | None = None
 
 
 class RunView(Protocol):
@@ -96,6 +114,11 @@ class RunView(Protocol):
 
     def charge(self, prompt_tokens: int, completion_tokens: int) -> None:
         """Report a model answer's usage: the steps it makes and the run count it."""
+        ...
+
+    def charge_later(self) -> None:
+        """The step about to end belongs to an answer whose usage is not reported yet: it
+        shows the next `charge` once that comes."""
         ...
 
 

@@ -1,12 +1,13 @@
 """Tool-call run steps: function calls (the run waits in `requires_action`), code_interpreter
 (really run in the sandbox) and file_search (ranked over the attached vector stores). A step
 is created with no tool calls, then deltas add them: the first chunk with id and name, later
-chunks with only `arguments`."""
+chunks with only `arguments`. A model's function calls may be written as the model streams
+them (`stream_calls`), the `call` action that follows finishing their step."""
 
 from __future__ import annotations
 
 from harness.emulator import objects
-from harness.emulator.brain import Action
+from harness.emulator.brain import Action, FunctionCall
 from harness.emulator.code_interpreter import Image, execute
 from harness.emulator.file_search import rank
 from harness.emulator.sandbox import SandboxUnavailableError
@@ -17,6 +18,24 @@ CITED_RESULTS = 3
 
 
 class ToolSteps(StepBase):
+    open_calls: Obj | None = None
+    """The tool_calls step a `stream_calls` action wrote, for the `call` action to finish."""
+
+    async def _do_stream_calls(self, action: Action) -> None:
+        assert action.call_pieces is not None
+        step: Obj | None = None
+        async for piece in action.call_pieces:
+            if step is None:
+                step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
+            calls = step["step_details"]["tool_calls"]
+            if piece.name is not None:
+                calls.append(self._show_call(step, piece.index, piece.name, piece.id))
+            else:
+                calls[piece.index]["function"]["arguments"] += piece.arguments
+                self._arguments_delta(step, piece.index, piece.arguments)
+            await self._yield()
+        self.open_calls = step
+
     async def _do_call(self, action: Action) -> None:
         missing = [c.name for c in action.calls if c.name not in self.functions]
         if missing:
@@ -24,37 +43,23 @@ class ToolSteps(StepBase):
                 f"The emulator's brain called function {missing[0]!r}, "
                 "which is not among the run's tools."
             )
-        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
+        step, self.open_calls = self.open_calls, None
+        if step is None:
+            step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": []})
         calls = step["step_details"]["tool_calls"]
-        required = []
-        for index, call in enumerate(action.calls):
-            call_id = call.id or self.clock.new_id("call_")
-            stored: Obj = {
-                "id": call_id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": "", "output": None},
-            }
-            calls.append(stored)
-            self._step_delta(step, {"index": index, **stored, "function": dict(stored["function"])})
-            stored["function"]["arguments"] = call.arguments
-            for start, end in self._pieces(call.arguments, self.options.stream_chunk_chars):
-                self._step_delta(
-                    step,
-                    {
-                        "index": index,
-                        "type": "function",
-                        "function": {"arguments": call.arguments[start:end]},
-                    },
-                )
-                await self._yield()
+        shown = {stored["id"] for stored in calls}
+        for call in action.calls:
+            if call.id is None or call.id not in shown:
+                calls.append(await self._write_call(step, len(calls), call))
             self._count(step, call.arguments)
-            required.append(
-                {
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments},
-                }
-            )
+        required = [
+            {
+                "id": stored["id"],
+                "type": "function",
+                "function": {k: stored["function"][k] for k in ("name", "arguments")},
+            }
+            for stored in calls
+        ]
         self.rec.obj["required_action"] = {
             "type": "submit_tool_outputs",
             "submit_tool_outputs": {"tool_calls": required},
@@ -69,6 +74,30 @@ class ToolSteps(StepBase):
         await self.control.gate(self.rec)  # queued, as the submission left it
         self.control.set_status(self.rec, "in_progress")
         await self.control.gate(self.rec)
+
+    async def _write_call(self, step: Obj, index: int, call: FunctionCall) -> Obj:
+        """A whole call shown in a step: id and name, then its arguments in pieces."""
+        stored = self._show_call(step, index, call.name, call.id or self.clock.new_id("call_"))
+        stored["function"]["arguments"] = call.arguments
+        for start, end in self._pieces(call.arguments, self.options.stream_chunk_chars):
+            self._arguments_delta(step, index, call.arguments[start:end])
+            await self._yield()
+        return stored
+
+    def _show_call(self, step: Obj, index: int, name: str, call_id: str | None) -> Obj:
+        """A function call of a step, its arguments still to come: its first delta."""
+        stored: Obj = {
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": "", "output": None},
+        }
+        self._step_delta(step, {"index": index, **stored, "function": dict(stored["function"])})
+        return stored
+
+    def _arguments_delta(self, step: Obj, index: int, arguments: str) -> None:
+        self._step_delta(
+            step, {"index": index, "type": "function", "function": {"arguments": arguments}}
+        )
 
     async def _do_code(self, action: Action) -> None:
         if "code_interpreter" not in self.kinds:

@@ -8,8 +8,9 @@ a run's model calls. Runs decided by rules keep the emulator's estimates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from harness.emulator import objects
 from harness.emulator.steps import StepRunner
 from harness.emulator.store import Obj, RunRecord, Store, ThreadRecord
 
@@ -22,6 +23,10 @@ class Meter:
     prompt: int = 0
     pending: int = 0
     """The current answer's completion tokens, until a step ending takes them."""
+    defer_next: bool = False
+    """The next step to end belongs to an answer not reported yet (`charge_later`)."""
+    unpriced: list[Obj] = field(default_factory=list)
+    """Steps that ended before their answer was reported; its `charge` sets their usage."""
 
     def take(self) -> int:
         pending, self.pending = self.pending, 0
@@ -96,3 +101,9 @@ class LiveRun:
         rec.completion_tokens += completion_tokens
         meter.prompt = prompt_tokens
         meter.pending = completion_tokens
+        for step in meter.unpriced:  # as if they had ended now, the answer's first steps
+            step["usage"] = objects.usage(prompt_tokens, meter.take())
+        meter.unpriced.clear()
+
+    def charge_later(self) -> None:
+        self.meter.defer_next = True

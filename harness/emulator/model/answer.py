@@ -22,6 +22,8 @@ class ToolCall:
     id: str
     name: str
     arguments: str
+    named: bool = False
+    """Its name is whole: a delta has carried its arguments (the name comes before them)."""
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Answer:
         buf.id = buf.id or str(delta.get("id") or "")
         buf.name += str(fn.get("name") or "")
         buf.arguments += str(fn.get("arguments") or "")
+        buf.named = buf.named or "arguments" in fn
 
     def tool_calls(self) -> list[ToolCall]:
         return [self.calls[i] for i in sorted(self.calls)]

@@ -1,10 +1,10 @@
 """The model brain's script: a run decided by a Chat Completions model, an answer at a time.
 
 Each answer becomes the run's next actions: text becomes the assistant
-message (written as it streams in when a client streams the run), function
-calls one `requires_action` step with the model's call ids and argument text,
-code_interpreter and file_search calls steps run by the emulator. Their
-results go back to the model as `tool` messages, and the model answers again,
+message, function calls one `requires_action` step with the model's call ids
+and argument text (when a client streams the run, both are written as they
+stream in: `turn.py`), code_interpreter and file_search calls steps run by the
+emulator. Their results go back to the model as `tool` messages, and the model answers again,
 until it answers without calling a tool. An endpoint error, a refusal, a tool
 the run does not have or arguments that are not JSON fail the run with a
 `last_error` that says so; `finish_reason: length` makes it `incomplete`.
@@ -12,7 +12,6 @@ the run does not have or arguments that are not JSON fail the run with a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -25,8 +24,9 @@ from harness.emulator.model import client
 from harness.emulator.model.answer import Answer, ToolCall
 from harness.emulator.model.request import CODE_TOOL, Toolbox, body, fit, opening, toolbox
 from harness.emulator.model.settings import ModelSettings
+from harness.emulator.model.turn import Shown, Turn
 from harness.emulator.runs import tokens
-from harness.emulator.script import Action, FunctionCall, Obj, Reply, RunView
+from harness.emulator.script import Action, CallPiece, FunctionCall, Obj, Reply, RunView
 
 log = logging.getLogger(__name__)
 
@@ -42,32 +42,6 @@ class Pending:
     call: ToolCall
     kind: str
     step: int | None = None
-
-
-@dataclass
-class Turn:
-    """An answer being read: its source of chunks and what has arrived."""
-
-    answer: Answer
-    source: AsyncIterator[Obj]
-    error: client.EndpointError | None = None
-    charged: bool = False
-    reply: Reply | None = None
-    """The message its text is written into, as it arrives."""
-
-    async def first_text(self) -> str | None:
-        """Read until the answer's text starts (return its first piece) or the answer ends."""
-        async for data in self.source:
-            piece = self.answer.feed(data)
-            if piece:
-                return piece
-        return None
-
-    async def more_text(self) -> AsyncIterator[str]:
-        async for data in self.source:
-            piece = self.answer.feed(data)
-            if piece:
-                yield piece
 
 
 class ModelScript:
@@ -90,9 +64,12 @@ class ModelScript:
         self.done = False
 
     async def next_action(self, view: RunView) -> Action | None:
-        if self.turn is not None:  # its text is written; now the rest of that answer
-            turn, self.turn = self.turn, None
-            self._settle(view, turn, written=True)
+        if self.turn is not None:  # part of that answer is shown; now the rest of it
+            turn = self.turn
+            if turn.calls_next is not None:
+                return self._show_calls(view, turn, turn.calls_next)
+            self.turn = None
+            self._settle(view, turn)
         if self.queue:
             return self._hand_out(view)
         if self.done:
@@ -146,17 +123,24 @@ class ModelScript:
         self.answers += 1
         log.debug("asking %s for answer %d", self.settings.describe(), self.answers)
         source = client.stream(endpoint, request) if view.streaming else _once(endpoint, request)
-        turn = Turn(Answer(), source)
+        turn = Turn(
+            Answer(),
+            source,
+            self.box if view.streaming else None,
+            seed=f"{view.run['id']}:{self.answers}",
+        )
         try:
-            first = await turn.first_text()
+            first = await turn.next_shown()
         except client.EndpointError as exc:
             self._end(Action("fail", text=_sentence(str(exc)), code=exc.code))
             return self._hand_out(view)
         if first is None:
-            self._settle(view, turn, written=False)
+            self._settle(view, turn)
             return self._hand_out(view)
         self.turn = turn
-        turn.reply = Reply(self._pieces(view, turn, first), annotate=self._annotate)
+        if isinstance(first, CallPiece):
+            return self._show_calls(view, turn, first)
+        turn.reply = Reply(self._text(view, turn, first), annotate=self._annotate)
         return Action("reply", reply=turn.reply)
 
     def _within_prompt_budget(self, view: RunView) -> bool:
@@ -188,24 +172,47 @@ class ModelScript:
             headers.append(("Authorization", f"Bearer {key}"))
         return client.Endpoint(self.settings.url, tuple(headers), self.settings.timeout, key)
 
-    async def _pieces(self, view: RunView, turn: Turn, first: str) -> AsyncIterator[str]:
+    async def _text(self, view: RunView, turn: Turn, first: str) -> AsyncIterator[str]:
+        """The answer's text as it arrives, up to its end or to the calls that follow it."""
         assert turn.reply is not None
-        yield first
+        piece: Shown | None = first
         try:
-            async for piece in turn.more_text():
+            while isinstance(piece, str):
                 yield piece
+                piece = await turn.next_shown()
         except client.EndpointError as exc:
             turn.error = exc
             turn.reply.ended = "error"
             return
+        if piece is not None:  # the message ends now, before the answer's usage arrives
+            turn.calls_next = piece
+            view.charge_later()
+            return
         self._charge(view, turn)  # before the message's step ends
         turn.reply.ended = "length" if turn.answer.finish == "length" else "stop"
 
+    def _show_calls(self, view: RunView, turn: Turn, first: CallPiece) -> Action:
+        turn.calls_next = None
+        turn.step = len(view.steps())  # the action's step will be the next one
+        return Action("stream_calls", call_pieces=self._call_pieces(turn, first))
+
+    async def _call_pieces(self, turn: Turn, first: CallPiece) -> AsyncIterator[CallPiece]:
+        """The function calls' pieces as they arrive, to the answer's end (text the model
+        writes after its calls is left to the conversation)."""
+        piece: Shown | None = first
+        try:
+            while piece is not None:
+                if isinstance(piece, CallPiece):
+                    yield piece
+                piece = await turn.next_shown()
+        except client.EndpointError as exc:
+            turn.error = exc
+
     # carrying out an answer ----------------------------------------------
 
-    def _settle(self, view: RunView, turn: Turn, *, written: bool) -> None:
-        """Queue what a finished answer asks for."""
-        answer = turn.answer
+    def _settle(self, view: RunView, turn: Turn) -> None:
+        """Queue what a finished answer asks for; the calls it showed are in an open step."""
+        answer, written = turn.answer, turn.reply is not None
         if turn.error is not None:
             self._end(Action("fail", text=_sentence(str(turn.error)), code=turn.error.code))
             return
@@ -220,8 +227,7 @@ class ModelScript:
             self._end(Action("fail", text=problem))
             return
         assert self.chat is not None
-        calls = answer.tool_calls()
-        self._name_calls(view, calls)
+        calls = turn.name_calls()
         self.chat.append(answer.message())
         if (answer.text and not written) or not (answer.text or calls):
             self._queue(Action("reply", reply=_whole(answer.text, self._annotate)))
@@ -239,7 +245,12 @@ class ModelScript:
                 self._queue(Action("search", text=arguments["query"]), pending)
         if functions:
             step = tuple(FunctionCall(p.call.name, p.call.arguments, p.call.id) for p in functions)
-            self._queue(Action("call", calls=step), *functions)
+            if turn.step is None:
+                self._queue(Action("call", calls=step), *functions)
+            else:  # the call finishes the step that shows them
+                for p in functions:
+                    p.step = turn.step
+                self._queue(Action("call", calls=step))
         if not calls:
             self.done = True
 
@@ -251,15 +262,6 @@ class ModelScript:
         self.queue.append((action, []))
         self.done = True
         self.pending = []
-
-    def _name_calls(self, view: RunView, calls: list[ToolCall]) -> None:
-        """Give calls without an id (or with a repeated one) an id of their own."""
-        seen: set[str] = set()
-        for index, call in enumerate(calls):
-            if not call.id or call.id in seen:
-                seed = f"{view.run['id']}:{self.answers}:{index}".encode()
-                call.id = "call_" + hashlib.sha256(seed).hexdigest()[:24]
-            seen.add(call.id)
 
     def _charge(self, view: RunView, turn: Turn) -> None:
         if turn.charged:
