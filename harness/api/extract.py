@@ -4,9 +4,11 @@ The spec (MIT licensed, github.com/openai/openai-openapi, see
 `openai-openapi.LICENSE`) is 3 MB of YAML and takes about a second to parse,
 so the harness ships the two small files this script writes instead:
 
-- `operations.json`: the Assistants v2 operations (assistants, threads,
-  messages, runs, run steps, files, vector stores): name, the spec's
-  operationId, method, path template and query parameters;
+- `operations.json`: the operations of the two conversation APIs and what
+  they use: Assistants v2 (assistants, threads, messages, runs, run steps),
+  Responses and Conversations (responses, conversations with their items),
+  and the shared resources (files, vector stores, containers): name, the
+  spec's operationId, method, path template and query parameters;
 - `schemas.json`: each operation's request and 200-response schema, the
   stream event and error schemas, and every component they reach. OpenAPI
   3.0's `nullable: true` is rewritten as a union with null so plain JSON
@@ -27,18 +29,33 @@ from typing import Any
 
 import yaml
 
-PREFIXES = ("/assistants", "/threads", "/files", "/vector_stores")
+PREFIXES = (
+    "/assistants",
+    "/threads",
+    "/files",
+    "/vector_stores",
+    "/responses",
+    "/conversations",
+    "/containers",
+)
 EXTRA = (
     "AssistantStreamEvent",
     "ErrorResponse",
     "Error",
     "MessageDeltaObject",
     "RunStepDeltaObject",
+    "ResponseStreamEvent",
+    "ConversationItem",
+    "ItemResource",
 )
 HERE = Path(__file__).parent
 DROP_KEYS = {"description", "example", "examples", "x-oaiMeta", "x-oaiTypeLabel", "title"}
 # The spec's operationIds, with its one misspelling mended.
-RENAMES = {"submitToolOuputsToRun": "submit_tool_outputs_to_run"}
+RENAMES = {
+    "submitToolOuputsToRun": "submit_tool_outputs_to_run",
+    "Getinputtokencounts": "count_input_tokens",
+    "Compactconversation": "compact_response",
+}
 
 
 def snake(operation_id: str) -> str:
@@ -89,7 +106,8 @@ def extract(spec_path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     schemas: dict[str, dict[str, Any]] = {}
     wanted: set[str] = set(EXTRA)
     for path, ops in spec["paths"].items():
-        if not path.startswith(PREFIXES):
+        # `?beta=true` twins of the Responses paths are the same operations.
+        if not path.startswith(PREFIXES) or "?" in path:
             continue
         for method, op in ops.items():
             if method not in ("get", "post", "delete"):

@@ -1,4 +1,8 @@
-"""The one table of Assistants v2 operations, and the matcher from an HTTP request to one.
+"""The one table of API operations, and the matcher from an HTTP request to one.
+
+The table holds both conversation APIs (Assistants v2; Responses with
+Conversations) and the resources they share (files, vector stores,
+containers); `Operation.api` says which an operation belongs to.
 
 `OPERATIONS` is read from `operations.json` (generated from OpenAI's OpenAPI
 spec by `harness.api.extract`). Paths are templates relative to the API base
@@ -16,8 +20,24 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-# Operations that answer with server-sent events when the body asks for `stream`.
-_STREAMING = frozenset({"create_run", "create_thread_and_run", "submit_tool_outputs_to_run"})
+# Operations that answer with server-sent events when the request asks for `stream`
+# (`get_response` in its query: `?stream=true&starting_after=N` resumes a background response).
+_STREAMING = frozenset(
+    {
+        "create_run",
+        "create_thread_and_run",
+        "submit_tool_outputs_to_run",
+        "create_response",
+        "get_response",
+    }
+)
+# The first path segment of each API's operations; everything else is shared.
+_API_OF_ROOT = {
+    "assistants": "assistants",
+    "threads": "assistants",
+    "responses": "responses",
+    "conversations": "responses",
+}
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,12 @@ class Operation:
     def beta(self) -> bool:
         """Whether requests carry `OpenAI-Beta: assistants=v2` (files and vector stores don't)."""
         return self.segments[0] in ("assistants", "threads")
+
+    @property
+    def api(self) -> str:
+        """`assistants`, `responses` (Responses and Conversations) or `shared` (files, vector
+        stores, containers)."""
+        return _API_OF_ROOT.get(self.segments[0], "shared")
 
     @property
     def streams(self) -> bool:

@@ -43,7 +43,13 @@ def create_app(
     serves, `app.state.loop` is its event loop. `boundary` says which hosts, origins and
     control token it accepts (default: loopback only, `harness.emulator.boundary`)."""
     backend = backend or AssistantsBackend(brain, options)
-    handlers = {op.name: OperationHandler(op, backend) for op in api.operations()}
+    # Operations the backend does not implement answer as unknown URLs, as the real API
+    # answers paths it does not serve.
+    handlers = {
+        op.name: OperationHandler(op, backend)
+        for op in api.operations()
+        if hasattr(backend, op.name)
+    }
     control = ControlHandler(backend)
 
     async def route(request: Request) -> Response:
@@ -53,7 +59,7 @@ def create_app(
         shape = shape_for(path)
         if shape is not None:
             found = api.match(request.method, path[len(shape.base) :])
-            if found is not None:
+            if found is not None and found.name in handlers:
                 return await handlers[found.name](request, found, shape)
             return error_response(shape.unknown_url(request.method, path), time.monotonic())
         return error_response(invalid_url(request.method, path), time.monotonic())
