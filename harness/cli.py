@@ -145,8 +145,8 @@ def _run(args: argparse.Namespace) -> int:
     from harness.backends import emulator_module
 
     emulator_module("harness emulator")  # one line naming the extra when it is missing
+    from harness.emulator.http.server import serve
     from harness.emulator.options import STANDALONE_POLL_AFTER_MS, EmulatorOptions
-    from harness.emulator.server import serve
 
     options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
     if args.observe_hold is not None:
@@ -186,8 +186,8 @@ _MODEL_FLAGS = {
 def _brain(args: argparse.Namespace) -> Any:
     """The brain file's brain, with the model the `--model*` flags name (they win over the
     file's `model` section)."""
-    from harness.emulator.brain import load_brain
-    from harness.emulator.model.settings import parse_model
+    from harness.emulator.engine.brain import load_brain
+    from harness.emulator.engine.model.settings import parse_model
 
     brain = load_brain(args.brain)
     given = {key: getattr(args, flag) for key, flag in _MODEL_FLAGS.items()}

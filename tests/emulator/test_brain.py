@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from harness.emulator import BRAIN_SCHEMA, BrainError, load_brain
-from harness.emulator.brain import RunContext, example_for
+from harness.emulator.engine.brain import RunContext, example_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
