@@ -1,0 +1,384 @@
+"""The differences between two conversation views, each named in the view's terms.
+
+A `Difference` keeps what differs as data (where, which aspect, the value before and now) and
+its sentence as parts (plain words, and values to show as code), so every renderer (text,
+Markdown, JSON, HTML) words it the same and escapes the values its own way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from harness.parity.model import JSON, Conversation, Said, ToolCall, Turn, View
+
+ACCEPTABLE = ("wording", "call_order")
+"""Differences a comparison may be told to accept: `wording` (what the assistant answered, in
+other words; its citations still count), `call_order` (the order of tool calls within a turn)."""
+
+Part = tuple[str, str]
+"""("text", words) or ("code", a value to show verbatim)."""
+_LIMIT = 160
+
+
+@dataclass(frozen=True)
+class Difference:
+    conversation: int | None
+    """1-based, when the recordings hold more than one conversation."""
+    turn: int | None
+    aspect: str
+    """conversations, user_messages, turns, said, instructions, tools, call, arguments,
+    output, call_order, answer, answers, citations, ending, errors."""
+    before: JSON
+    now: JSON
+    parts: tuple[Part, ...]
+
+    @property
+    def where(self) -> str:
+        places = []
+        if self.conversation is not None:
+            places.append(f"conversation {self.conversation}")
+        if self.turn is not None:
+            places.append(f"turn {self.turn}")
+        return ", ".join(places)
+
+    @property
+    def message(self) -> str:
+        """The sentence with values as they are (renderers escape them)."""
+        body = "".join(text for _, text in self.parts)
+        return f"{self.where}: {body}" if self.where else body
+
+    def to_data(self) -> dict[str, JSON]:
+        return {
+            "conversation": self.conversation,
+            "turn": self.turn,
+            "aspect": self.aspect,
+            "before": self.before,
+            "now": self.now,
+            "message": self.message,
+        }
+
+
+def compare(old: View, new: View, accept: Collection[str] = ()) -> list[Difference]:
+    """Every difference between `old` and `new` that `accept` does not excuse."""
+    unknown = sorted(set(accept) - set(ACCEPTABLE))
+    if unknown:
+        from harness.errors import ConfigError
+
+        raise ConfigError(
+            f"unknown accepted difference {unknown[0]!r}; choose from {', '.join(ACCEPTABLE)}"
+        )
+    return list(_Comparison(set(accept)).views(old, new))
+
+
+def code(value: JSON) -> Part:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return ("code", text if len(text) <= _LIMIT else text[: _LIMIT - 1] + "…")
+
+
+def words(text: str) -> Part:
+    return ("text", text)
+
+
+class _Comparison:
+    def __init__(self, accept: set[str]) -> None:
+        self.accept = accept
+        self.conversation: int | None = None
+        self.turn: int | None = None
+
+    def diff(self, aspect: str, before: JSON, now: JSON, *parts: Part) -> Difference:
+        return Difference(self.conversation, self.turn, aspect, before, now, parts)
+
+    def views(self, old: View, new: View) -> Iterator[Difference]:
+        a, b = old.conversations, new.conversations
+        if len(a) != len(b):
+            yield self.diff(
+                "conversations",
+                len(a),
+                len(b),
+                words(f"the old app held {_count(len(a), 'conversation')}, the new one {len(b)}"),
+            )
+        several = max(len(a), len(b)) > 1
+        for index, (x, y) in enumerate(zip(a, b, strict=False), 1):
+            self.conversation = index if several else None
+            yield from self.conversations(x, y)
+
+    def conversations(self, old: Conversation, new: Conversation) -> Iterator[Difference]:
+        self.turn = None
+        if old.user_messages != new.user_messages:
+            yield self.diff(
+                "user_messages",
+                old.user_messages,
+                new.user_messages,
+                words(
+                    f"the old app sent {_count(old.user_messages, 'user message')}, "
+                    f"the new one {new.user_messages}"
+                ),
+            )
+        if len(old.turns) != len(new.turns):
+            yield self.diff(
+                "turns",
+                len(old.turns),
+                len(new.turns),
+                words(f"the old conversation has {_count(len(old.turns), 'turn')}, "),
+                words(f"the new one {len(new.turns)}"),
+            )
+        if [str(e) for e in old.errors] != [str(e) for e in new.errors]:
+            yield self.diff(
+                "errors",
+                [str(e) for e in old.errors],
+                [str(e) for e in new.errors],
+                words("requests about the conversation failed with "),
+                *_listed([str(e) for e in old.errors]),
+                words(" before, and with "),
+                *_listed([str(e) for e in new.errors]),
+                words(" now"),
+            )
+        for index, (x, y) in enumerate(zip(old.turns, new.turns, strict=False), 1):
+            self.turn = index
+            yield from self.turns(x, y)
+
+    def turns(self, old: Turn, new: Turn) -> Iterator[Difference]:
+        yield from self.said(old.said, new.said)
+        yield from self.settings(old, new)
+        if old.builtins_seen and new.builtins_seen:
+            yield from self.calls(old.calls, new.calls)
+        else:
+            yield from self.calls(_functions(old.calls), _functions(new.calls))
+        if old.answers_seen and new.answers_seen:
+            yield from self.answers(old.answers, new.answers)
+        if old.ending != new.ending:
+            yield self.diff(
+                "ending",
+                str(old.ending),
+                str(new.ending),
+                words("the turn ended "),
+                code(str(old.ending)),
+                words(" before, and "),
+                code(str(new.ending)),
+                words(" now"),
+            )
+
+    def said(self, old: tuple[Said, ...], new: tuple[Said, ...]) -> Iterator[Difference]:
+        a = [(s.role, s.text, s.files) for s in old]
+        b = [(s.role, s.text, s.files) for s in new]
+        if a == b:
+            return
+        yield self.diff(
+            "said",
+            [s.to_data() for s in old],
+            [s.to_data() for s in new],
+            words("the app sent "),
+            *_listed([f"{s.role}: {s.text}" + _files(s) for s in old]),
+            words(" before, and "),
+            *_listed([f"{s.role}: {s.text}" + _files(s) for s in new]),
+            words(" now"),
+        )
+
+    def settings(self, old: Turn, new: Turn) -> Iterator[Difference]:
+        a = [s.instructions for s in old.settings]
+        b = [s.instructions for s in new.settings]
+        if a != b:
+            yield self.diff(
+                "instructions",
+                a,
+                b,
+                words("instructions differ: "),
+                *_listed(["none" if i is None else i for i in a]),
+                words(" before, "),
+                *_listed(["none" if i is None else i for i in b]),
+                words(" now"),
+            )
+        tools_a = [list(s.tools) for s in old.settings]
+        tools_b = [list(s.tools) for s in new.settings]
+        if tools_a != tools_b:
+            yield self.diff(
+                "tools",
+                tools_a,
+                tools_b,
+                words("tools differ: "),
+                *_listed([", ".join(t) or "none" for t in tools_a]),
+                words(" before, "),
+                *_listed([", ".join(t) or "none" for t in tools_b]),
+                words(" now"),
+            )
+
+    def calls(self, old: tuple[ToolCall, ...], new: tuple[ToolCall, ...]) -> Iterator[Difference]:
+        pairs, only_old, only_new = _pair_calls(old, new)
+        for i in only_old:
+            call = old[i]
+            tail = "answered without a tool call now" if not new else "did not call it now"
+            yield self.diff(
+                "call",
+                call.to_data(),
+                None,
+                words("the assistant called "),
+                code(call.label),
+                *_with(call),
+                words(f" before, and {tail}"),
+            )
+        for j in only_new:
+            call = new[j]
+            tail = "answered without a tool call before" if not old else "did not call it before"
+            yield self.diff(
+                "call",
+                None,
+                call.to_data(),
+                words("the assistant called "),
+                code(call.label),
+                *_with(call),
+                words(f" now, and {tail}"),
+            )
+        for i, j in pairs:
+            yield from self.call(old[i], new[j])
+        order = [j for _, j in sorted(pairs)]
+        if order != sorted(order) and "call_order" not in self.accept:
+            before = [old[i].label for i, _ in sorted(pairs)]
+            now = [new[j].label for _, j in sorted(pairs, key=lambda p: p[1])]
+            yield self.diff(
+                "call_order",
+                before,
+                now,
+                words("tools were called in the order "),
+                code(", ".join(before)),
+                words(" before, and "),
+                code(", ".join(now)),
+                words(" now"),
+            )
+
+    def call(self, old: ToolCall, new: ToolCall) -> Iterator[Difference]:
+        if old.arguments != new.arguments:
+            yield self.diff(
+                "arguments",
+                old.arguments,
+                new.arguments,
+                *_argument_parts(old, new),
+            )
+        if old.output != new.output:
+            yield self.diff(
+                "output",
+                old.output,
+                new.output,
+                code(old.label),
+                words(" returned "),
+                *(_value(old.output)),
+                words(" before, and "),
+                *(_value(new.output)),
+                words(" now"),
+            )
+
+    def answers(self, old: tuple[Said, ...], new: tuple[Said, ...]) -> Iterator[Difference]:
+        if len(old) != len(new):
+            yield self.diff(
+                "answers",
+                [s.text for s in old],
+                [s.text for s in new],
+                words(
+                    f"the assistant answered {_count(len(old), 'message')} before, "
+                    f"and {len(new)} now"
+                ),
+            )
+        for x, y in zip(old, new, strict=False):
+            if x.text != y.text and "wording" not in self.accept:
+                yield self.diff(
+                    "answer",
+                    x.text,
+                    y.text,
+                    words("the assistant answered "),
+                    code(x.text),
+                    words(" before, and "),
+                    code(y.text),
+                    words(" now"),
+                )
+            a = [c.to_data() for c in x.citations]
+            b = [c.to_data() for c in y.citations]
+            if _citations(x) != _citations(y):
+                yield self.diff(
+                    "citations",
+                    a,
+                    b,
+                    words("the answer cited "),
+                    *_listed([c.file for c in x.citations]),
+                    words(" before, and "),
+                    *_listed([c.file for c in y.citations]),
+                    words(" now"),
+                )
+
+
+def _functions(calls: tuple[ToolCall, ...]) -> tuple[ToolCall, ...]:
+    return tuple(c for c in calls if c.kind == "function")
+
+
+def _citations(said: Said) -> list[tuple[str, str]]:
+    """What citations compare on: kind and file (a quote only one API records is left out)."""
+    return [(c.kind, c.file) for c in said.citations]
+
+
+def _pair_calls(
+    old: tuple[ToolCall, ...], new: tuple[ToolCall, ...]
+) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """Old and new calls paired by tool (equal arguments first), and those left over."""
+    free = set(range(len(new)))
+    pairs: list[tuple[int, int]] = []
+    for exact in (True, False):
+        for i, call in enumerate(old):
+            if any(p[0] == i for p in pairs):
+                continue
+            for j in sorted(free):
+                other = new[j]
+                if other.label == call.label and (not exact or other.arguments == call.arguments):
+                    pairs.append((i, j))
+                    free.discard(j)
+                    break
+    matched = {i for i, _ in pairs}
+    return pairs, [i for i in range(len(old)) if i not in matched], sorted(free)
+
+
+def _argument_parts(old: ToolCall, new: ToolCall) -> list[Part]:
+    parts: list[Part] = [words("the assistant called "), code(old.label)]
+    a, b = old.arguments, new.arguments
+    if not (isinstance(a, dict) and isinstance(b, dict)):
+        return [*parts, *_with(old), words(" before, and"), *_with(new), words(" now")]
+    gone = [k for k in a if k not in b]
+    added = [k for k in b if k not in a]
+    changed = [k for k in a if k in b and a[k] != b[k]]
+    clauses: list[list[Part]] = []
+    if gone:
+        clauses.append([words(" with "), *_listed(gone), words(" before, and without now")])
+    if added:
+        clauses.append([words(" with "), *_listed(added), words(" now, and without before")])
+    for key in changed:
+        before = [words(" with "), code(key), words(" = "), code(a[key])]
+        clauses.append([*before, words(" before, and "), code(b[key]), words(" now")])
+    for index, clause in enumerate(clauses):
+        parts += ([words(";")] if index else []) + clause
+    return parts
+
+
+def _with(call: ToolCall) -> list[Part]:
+    return [words(" with "), code(call.arguments)] if call.arguments is not None else []
+
+
+def _value(value: JSON) -> list[Part]:
+    return [words("nothing")] if value is None else [code(value)]
+
+
+def _files(said: Said) -> str:
+    return f" (files: {', '.join(said.files)})" if said.files else ""
+
+
+def _listed(values: list[str]) -> list[Part]:
+    """Values as code, separated by commas; `nothing` for none."""
+    if not values:
+        return [words("nothing")]
+    parts: list[Part] = []
+    for index, value in enumerate(values):
+        if index:
+            parts.append(words(", then " if index == len(values) - 1 else ", "))
+        parts.append(code(value))
+    return parts
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
