@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.parity.model import JSON, Conversation, Said, ToolCall, Turn, View
 
@@ -33,6 +33,9 @@ class Difference:
     before: JSON
     now: JSON
     parts: tuple[Part, ...]
+    consequences: tuple[str, ...] = ()
+    """Aspects of the same turn that differ because of this one (a call not made, an output
+    not sent back changes the answer and the ending): named here, not listed on their own."""
 
     @property
     def where(self) -> str:
@@ -57,6 +60,7 @@ class Difference:
             "before": self.before,
             "now": self.now,
             "message": self.message,
+            "consequences": list(self.consequences),
         }
 
 
@@ -143,36 +147,63 @@ class _Comparison:
         yield from self.said(old.said, new.said)
         yield from self.settings(old, new)
         if old.builtins_seen and new.builtins_seen:
-            yield from self.calls(old.calls, new.calls)
+            calls = list(self.calls(old.calls, new.calls))
         else:
-            yield from self.calls(_functions(old.calls), _functions(new.calls))
-        if old.answers_seen and new.answers_seen:
-            yield from self.answers(old.answers, new.answers)
-        if old.ending != new.ending:
-            yield self.diff(
-                "ending",
-                str(old.ending),
-                str(new.ending),
-                words("the turn ended "),
-                code(str(old.ending)),
-                words(" before, and "),
-                code(str(new.ending)),
-                words(" now"),
+            calls = list(self.calls(_functions(old.calls), _functions(new.calls)))
+        after = (
+            list(self.answers(old.answers, new.answers))
+            if old.answers_seen and new.answers_seen
+            else []
+        )
+        after += self.ending(old, new)
+        causes = [i for i, d in enumerate(calls) if _breaks_the_loop(d)]
+        if causes and after:
+            named = sorted({_CONSEQUENCES[d.aspect] for d in after}, reverse=True)
+            cause = calls[causes[-1]]
+            note = words(
+                f" (so {' and '.join(named)} {'differ' if len(named) > 1 else 'differs'} too)"
             )
+            calls[causes[-1]] = replace(
+                cause, parts=(*cause.parts, note), consequences=tuple(d.aspect for d in after)
+            )
+            after = []
+        yield from calls
+        yield from after
+
+    def ending(self, old: Turn, new: Turn) -> list[Difference]:
+        if old.ending != new.ending:
+            return [
+                self.diff(
+                    "ending",
+                    str(old.ending),
+                    str(new.ending),
+                    words("the turn ended "),
+                    code(str(old.ending)),
+                    words(" before, and "),
+                    code(str(new.ending)),
+                    words(" now"),
+                )
+            ]
+        return []
 
     def said(self, old: tuple[Said, ...], new: tuple[Said, ...]) -> Iterator[Difference]:
         a = [(s.role, s.text, s.files) for s in old]
         b = [(s.role, s.text, s.files) for s in new]
         if a == b:
             return
+        users = all(s.role == "user" for s in (*old, *new))
+
+        def shown(said: tuple[Said, ...]) -> list[Part]:
+            return _listed([("" if users else f"{s.role}: ") + s.text + _files(s) for s in said])
+
         yield self.diff(
             "said",
             [s.to_data() for s in old],
             [s.to_data() for s in new],
-            words("the app sent "),
-            *_listed([f"{s.role}: {s.text}" + _files(s) for s in old]),
+            words("the user said " if users else "the app sent "),
+            *shown(old),
             words(" before, and "),
-            *_listed([f"{s.role}: {s.text}" + _files(s) for s in new]),
+            *shown(new),
             words(" now"),
         )
 
@@ -304,6 +335,21 @@ class _Comparison:
                     *_listed([c.file for c in y.citations]),
                     words(" now"),
                 )
+
+
+_CONSEQUENCES = {
+    "answers": "the turn's answer",
+    "answer": "the turn's answer",
+    "citations": "the turn's answer",
+    "ending": "how the turn ended",
+}
+
+
+def _breaks_the_loop(difference: Difference) -> bool:
+    """A call made on one side only, or an output one side never sent back."""
+    if difference.aspect == "call":
+        return True
+    return difference.aspect == "output" and None in (difference.before, difference.now)
 
 
 def _functions(calls: tuple[ToolCall, ...]) -> tuple[ToolCall, ...]:
