@@ -60,6 +60,9 @@ RULES = [
 ]
 
 
+_PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist")
+
+
 def record_port(folder: Path, source: str) -> Path:
     """Record the tests in `source` (a test file's text) into `folder`/cassettes; return it."""
     (folder / "pytest.ini").write_text("[pytest]\n")
@@ -68,8 +71,7 @@ def record_port(folder: Path, source: str) -> Path:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         env.update(OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-test", HARNESS_RECORD_IN_CI="1")
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
-            + ["--record", "--record-backend=live", "test_tutor_port.py"],
+            [*_PYTEST, "--record", "--record-backend=live", "test_tutor_port.py"],
             cwd=folder,
             env=env,
             capture_output=True,

@@ -89,7 +89,9 @@ def test_accepted_differences_let_the_rest_gate(
     quiz = str(old_side / "function_quiz.yaml")
     assert main(["parity", quiz, str(twin), "--accept", "wording"]) == 1
     shown = [s.strip() for s in capsys.readouterr().out.splitlines() if s.startswith("  ")]
-    assert shown == ['turn 1: tools differ: "code_interpreter, display_quiz" before, display_quiz now']
+    assert shown == [
+        'turn 1: tools differ: "code_interpreter, display_quiz" before, display_quiz now'
+    ]
 
 
 def test_errors_exit_2_with_one_line(
