@@ -158,7 +158,7 @@ class ResponsesReader:
         previous = body.get("previous_response_id")
         if isinstance(previous, str) and previous in self.key_of_response:
             return self.key_of_response[previous], items
-        if any(_is_history(item) for item in items):
+        if any(_is_history(item) or _role(item) == "assistant" for item in items):
             found = self.resent_history(items)
             if found is not None:
                 return found
