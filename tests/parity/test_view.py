@@ -302,3 +302,152 @@ def test_code_spans_and_visible_text() -> None:
     assert code_span("a`b") == "``a`b``"
     assert code_span("`x`") == "`` `x` ``"
     assert visible("line\nnext\ttab\x00") == "line\\nnext\\ttab\\u0000"
+
+
+def ev(name: str, data: Any) -> dict[str, Any]:
+    return {"event": name, "data": data}
+
+
+def test_a_live_shaped_assistants_recording_holds_the_same_conversation_as_its_port() -> None:
+    """The shapes the real API sent before the shutdown (not the emulator's): a thread created
+    and run in one streamed request, the `source` citation marker, delta events, unknown
+    fields; and a real-shaped Responses port with reasoning and file search items."""
+    question = "What does the document say about matrices?"
+    answer = "Gaussian elimination reduces a matrix to row echelon form."
+    marker = "【4:0†source】"
+    run = {
+        "id": "run_abc",
+        "object": "thread.run",
+        "thread_id": "thread_abc",
+        "status": "queued",
+        "instructions": "Be brief.",
+        "tools": [{"type": "file_search"}],
+        "truncation_strategy": {"type": "auto"},
+        "reasoning_effort": None,
+        "last_error": None,
+    }
+    step = {
+        "id": "step_1",
+        "object": "thread.run.step",
+        "run_id": "run_abc",
+        "type": "tool_calls",
+        "step_details": {
+            "type": "tool_calls",
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "file_search",
+                    "file_search": {"ranking_options": {}, "results": []},
+                }
+            ],
+        },
+    }
+    message = {
+        "id": "msg_1",
+        "object": "thread.message",
+        "thread_id": "thread_abc",
+        "run_id": "run_abc",
+        "role": "assistant",
+        "status": "completed",
+        "created_at": 1717000000,
+        "content": [
+            {
+                "type": "text",
+                "text": {
+                    "value": answer + marker,
+                    "annotations": [
+                        {
+                            "type": "file_citation",
+                            "text": marker,
+                            "start_index": len(answer),
+                            "end_index": len(answer) + len(marker),
+                            "file_citation": {"file_id": "file-9"},
+                        }
+                    ],
+                },
+            }
+        ],
+    }
+    old = Cassette(
+        interactions=[
+            post(
+                "/files",
+                None,
+                {"id": "file-9", "object": "file", "filename": "notes.md", "purpose": "assistants"},
+            ),
+            Interaction(
+                Request(
+                    "POST",
+                    "/threads/runs",
+                    body={
+                        "assistant_id": "asst_1",
+                        "stream": True,
+                        "thread": {"messages": [{"role": "user", "content": question}]},
+                    },
+                ),
+                Response(
+                    200,
+                    events=(
+                        ev("thread.created", {"id": "thread_abc", "object": "thread"}),
+                        ev("thread.run.created", run),
+                        ev("thread.run.in_progress", {**run, "status": "in_progress"}),
+                        ev("thread.run.step.created", {**step, "status": "in_progress"}),
+                        ev("thread.run.step.completed", {**step, "status": "completed"}),
+                        ev(
+                            "thread.message.created",
+                            {**message, "status": "in_progress", "content": []},
+                        ),
+                        ev(
+                            "thread.message.delta",
+                            {
+                                "id": "msg_1",
+                                "object": "thread.message.delta",
+                                "delta": {
+                                    "content": [
+                                        {"index": 0, "type": "text", "text": {"value": "Gauss"}}
+                                    ]
+                                },
+                            },
+                        ),
+                        ev("thread.message.completed", message),
+                        ev("thread.run.completed", {**run, "status": "completed"}),
+                        ev("done", "[DONE]"),
+                    ),
+                ),
+            ),
+        ]
+    )
+    cited = [
+        {"type": "file_citation", "file_id": "file-9", "filename": "notes.md", "index": len(answer)}
+    ]
+    new = Cassette(
+        interactions=[
+            post(
+                "/responses",
+                {
+                    "input": question,
+                    "instructions": "Be brief.",
+                    "tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}],
+                },
+                response(
+                    "resp_1",
+                    [
+                        {"type": "reasoning", "id": "rs_1", "summary": []},
+                        {
+                            "type": "file_search_call",
+                            "id": "fs_1",
+                            "status": "completed",
+                            "queries": ["matrices"],
+                        },
+                        said(answer, cited),
+                    ],
+                    tools=[{"type": "file_search", "vector_store_ids": ["vs_1"]}],
+                ),
+            )
+        ]
+    )
+    assert compare(view(old), view(new)) == []
+    turn = view(old).conversations[0].turns[0]
+    assert [c.kind for c in turn.calls] == ["file_search"]
+    assert turn.answers[0].text == answer
+    assert [c.file for c in turn.answers[0].citations] == ["notes.md"]
