@@ -87,6 +87,19 @@ def test_accepted_differences_in_the_scenario_file(
     _record_both(pytester, monkeypatch, reworded).assert_outcomes(passed=2)
 
 
+def test_a_streamed_scenario_through_both_apis(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The streaming twin's brain words its feedback shorter than the server's model does.
+    _project(pytester, "streaming_quiz", "streaming_math_tutor", extra="accept: [wording]\n")
+    _record_both(pytester, monkeypatch, RULES).assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    recorded = (
+        pytester.path / "cassettes" / "scenarios" / "streaming_quiz.responses.yaml"
+    ).read_text()
+    assert "response.output_text.delta" in recorded
+
+
 @pytest.mark.parametrize(
     ("scenario", "extra", "message"),
     [

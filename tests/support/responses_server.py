@@ -61,14 +61,55 @@ class _Handler(EchoHandler):
         self.wfile.write(data)
 
     def stream(self, answer: dict[str, Any]) -> None:
+        """The answer as the API streams it: each item added, its text or arguments in one
+        delta, done; the response created first and completed (or failed) last."""
         started = {**answer, "status": "in_progress", "output": []}
-        events = [("response.created", {"type": "response.created", "response": started})]
+        events: list[dict[str, Any]] = [{"type": "response.created", "response": started}]
         for index, item in enumerate(answer["output"]):
-            done = {"type": "response.output_item.done", "output_index": index, "item": item}
-            events.append(("response.output_item.done", done))
+            at = {"output_index": index, "item_id": item["id"]}
+            if item["type"] == "message":
+                empty = {**item, "status": "in_progress", "content": []}
+                events.append(
+                    {"type": "response.output_item.added", "output_index": index, "item": empty}
+                )
+                part = {"type": "output_text", "text": "", "annotations": []}
+                text = item["content"][0]["text"]
+                events += [
+                    {"type": "response.content_part.added", **at, "content_index": 0, "part": part},
+                    {"type": "response.output_text.delta", **at, "content_index": 0, "delta": text},
+                    {"type": "response.output_text.done", **at, "content_index": 0, "text": text},
+                    {
+                        "type": "response.content_part.done",
+                        **at,
+                        "content_index": 0,
+                        "part": item["content"][0],
+                    },
+                ]
+            else:
+                empty = {**item, "status": "in_progress", "arguments": ""}
+                events.append(
+                    {"type": "response.output_item.added", "output_index": index, "item": empty}
+                )
+                events += [
+                    {
+                        "type": "response.function_call_arguments.delta",
+                        **at,
+                        "delta": item["arguments"],
+                    },
+                    {
+                        "type": "response.function_call_arguments.done",
+                        **at,
+                        "arguments": item["arguments"],
+                    },
+                ]
+            events.append(
+                {"type": "response.output_item.done", "output_index": index, "item": item}
+            )
         last = "response.completed" if answer["status"] == "completed" else "response.failed"
-        events.append((last, {"type": last, "response": answer}))
-        data = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events).encode()
+        events.append({"type": last, "response": answer})
+        for number, event in enumerate(events):
+            event["sequence_number"] = number
+        data = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.send_header("content-length", str(len(data)))
@@ -190,6 +231,7 @@ def _last_user_text(items: list[dict[str, Any]]) -> str:
 
 
 def _message(text: str, cite: str | None = None, files: dict[str, str] | None = None) -> Any:
+    """An assistant message item (its id made unique by the caller's counter)."""
     annotations = []
     if cite:
         file_id = next((i for i, n in (files or {}).items() if n == cite), "file-x")
