@@ -7,19 +7,25 @@ Markdown, JSON, HTML) words it the same and escapes the values its own way.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 
 from harness.parity.model import JSON, Conversation, Said, ToolCall, Turn, View
+from harness.parity.wording import (
+    Part,
+    argument_parts,
+    code,
+    count,
+    files_note,
+    listed,
+    value_parts,
+    with_arguments,
+    words,
+)
 
 ACCEPTABLE = ("wording", "call_order")
 """Differences a comparison may be told to accept: `wording` (what the assistant answered, in
 other words; its citations still count), `call_order` (the order of tool calls within a turn)."""
-
-Part = tuple[str, str]
-"""("text", words) or ("code", a value to show verbatim)."""
-_LIMIT = 160
 
 
 @dataclass(frozen=True)
@@ -76,15 +82,6 @@ def compare(old: View, new: View, accept: Collection[str] = ()) -> list[Differen
     return list(_Comparison(set(accept)).views(old, new))
 
 
-def code(value: JSON) -> Part:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return ("code", text if len(text) <= _LIMIT else text[: _LIMIT - 1] + "…")
-
-
-def words(text: str) -> Part:
-    return ("text", text)
-
-
 class _Comparison:
     def __init__(self, accept: set[str]) -> None:
         self.accept = accept
@@ -101,7 +98,7 @@ class _Comparison:
                 "conversations",
                 len(a),
                 len(b),
-                words(f"the old app held {_count(len(a), 'conversation')}, the new one {len(b)}"),
+                words(f"the old app held {count(len(a), 'conversation')}, the new one {len(b)}"),
             )
         several = max(len(a), len(b)) > 1
         for index, (x, y) in enumerate(zip(a, b, strict=False), 1):
@@ -116,7 +113,7 @@ class _Comparison:
                 old.user_messages,
                 new.user_messages,
                 words(
-                    f"the old app sent {_count(old.user_messages, 'user message')}, "
+                    f"the old app sent {count(old.user_messages, 'user message')}, "
                     f"the new one {new.user_messages}"
                 ),
             )
@@ -125,7 +122,7 @@ class _Comparison:
                 "turns",
                 len(old.turns),
                 len(new.turns),
-                words(f"the old conversation has {_count(len(old.turns), 'turn')}, "),
+                words(f"the old conversation has {count(len(old.turns), 'turn')}, "),
                 words(f"the new one {len(new.turns)}"),
             )
         if [str(e) for e in old.errors] != [str(e) for e in new.errors]:
@@ -134,9 +131,9 @@ class _Comparison:
                 [str(e) for e in old.errors],
                 [str(e) for e in new.errors],
                 words("requests about the conversation failed with "),
-                *_listed([str(e) for e in old.errors]),
+                *listed([str(e) for e in old.errors]),
                 words(" before, and with "),
-                *_listed([str(e) for e in new.errors]),
+                *listed([str(e) for e in new.errors]),
                 words(" now"),
             )
         for index, (x, y) in enumerate(zip(old.turns, new.turns, strict=False), 1):
@@ -194,7 +191,7 @@ class _Comparison:
         users = all(s.role == "user" for s in (*old, *new))
 
         def shown(said: tuple[Said, ...]) -> list[Part]:
-            return _listed([("" if users else f"{s.role}: ") + s.text + _files(s) for s in said])
+            return listed([("" if users else f"{s.role}: ") + s.text + files_note(s) for s in said])
 
         yield self.diff(
             "said",
@@ -216,9 +213,9 @@ class _Comparison:
                 a,
                 b,
                 words("instructions differ: "),
-                *_listed(["none" if i is None else i for i in a]),
+                *listed(["none" if i is None else i for i in a]),
                 words(" before, "),
-                *_listed(["none" if i is None else i for i in b]),
+                *listed(["none" if i is None else i for i in b]),
                 words(" now"),
             )
         tools_a = [list(s.tools) for s in old.settings]
@@ -229,9 +226,9 @@ class _Comparison:
                 tools_a,
                 tools_b,
                 words("tools differ: "),
-                *_listed([", ".join(t) or "none" for t in tools_a]),
+                *listed([", ".join(t) or "none" for t in tools_a]),
                 words(" before, "),
-                *_listed([", ".join(t) or "none" for t in tools_b]),
+                *listed([", ".join(t) or "none" for t in tools_b]),
                 words(" now"),
             )
 
@@ -246,7 +243,7 @@ class _Comparison:
                 None,
                 words("the assistant called "),
                 code(call.label),
-                *_with(call),
+                *with_arguments(call),
                 words(f" before, and {tail}"),
             )
         for j in only_new:
@@ -258,7 +255,7 @@ class _Comparison:
                 call.to_data(),
                 words("the assistant called "),
                 code(call.label),
-                *_with(call),
+                *with_arguments(call),
                 words(f" now, and {tail}"),
             )
         for i, j in pairs:
@@ -284,7 +281,7 @@ class _Comparison:
                 "arguments",
                 old.arguments,
                 new.arguments,
-                *_argument_parts(old, new),
+                *argument_parts(old, new),
             )
         if old.output != new.output:
             yield self.diff(
@@ -293,9 +290,9 @@ class _Comparison:
                 new.output,
                 code(old.label),
                 words(" returned "),
-                *(_value(old.output)),
+                *(value_parts(old.output)),
                 words(" before, and "),
-                *(_value(new.output)),
+                *(value_parts(new.output)),
                 words(" now"),
             )
 
@@ -306,7 +303,7 @@ class _Comparison:
                 [s.text for s in old],
                 [s.text for s in new],
                 words(
-                    f"the assistant answered {_count(len(old), 'message')} before, "
+                    f"the assistant answered {count(len(old), 'message')} before, "
                     f"and {len(new)} now"
                 ),
             )
@@ -330,9 +327,9 @@ class _Comparison:
                     a,
                     b,
                     words("the answer cited "),
-                    *_listed([c.file for c in x.citations]),
+                    *listed([c.file for c in x.citations]),
                     words(" before, and "),
-                    *_listed([c.file for c in y.citations]),
+                    *listed([c.file for c in y.citations]),
                     words(" now"),
                 )
 
@@ -379,52 +376,3 @@ def _pair_calls(
                     break
     matched = {i for i, _ in pairs}
     return pairs, [i for i in range(len(old)) if i not in matched], sorted(free)
-
-
-def _argument_parts(old: ToolCall, new: ToolCall) -> list[Part]:
-    parts: list[Part] = [words("the assistant called "), code(old.label)]
-    a, b = old.arguments, new.arguments
-    if not (isinstance(a, dict) and isinstance(b, dict)):
-        return [*parts, *_with(old), words(" before, and"), *_with(new), words(" now")]
-    gone = [k for k in a if k not in b]
-    added = [k for k in b if k not in a]
-    changed = [k for k in a if k in b and a[k] != b[k]]
-    clauses: list[list[Part]] = []
-    if gone:
-        clauses.append([words(" with "), *_listed(gone), words(" before, and without now")])
-    if added:
-        clauses.append([words(" with "), *_listed(added), words(" now, and without before")])
-    for key in changed:
-        before = [words(" with "), code(key), words(" = "), code(a[key])]
-        clauses.append([*before, words(" before, and "), code(b[key]), words(" now")])
-    for index, clause in enumerate(clauses):
-        parts += ([words(";")] if index else []) + clause
-    return parts
-
-
-def _with(call: ToolCall) -> list[Part]:
-    return [words(" with "), code(call.arguments)] if call.arguments is not None else []
-
-
-def _value(value: JSON) -> list[Part]:
-    return [words("nothing")] if value is None else [code(value)]
-
-
-def _files(said: Said) -> str:
-    return f" (files: {', '.join(said.files)})" if said.files else ""
-
-
-def _listed(values: list[str]) -> list[Part]:
-    """Values as code, separated by commas; `nothing` for none."""
-    if not values:
-        return [words("nothing")]
-    parts: list[Part] = []
-    for index, value in enumerate(values):
-        if index:
-            parts.append(words(", then " if index == len(values) - 1 else ", "))
-        parts.append(code(value))
-    return parts
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -12,8 +12,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from harness.parity.compare import Difference, Part
+from harness.parity.compare import Difference
 from harness.parity.report import PairResult, ParityReport
+from harness.parity.wording import Part
 
 FORMATS = ("text", "markdown", "json")
 
