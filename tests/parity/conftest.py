@@ -38,6 +38,20 @@ RULES = [
         "\\(x = 1\\).",
     },
     {
+        "match": "linear algebra",
+        "say": "Linear algebra is the branch of mathematics concerning vector spaces, linear "
+        "transformations, and systems of linear equations, often represented with matrices.",
+    },
+    {
+        "match": "don't like math",
+        "say": "Try relating math to real-life interests or hobbies, practice with fun games or "
+        "apps, and gradually build confidence with easier problems.",
+    },
+    {
+        "match": "Thank you",
+        "say": "You're welcome! If you have any more questions, feel free to ask!",
+    },
+    {
         "match": "explain",
         "say": "Certainly! To isolate \\(x\\), first subtract 11 from both sides of "
         "\\(3x + 11 = 14\\), giving \\(3x = 3\\). Then divide both sides by 3: \\(x = 1\\).",

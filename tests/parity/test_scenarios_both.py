@@ -28,12 +28,18 @@ def _project(pytester: pytest.Pytester, *names: str, extra: str = "") -> None:
     pytester.makeini("[pytest]\ntestpaths = scenarios\npythonpath = .\n")
 
 
+def reword(rule: dict[str, object]) -> dict[str, object]:
+    """The follow-up's answer in other words."""
+    return {**rule, "say": "Subtract 11, then divide by 3."} if rule["match"] == "explain" else rule
+
+
 def _record_both(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, rules: list[dict[str, object]]
 ) -> pytest.RunResult:
+    scenarios = len(list((pytester.path / "scenarios").glob("*.yaml")))
     pytester.runpytest(
         "-p", "no:cacheprovider", "--record", "--snapshot-update", "-k", "not responses"
-    ).assert_outcomes(passed=2)
+    ).assert_outcomes(passed=scenarios)
     with responses_server(rules) as url:
         monkeypatch.setenv("OPENAI_BASE_URL", url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
@@ -47,17 +53,19 @@ def _record_both(
 def test_a_scenario_played_through_both_apis_holds_one_conversation(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _project(pytester, "function_quiz", "follow_up")
-    _record_both(pytester, monkeypatch, RULES).assert_outcomes(passed=2)
+    _project(pytester, "function_quiz", "follow_up", "concurrent_threads")
+    _record_both(pytester, monkeypatch, RULES).assert_outcomes(passed=3)
     cassettes = pytester.path / "cassettes" / "scenarios"
     assert sorted(p.name for p in cassettes.glob("*.yaml")) == [
+        "concurrent_threads.responses.yaml",
+        "concurrent_threads.yaml",
         "follow_up.responses.yaml",
         "follow_up.yaml",
         "function_quiz.responses.yaml",
         "function_quiz.yaml",
     ]
     replayed = pytester.runpytest("-p", "no:cacheprovider", "-v")
-    replayed.assert_outcomes(passed=4)
+    replayed.assert_outcomes(passed=6)
     replayed.stdout.fnmatch_lines(["*function_quiz_responses PASSED*"])
 
 
@@ -65,8 +73,7 @@ def test_the_two_apis_differing_fails_the_responses_side(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _project(pytester, "function_quiz", "follow_up")
-    reworded = [dict(rule) for rule in RULES]
-    reworded[1] = {**reworded[1], "say": "Subtract 11, then divide by 3."}
+    reworded = [reword(rule) for rule in RULES]
     recorded = _record_both(pytester, monkeypatch, reworded)
     recorded.assert_outcomes(passed=1, failed=1)
     recorded.stdout.fnmatch_lines(
@@ -82,8 +89,7 @@ def test_accepted_differences_in_the_scenario_file(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _project(pytester, "function_quiz", "follow_up", extra="accept: [wording]\n")
-    reworded = [dict(rule) for rule in RULES]
-    reworded[1] = {**reworded[1], "say": "Subtract 11, then divide by 3."}
+    reworded = [reword(rule) for rule in RULES]
     _record_both(pytester, monkeypatch, reworded).assert_outcomes(passed=2)
 
 
