@@ -49,9 +49,12 @@ class ActiveCassette:
         strict: bool = False,
         drift: bool = False,
         overlay: FaultOverlay | None = None,
+        parity: Path | None = None,
     ) -> None:
         self.session = session
         self.test = test
+        self.parity = parity
+        """The Assistants recording this test's conversation must match (marker `parity=`)."""
         self.strict = strict
         self.drift = drift
         self.overlay = overlay
@@ -126,6 +129,7 @@ class ActiveCassette:
         problems: list[str | None] = []
         if passed:
             problems.append(self.unplayed())
+            problems.append(self.parity_problem())
             unfired = self.overlay.unfired() if self.overlay is not None else []
             if unfired:
                 problems.append(
@@ -139,6 +143,21 @@ class ActiveCassette:
             outcome = "drifted" if drifted else "same"
             problems.append(drifted)
         return "\n".join(p for p in problems if p), outcome
+
+    def parity_problem(self) -> str | None:
+        """With marker `parity=`, how this test's conversation differs from the named
+        recording's (None: the same)."""
+        if self.parity is None:
+            return None
+        from harness.parity import compare, load, view
+        from harness.parity.assertion import parity_message
+
+        try:
+            old = load(self.parity)
+        except CassetteError as exc:
+            return f"parity: {exc}"
+        found = compare(old, view(self.cassette(), source=str(self.path)))
+        return parity_message(str(self.parity), str(self.path), found) if found else None
 
     def unplayed(self) -> str | None:
         """Under strict replay, the recorded requests the test never made (None: all made)."""
@@ -218,6 +237,9 @@ def open_cassette(
         raise ConfigError(f"{test.nodeid}: strict: expected True or False, got {strict!r}")
     if settings.drift:
         settings = dataclasses.replace(settings, record_mode="all")
+    parity = options.get("parity")
+    if parity is not None and not isinstance(parity, str | Path):
+        raise ConfigError(f"{test.nodeid}: parity: expected a cassette path, got {parity!r}")
 
     def brain() -> Any:
         return load_test_brain(options.get("brain", settings.brain), test.path, test.nodeid)
@@ -254,6 +276,7 @@ def open_cassette(
         strict=settings.strict if strict is None else strict,
         drift=settings.drift,
         overlay=overlay,
+        parity=test.path.parent / parity if parity is not None else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""The `harness` command: inspect | transcript | diff | verify | scrub | emulator.
+"""The `harness` command: inspect | transcript | diff | parity | verify | scrub | emulator.
 
 Each subcommand is a thin shell over a library function; errors the harness
 raises on purpose print as one line and exit 2, never as a traceback.
@@ -41,6 +41,23 @@ def _parser() -> argparse.ArgumentParser:
         "--git",
         metavar="REV",
         help="compare the working tree's cassettes at PATH (default: cassettes) with REV's",
+    )
+
+    parity = commands.add_parser(
+        "parity",
+        help="compare an Assistants app's recordings with its Responses port's as conversations;"
+        " exit 1 if they differ",
+    )
+    parity.add_argument("old", metavar="OLD", help="a cassette or a folder of them")
+    parity.add_argument("new", metavar="NEW", help="a cassette or a folder (paired by test name)")
+    parity.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parity.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        choices=["wording", "call_order"],
+        help="a difference to accept (repeatable): the assistant's wording, tool-call order"
+        " within a turn",
     )
 
     for name, text in (
@@ -134,6 +151,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "diff":
         return _diff(args)
+    if args.command == "parity":
+        return _parity(args)
     if args.command == "verify":
         from harness.verify import verify_main
 
@@ -172,6 +191,18 @@ def _diff(args: argparse.Namespace) -> int:
         report = diff_paths(Path(args.paths[0]), Path(args.paths[1]))
     print(render(report, args.format))
     return 0 if report.equivalent else 1
+
+
+def _parity(args: argparse.Namespace) -> int:
+    """Exit 0 when both sides hold the same conversations, 1 when they differ (2: an error)."""
+    from pathlib import Path
+
+    from harness.parity.render import render
+    from harness.parity.report import parity_paths
+
+    report = parity_paths(Path(args.old), Path(args.new), tuple(args.accept))
+    print(render(report, args.format))
+    return 0 if report.same else 1
 
 
 _MODEL_FLAGS = {

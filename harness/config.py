@@ -30,7 +30,7 @@ SECRET_ENVIRONMENT = (
 )
 """Environment variables whose values are live credentials."""
 RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
-MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict")
+MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict", "parity")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 

@@ -50,3 +50,7 @@ class InvariantError(HarnessError, AssertionError):
 
 class SecretFoundError(HarnessError, ValueError):
     """A cassette holds something that looks like a secret."""
+
+
+class ParityError(HarnessError, AssertionError):
+    """Two recordings do not hold the same conversation (`harness.parity`)."""

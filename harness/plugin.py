@@ -114,8 +114,9 @@ def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name=None, brain=None, skip_sleep=False, strict=None): record/replay this "
-        "test's Assistants API traffic.",
+        f"{MARKER}(name=None, brain=None, skip_sleep=False, strict=None, parity=None): record/"
+        "replay this test's API traffic (parity: an Assistants cassette, relative to the test "
+        "file, whose conversation the test's must match).",
     )
     config.addinivalue_line(
         "markers",
