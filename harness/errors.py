@@ -32,6 +32,10 @@ class CassetteWriteError(CassetteError, OSError):
     names both places)."""
 
 
+class LiveCassetteError(CassetteError, PermissionError):
+    """Recording would replace a cassette recorded live with a take of another backend."""
+
+
 class UnmatchedRequestError(CassetteError, LookupError):
     """Replay met a request that the cassette does not hold."""
 

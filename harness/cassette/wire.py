@@ -45,7 +45,7 @@ def request_from_http(
     # One pass over the headers (this runs for every replayed request); a
     # repeated header is joined with ", ", as httpx and vcrpy's dict do.
     kept: dict[str, str] = {}
-    for name, value in _header_items(headers):
+    for name, value in header_items(headers):
         name = name.lower()
         if name in PROTOCOL_REQUEST_HEADERS or learns_request_header(name):
             kept[name] = f"{kept[name]}, {value}" if name in kept else value
@@ -236,7 +236,7 @@ def _multipart_parts(body: bytes, content_type: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _header_items(headers: Any) -> list[tuple[str, str]]:
+def header_items(headers: Any) -> list[tuple[str, str]]:
     if hasattr(headers, "multi_items"):
         return list(headers.multi_items())
     items = []
@@ -247,7 +247,7 @@ def _header_items(headers: Any) -> list[tuple[str, str]]:
 
 
 def _header(headers: Any, name: str) -> str:
-    for key, value in _header_items(headers):
+    for key, value in header_items(headers):
         if key.lower() == name:
             return str(value)
     return ""
