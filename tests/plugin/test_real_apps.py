@@ -253,3 +253,34 @@ def test_a_projects_own_scenarios_folder_is_left_alone(pytester: pytest.Pytester
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert "deploy.yaml" not in result.stdout.str()
+
+
+UPLOAD_APP = """
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_app(openai_client):
+    openai_client.files.create(file=("notes.txt", b"Filip Carola: cake\\n"), purpose="assistants")
+"""
+
+
+def test_an_uploads_summary_counts_every_byte_and_old_summaries_still_replay(
+    pytester: pytest.Pytester,
+) -> None:
+    import hashlib
+
+    pytester.makepyfile(test_app=UPLOAD_APP)
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    path = pytester.path / "cassettes" / "test_app" / "test_app.yaml"
+    text = path.read_text()
+    content = b"Filip Carola: cake\n"
+    assert f'"size": {len(content)}' in text  # the trailing newline is counted and hashed
+    assert hashlib.sha256(content).hexdigest() in text
+    # A cassette recorded by harness 0.2 summarised the upload without its trailing newline.
+    old = hashlib.sha256(content.rstrip(b"\n")).hexdigest()
+    path.write_text(
+        text.replace(hashlib.sha256(content).hexdigest(), old).replace(
+            f'"size": {len(content)}', f'"size": {len(content) - 1}'
+        )
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
