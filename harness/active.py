@@ -27,7 +27,7 @@ from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, T
 from harness.cassette.storage import read_cassette
 from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
-from harness.errors import CassetteError, ConfigError, HarnessError
+from harness.errors import CassetteError, ConfigError, HarnessError, MissingExtraError
 from harness.transcript import Transcript, transcript
 from harness.transcript.compare import same_conversation
 
@@ -325,11 +325,17 @@ class EmulatorHandle:
         self._active = active
 
     def set_brain(self, rules: Any) -> None:
-        """Rules for the runs this test creates from now on."""
+        """Rules for the runs this test creates from now on (checked in replay where the
+        emulator is installed: a replay-only install has nothing they could decide)."""
         test = self._active.test
-        brain = load_test_brain(
-            rules, test.path if test else Path.cwd() / "x", test.nodeid if test else "set_brain"
-        )
+        try:
+            brain = load_test_brain(
+                rules, test.path if test else Path.cwd() / "x", test.nodeid if test else "set_brain"
+            )
+        except MissingExtraError:
+            if self.recording:
+                raise
+            return
         if self.recording:
             self._emulator.set_brain(brain)
 
@@ -407,7 +413,7 @@ def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
     check's tally, the notes."""
     counts = dict.fromkeys((kind for kind, _ in _KINDS), 0)
     lines: list[str] = []
-    notes: list[str] = []
+    notes: dict[str, list[str]] = {}
     drift: dict[str, list[str]] = {"same": [], "drifted": []}
     deviations: dict[str, list[str]] = {}
     for key, value in entries:
@@ -416,7 +422,8 @@ def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
             deviations.setdefault(kind, []).append(where)
             continue
         if key == "assistants_note":
-            notes.append(f"note: {value}")
+            test, _, note = value.partition(": ")
+            notes.setdefault(note, []).append(test)
             continue
         if key == "assistants_drift":
             outcome, _, test = value.partition(" ")
@@ -442,4 +449,11 @@ def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
         for kind, places in deviations.items():
             tests = f"{len(places)} cassettes, first" if len(places) > 1 else "in"
             lines.append(f"  {kind} ({tests} {places[0]})")
-    return lines + notes
+    return lines + [line for note, tests in notes.items() for line in _note_lines(note, tests)]
+
+
+def _note_lines(note: str, tests: list[str]) -> list[str]:
+    """A note once, however many tests it concerns: its first line names them."""
+    first, *rest = note.splitlines()
+    shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+    return [f"note: {first} ({shown})", *rest]

@@ -15,6 +15,10 @@ class ConfigError(HarnessError, ValueError):
     """A bad option, ini key, marker argument or environment variable."""
 
 
+class MissingExtraError(ConfigError, ImportError):
+    """Something needs an optional extra of the package that is not installed."""
+
+
 class CassetteError(HarnessError):
     """Something is wrong with a cassette file."""
 

@@ -284,3 +284,57 @@ def test_an_uploads_summary_counts_every_byte_and_old_summaries_still_replay(
         )
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_a_replay_only_install_replays_a_test_that_sets_its_brain(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        test_app="""
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_app(openai_client, assistants_emulator):
+    assistants_emulator.set_brain([{"match": {}, "actions": [{"say": "hi"}]}])
+    openai_client.beta.threads.create()
+"""
+    )
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    # Without the emulator extra (starlette cannot be imported) replay needs nothing of it.
+    blocked = pytester.mkdir("blocked")
+    (blocked / "starlette").mkdir()
+    (blocked / "starlette" / "__init__.py").write_text(
+        "raise ImportError(\"No module named 'starlette'\", name='starlette')\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(blocked))
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    recording = pytester.runpytest_subprocess("--record")
+    recording.assert_outcomes(errors=1)
+    recording.stdout.fnmatch_lines(["*needs its extra (starlette is missing)*"])
+
+
+def test_a_note_for_many_tests_is_said_once(pytester: pytest.Pytester) -> None:
+    tool = (
+        '{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", '
+        '"properties": {"q": {"type": "string"}}}}}'
+    )
+    tests = "\n".join(
+        f"""
+@pytest.mark.assistants_cassette
+def test_{n}(openai_client):
+    a = openai_client.beta.assistants.create(model="gpt-4o", tools=[{tool}])
+    openai_client.beta.threads.create_and_run_poll(assistant_id=a.id)
+"""
+        for n in range(5)
+    )
+    pytester.makepyfile(test_app="import pytest\n" + tests)
+    result = pytester.runpytest("--record")
+    result.assert_outcomes(passed=5)
+    assert result.stdout.str().count("no brain rule matched") == 1
+    assert result.stdout.str().count("- match: {tools: [lookup]}") == 1
+    result.stdout.fnmatch_lines(
+        [
+            "note: *no brain rule matched* (test_app.py::test_0, test_app.py::test_1, "
+            "test_app.py::test_2 and 2 more)"
+        ]
+    )
