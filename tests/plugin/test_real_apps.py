@@ -338,3 +338,25 @@ def test_{n}(openai_client):
             "test_app.py::test_2 and 2 more)"
         ]
     )
+
+
+def test_faults_each_with_nothing_to_fault_says_so_in_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_app="""
+import pytest
+
+@pytest.mark.assistants_faults(faults="each")
+@pytest.mark.assistants_cassette
+def test_app(openai_client):
+    openai_client.beta.threads.create()
+"""
+    )
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)  # not skipped with "got empty parameter set"
+    result.stdout.fnmatch_lines(
+        [
+            "*assistants_faults(faults='each') found nothing to fault in *test_app.yaml: its "
+            "recording has no run, stream, function call or request a fault can strike*"
+        ]
+    )
