@@ -361,6 +361,7 @@ def parse_rules(document: Any) -> Brain:
         actions = tuple(
             _action(a, f"rules[{i}].actions[{j}]") for j, a in enumerate(raw["actions"])
         )
+        _check_outputs(actions, f"rules[{i}]")
         rules.append(
             Rule(
                 name=raw.get("name") or f"rules[{i}]",
@@ -376,6 +377,25 @@ def parse_rules(document: Any) -> Brain:
             )
         )
     return Brain(rules, model)
+
+
+def _check_outputs(actions: tuple[Action, ...], where: str) -> None:
+    """`{{outputs.NAME}}` in a `say` names a function the same rule calls: a typo would
+    otherwise render as nothing."""
+    called = [call.name for action in actions for call in action.calls or ()]
+    for j, action in enumerate(actions):
+        if action.kind != "say":
+            continue
+        for name in PLACEHOLDER.findall(action.text or ""):
+            function = name.removeprefix("outputs.")
+            if name.startswith("outputs.") and function not in called:
+                calls = (
+                    f"it calls {', '.join(dict.fromkeys(called))}" if called else "it calls none"
+                )
+                raise BrainError(
+                    f"brain {where}.actions[{j}].say: {{{{{name}}}}} names a function this rule "
+                    f"does not call ({calls})"
+                )
 
 
 def _action(raw: dict[str, Any], where: str) -> Action:
