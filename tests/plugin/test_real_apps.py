@@ -360,3 +360,28 @@ def test_app(openai_client):
             "recording has no run, stream, function call or request a fault can strike*"
         ]
     )
+
+
+def test_the_suggested_rule_gives_arguments_the_tools_schema_accepts(
+    pytester: pytest.Pytester,
+) -> None:
+    tool = (
+        '{"type": "function", "function": {"name": "create_ticket", "parameters": {"type": '
+        '"object", "properties": {"customer_id": {"type": "string", "pattern": "^C[0-9]{6}$"}, '
+        '"email": {"type": "string", "format": "email"}}, "required": ["customer_id"]}}}'
+    )
+    pytester.makepyfile(
+        test_app=f"""
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_app(openai_client):
+    a = openai_client.beta.assistants.create(model="gpt-4o", tools=[{tool}])
+    openai_client.beta.threads.create_and_run_poll(assistant_id=a.id)
+"""
+    )
+    result = pytester.runpytest("--record")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ['*arguments: {"customer_id": "C000000", "email": "user@example.com"}*']
+    )

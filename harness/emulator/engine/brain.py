@@ -58,6 +58,7 @@ from harness import safe_yaml
 from harness.emulator.engine.model.script import ModelScript
 from harness.emulator.engine.model.settings import MODEL_SCHEMA, ModelSettings, parse_model
 from harness.emulator.engine.script import Action, FunctionCall, RunView, Script
+from harness.emulator.engine.string_examples import string_example
 from harness.emulator.errors import BrainError
 
 __all__ = ["BRAIN_SCHEMA", "Action", "Brain", "FunctionCall", "RunView", "Script", "load_brain"]
@@ -309,7 +310,7 @@ def example_for(schema: dict[str, Any]) -> Any:
     if kind == "array":
         return [example_for(schema.get("items") or {"type": "string"})]
     if kind == "string":
-        return "example"
+        return string_example(schema)
     if kind in ("integer", "number"):
         return schema.get("minimum", 0)
     if kind == "boolean":
