@@ -30,10 +30,6 @@ REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 MARKER = "assistants_cassette"
 FAULTS_MARKER = "assistants_faults"
 TOOL_MARKER = "assistants_tool_contract"
-DEPRECATIONS = (
-    r"ignore:The Assistants API is deprecated:DeprecationWarning",
-    r"ignore:deprecated\Z:DeprecationWarning",
-)
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -208,9 +204,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not marked:
         return
     if config.stash[SETTINGS].filter_deprecations:
+        from harness.adapters.openai_sdk import DEPRECATIONS
+
         for item in marked:
-            for spec in DEPRECATIONS:
-                item.add_marker(pytest.mark.filterwarnings(spec))
+            for message in DEPRECATIONS:
+                item.add_marker(pytest.mark.filterwarnings(f"ignore:{message}:DeprecationWarning"))
     import importlib
 
     import harness.active  # noqa: F401
