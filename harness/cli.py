@@ -1,4 +1,4 @@
-"""The `harness` command: inspect | transcript | diff | parity | verify | scrub | emulator.
+"""The `harness` command: inspect, transcript, diff, parity, verify, scrub, conformance, emulator.
 
 Each subcommand is a thin shell over a library function; errors the harness
 raises on purpose print as one line and exit 2, never as a traceback.
@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("cassettes", nargs="+")
         sub.add_argument("--pattern", action="append", default=[], help="extra regular expression")
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="how the server a cassette was recorded from deviated from the API "
+        "(exit 0 none, 1 deviations, 2 error)",
+    )
+    conformance.add_argument("cassettes", nargs="+", help="cassettes or folders of them")
 
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
     emulator.add_argument("--port", type=int, default=8000)
@@ -161,6 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    if args.command == "conformance":
+        return _conformance(args.cassettes)
     from harness.backends import emulator_module
 
     emulator_module("harness emulator")  # one line naming the extra when it is missing
@@ -203,6 +212,18 @@ def _parity(args: argparse.Namespace) -> int:
     report = parity_paths(Path(args.old), Path(args.new), tuple(args.accept))
     print(render(report, args.format))
     return 0 if report.same else 1
+
+
+def _conformance(paths: Sequence[str]) -> int:
+    from harness.conformance import check_files, summary
+    from harness.verify import cassette_files
+
+    deviations = check_files(cassette_files(paths))
+    for line in summary(deviations):
+        print(line)
+    if not deviations:
+        print("no deviation from the API")
+    return 1 if deviations else 0
 
 
 _MODEL_FLAGS = {

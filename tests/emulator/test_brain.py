@@ -45,6 +45,18 @@ def ctx(
             "brain rules[0].actions[0].say: unknown placeholder {{nope}}",
         ),
         (
+            [
+                {
+                    "actions": [
+                        {"call": {"name": "create_ticket", "arguments": {}}},
+                        {"say": "Done: {{outputs.create_tiket}}"},
+                    ]
+                }
+            ],
+            "brain rules[0].actions[1].say: {{outputs.create_tiket}} names a function this "
+            "rule does not call (it calls create_ticket)",
+        ),
+        (
             [{"actions": [{"call": {"name": "f", "arguments": "{bad"}}]}],
             "brain rules[0].actions[0].call[0].arguments: not valid JSON",
         ),

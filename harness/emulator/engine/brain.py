@@ -58,6 +58,7 @@ from harness import safe_yaml
 from harness.emulator.engine.model.script import ModelScript
 from harness.emulator.engine.model.settings import MODEL_SCHEMA, ModelSettings, parse_model
 from harness.emulator.engine.script import Action, FunctionCall, RunView, Script
+from harness.emulator.engine.string_examples import string_example
 from harness.emulator.errors import BrainError
 
 __all__ = ["BRAIN_SCHEMA", "Action", "Brain", "FunctionCall", "RunView", "Script", "load_brain"]
@@ -309,7 +310,7 @@ def example_for(schema: dict[str, Any]) -> Any:
     if kind == "array":
         return [example_for(schema.get("items") or {"type": "string"})]
     if kind == "string":
-        return "example"
+        return string_example(schema)
     if kind in ("integer", "number"):
         return schema.get("minimum", 0)
     if kind == "boolean":
@@ -361,6 +362,7 @@ def parse_rules(document: Any) -> Brain:
         actions = tuple(
             _action(a, f"rules[{i}].actions[{j}]") for j, a in enumerate(raw["actions"])
         )
+        _check_outputs(actions, f"rules[{i}]")
         rules.append(
             Rule(
                 name=raw.get("name") or f"rules[{i}]",
@@ -376,6 +378,25 @@ def parse_rules(document: Any) -> Brain:
             )
         )
     return Brain(rules, model)
+
+
+def _check_outputs(actions: tuple[Action, ...], where: str) -> None:
+    """`{{outputs.NAME}}` in a `say` names a function the same rule calls: a typo would
+    otherwise render as nothing."""
+    called = [call.name for action in actions for call in action.calls or ()]
+    for j, action in enumerate(actions):
+        if action.kind != "say":
+            continue
+        for name in PLACEHOLDER.findall(action.text or ""):
+            function = name.removeprefix("outputs.")
+            if name.startswith("outputs.") and function not in called:
+                calls = (
+                    f"it calls {', '.join(dict.fromkeys(called))}" if called else "it calls none"
+                )
+                raise BrainError(
+                    f"brain {where}.actions[{j}].say: {{{{{name}}}}} names a function this rule "
+                    f"does not call ({calls})"
+                )
 
 
 def _action(raw: dict[str, Any], where: str) -> Action:
