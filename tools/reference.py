@@ -3,6 +3,7 @@ fixtures as pytest registers them, and the `harness` command's argparse parser.
 
     python tools/reference.py          # rewrite docs/reference.md
     python tools/reference.py --check  # exit 1 (naming the command to run) if it is stale
+    python tools/reference.py --names  # the public names the docs must mention
 
 It loads the installed plugin in an empty pytest run (pytest-recording blocked, so the
 harness registers `--record-mode` itself), so run it with the project's virtualenv. It reads
@@ -262,7 +263,7 @@ def render(surface: Surface) -> str:
     ]
     for name, help_text, parser in surface.commands:
         out += [f"### `harness {name}`", "", _sentence(help_text) + ".", ""]
-        out += ["```console", f"$ {_usage(name, parser)}", "```", ""]
+        out += ["```text", _usage(name, parser), "```", ""]
         rows = _argument_rows(parser)
         if rows:
             out += ["| argument | meaning | default |", "| --- | --- | --- |", *rows, ""]
@@ -270,12 +271,27 @@ def render(surface: Surface) -> str:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tools/reference.py", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--check",
+        nargs="?",
+        const=REFERENCE,
+        type=Path,
+        metavar="PAGE",
+        help="exit 1 if PAGE (default docs/reference.md) differs from what would be generated",
+    )
+    parser.add_argument("--names", action="store_true", help="print the public names, one a line")
+    args = parser.parse_args(argv)
     os.environ.pop("PYTEST_ADDOPTS", None)
-    text = render(collect())
-    if "--check" in argv:
-        if not REFERENCE.exists() or REFERENCE.read_text() != text:
+    surface = collect()
+    if args.names:
+        print("\n".join(surface.names()))
+        return 0
+    text = render(surface)
+    if args.check is not None:
+        if not args.check.exists() or args.check.read_text() != text:
             print(
-                "docs/reference.md is stale: run `python tools/reference.py` and commit it",
+                f"{args.check} is stale: run `python tools/reference.py` and commit it",
                 file=sys.stderr,
             )
             return 1
