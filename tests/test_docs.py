@@ -130,24 +130,31 @@ def _brain_blocks() -> list[Block]:
 
 @pytest.mark.parametrize("block", _brain_blocks(), ids=lambda b: b.where)
 def test_brain_documents_load(block: Block, tmp_path: Path) -> None:
-    from harness.emulator.brain import load_brain
+    from harness.emulator.engine.brain import load_brain
 
     path = tmp_path / str(block.name)
     path.write_text(block.body)
     assert load_brain(path).model is not None
 
 
+def _command_lines(block: Block) -> list[str]:
+    """The shell command lines of a console block, or of a workflow file's `run:` steps."""
+    if block.lang == "console":
+        text = block.body.replace("\\\n", " ")
+        return [line[2:] for line in text.splitlines() if line.startswith("$ ")]
+    if block.lang == "yaml" and str(block.name).startswith(".github/workflows/"):
+        jobs = yaml.safe_load(block.body)["jobs"].values()
+        runs = [step["run"] for job in jobs for step in job["steps"] if "run" in step]
+        return [line.strip() for run in runs for line in run.splitlines()]
+    return []
+
+
 def _commands() -> list[tuple[str, list[str]]]:
-    """(where, argv) of each `pytest` / `harness` command in a console block."""
+    """(where, argv) of each `pytest` / `harness` command in a console block or workflow."""
     found = []
     for block in BLOCKS:
-        if block.lang != "console":
-            continue
-        text = block.body.replace("\\\n", " ")
-        for line in text.splitlines():
-            if not line.startswith("$ "):
-                continue
-            for command in re.split(r"&&|;|\|\||&(?!\S)", line[2:]):
+        for line in _command_lines(block):
+            for command in re.split(r"&&|;|\|\||&(?!\S)|>", line):
                 words = shlex.split(command, comments=True)
                 while words and "=" in words[0] and not words[0].startswith("-"):
                     words = words[1:]  # VAR=value before the command
@@ -161,6 +168,8 @@ COMMANDS = _commands()
 
 def test_the_pages_show_commands() -> None:
     assert {"pytest", "harness"} <= {argv[0] for _, argv in COMMANDS}
+    workflow = [argv for where, argv in COMMANDS if where.startswith("docs/replay-and-ci.md")]
+    assert ["pytest", "--assistants-drift", "-n", "2"] in workflow
 
 
 @pytest.mark.parametrize(
@@ -236,3 +245,44 @@ def test_every_public_name_is_in_the_reference_and_explained_in_a_guide() -> Non
     assert not missing, f"not in docs/reference.md: {missing}"
     unexplained = [name for name in names if not re.search(rf"(?<![\w-]){name}(?![\w-])", guides)]
     assert not unexplained, f"no guide in docs/ mentions: {unexplained}"
+
+
+# --- what the pages point at -------------------------------------------------------------
+
+TEXT = {page: page.read_text() for page in PAGES}
+PATHS = sorted(
+    {
+        (page, path.rstrip("."))
+        for page, text in TEXT.items()
+        for path in re.findall(r"harness/[\w./-]+", text)
+    }
+)
+DOTTED = sorted(
+    {
+        (page, name)
+        for page, text in TEXT.items()
+        for name in re.findall(r"\bharness(?:\.\w+)+", text)
+    }
+)
+
+
+@pytest.mark.parametrize(("page", "path"), PATHS, ids=[f"{p.name}:{n}" for p, n in PATHS])
+def test_every_file_a_page_names_exists(page: Path, path: str) -> None:
+    assert (ROOT / path).exists(), f"{page.relative_to(ROOT)} names {path}, which is gone"
+
+
+@pytest.mark.parametrize(("page", "name"), DOTTED, ids=[f"{p.name}:{n}" for p, n in DOTTED])
+def test_every_python_name_a_page_names_exists(page: Path, name: str) -> None:
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            found: object = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            assert hasattr(found, attribute), f"{page.relative_to(ROOT)} names {name}: no such name"
+            found = getattr(found, attribute)
+        return
+    pytest.fail(f"{page.relative_to(ROOT)} names {name}: no such module")
