@@ -23,11 +23,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser("inspect", help="print a cassette as a readable conversation")
-    inspect.add_argument("cassette")
-    inspect.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    inspect.add_argument("cassette", help="the cassette file")
+    inspect.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the output (auto: on a terminal)",
+    )
 
     transcript = commands.add_parser("transcript", help="print a cassette's transcript as JSON")
-    transcript.add_argument("cassette")
+    transcript.add_argument("cassette", help="the cassette file")
 
     diff = commands.add_parser(
         "diff",
@@ -65,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         ("scrub", "remove what verify reports, in place (atomically, keeping the mode)"),
     ):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("cassettes", nargs="+")
+        sub.add_argument("cassettes", nargs="+", help="cassette files or folders of them")
         sub.add_argument("--pattern", action="append", default=[], help="extra regular expression")
 
     conformance = commands.add_parser(
@@ -76,8 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     conformance.add_argument("cassettes", nargs="+", help="cassettes or folders of them")
 
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
-    emulator.add_argument("--port", type=int, default=8000)
-    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    emulator.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to bind (beyond loopback: read the security notes first)",
+    )
     emulator.add_argument(
         "--brain", help="brain file (JSON or YAML): rules, and optionally a model"
     )
