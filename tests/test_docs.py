@@ -181,9 +181,12 @@ def test_commands_use_options_that_exist(
     if argv[0] == "harness":
         _parser().parse_args(argv[1:])  # argparse exits on an unknown option or value
         return
-    options = [word for word in argv[1:] if word.startswith("-") or "=" in word]
-    if "-n" in argv:
-        options.append(argv[argv.index("-n") + 1])
+    options = []
+    for index, word in enumerate(argv[1:], 1):
+        if word.startswith("-") or "=" in word:
+            options.append(word)
+            if word in ("-n", "-k", "-m", "-p", "-o", "-W") and index + 1 < len(argv):
+                options.append(argv[index + 1])  # the option's value
     pytester.parseconfig(*options)  # a usage error names the unknown option
 
 
