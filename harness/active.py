@@ -133,6 +133,13 @@ class ActiveCassette:
                     "app made no such request or poll (`harness transcript` names the "
                     "recording's runs, streams and calls)"
                 )
+            broken = self.overlay.violations() if self.overlay is not None else []
+            if broken:
+                faults = ", ".join(f.id for f in self.overlay.faults) if self.overlay else ""
+                problems.append(
+                    f"fault overlay {faults}: the conversation the test was served breaks the "
+                    f"Assistants protocol:\n" + "\n".join(f"  {line}" for line in broken)
+                )
         outcome = None
         if self.drift and ran:
             drifted = self.drifted()

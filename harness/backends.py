@@ -100,6 +100,9 @@ class RecordedEmulator:
     def take_over(self, thread_id: str) -> None:
         self._server.call(self._server.backend.take_over(thread_id))
 
+    def reserve(self, ids: set[str]) -> None:
+        self._server.call(self._server.backend.reserve(ids))
+
 
 def live_backend(settings: Settings) -> Backend:
     key = settings.live_api_key or os.environ.get("AZURE_OPENAI_API_KEY")
