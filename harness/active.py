@@ -289,12 +289,15 @@ class EmulatorHandle:
     """The `assistants_emulator` fixture: the emulator this test records against.
 
     In replay (or against a live server) nothing is asked of an emulator: `set_brain`
-    still checks the rules, so a typo fails in replay too, but they decide nothing."""
+    still checks the rules, so a typo fails in replay too, but they decide nothing.
+    Recording, `control_url` and `control_headers` (its token) reach `/_emulator/*`."""
 
     def __init__(self, active: ActiveCassette, emulator: EmbeddedEmulator) -> None:
         backend = active.backend
         self.recording = backend is not None and backend.name == "emulator"
         self.base_url = backend.base_url if self.recording else active.base_url
+        self.control_url = emulator.control_url if self.recording else None
+        self.control_headers = emulator.control_headers if self.recording else {}
         self._emulator = emulator
         self._active = active
 

@@ -62,6 +62,16 @@ class EmbeddedEmulator:
     def set_brain(self, rules: Any) -> None:
         self._start().set_brain(rules)
 
+    @property
+    def control_url(self) -> str:
+        """Where its control endpoints are (`/_emulator/`): they need `control_headers`."""
+        return self._start().url + "/_emulator/"
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The control token's header: the emulator refuses `/_emulator/*` without it."""
+        return self._start().control_headers
+
     def notes(self) -> list[str]:
         """What the current test's runs want its author to know (see `Brain.hint`)."""
         return list(self._server.backend.notes) if self._server else []
