@@ -33,8 +33,9 @@ def emulator_module(purpose: str = "recording against the embedded emulator") ->
 class EmbeddedEmulator:
     """The emulator the plugin records against, on 127.0.0.1, answered in process."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: str = "auto") -> None:
         self._server: EmulatorServer | None = None
+        self._sandbox = sandbox
 
     def backend(self, test_id: str, brain: Any) -> Backend:
         """A fresh emulator state for one test: ids and time seeded by `test_id`."""
@@ -86,7 +87,7 @@ class EmbeddedEmulator:
             emulator = emulator_module()
             # No `openai-poll-after-ms`: the real API did not send it, and recording
             # skips the SDK's waits instead (runs move on once a client has seen them).
-            options = emulator.EmulatorOptions(poll_after_ms=None)
+            options = emulator.EmulatorOptions(poll_after_ms=None, code_isolation=self._sandbox)
             self._server = emulator.EmulatorServer(options=options).start()
         return self._server
 

@@ -76,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
         "--sandbox",
         choices=["auto", "namespaces", "process"],
         default="auto",
-        help="how code_interpreter code is isolated (default: namespaces where available)",
+        help="how code_interpreter code is isolated: auto (default: user namespaces, refused "
+        "where unavailable), namespaces, or process (opts in to a best-effort guard)",
     )
     model = emulator.add_argument_group(
         "model brain", "a Chat Completions model decides the runs no rule matches"

@@ -30,6 +30,7 @@ SECRET_ENVIRONMENT = (
 )
 """Environment variables whose values are live credentials."""
 RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
+SANDBOXES = ("auto", "namespaces", "process")
 MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
@@ -54,6 +55,9 @@ class Settings:
     ci: bool = False
     drift: bool = False
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
+    sandbox: str = "auto"
+    """How the embedded emulator holds code_interpreter code (`assistants_sandbox`):
+    "process" opts in to running it without kernel isolation."""
 
     @property
     def ci_refused(self) -> bool:
@@ -106,6 +110,11 @@ def resolve(
                 f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})"
             ) from None
     brain = ini.get("brain") or None
+    sandbox = str(ini.get("sandbox") or "auto")
+    if sandbox not in SANDBOXES:
+        raise ConfigError(
+            f"assistants_sandbox: unknown value {sandbox!r}; choose one of {', '.join(SANDBOXES)}"
+        )
     return Settings(
         record_mode="none" if ci and not allowed_in_ci else mode,
         requested_mode=mode,
@@ -125,6 +134,7 @@ def resolve(
         redact_patterns=patterns,
         ci=ci,
         drift=drift,
+        sandbox=sandbox,
     )
 
 

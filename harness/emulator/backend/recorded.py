@@ -54,6 +54,7 @@ def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
     shown last; the clock moves past every time they show."""
     latest = clock.now()
     touched: set[str] = set()
+    store.learned = True
     for obj in _flatten(objects):
         obj = copy.deepcopy(obj)
         latest = max([latest, *(v for k in _STAMPS if isinstance(v := obj.get(k), int))])
