@@ -98,10 +98,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also answer requests whose Host is NAME (repeatable; loopback always works)",
     )
     emulator.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let browser pages of ORIGIN (e.g. http://localhost:3000) call the API "
+        "(repeatable; by default no page of another origin may, loopback ones included)",
+    )
+    emulator.add_argument(
         "--sandbox",
         choices=["auto", "namespaces", "process"],
         default="auto",
-        help="how code_interpreter code is isolated (default: namespaces where available)",
+        help="how code_interpreter code is isolated: auto (default: user namespaces, refused "
+        "where unavailable), namespaces, or process (opts in to a best-effort guard)",
     )
     model = emulator.add_argument_group(
         "model brain", "a Chat Completions model decides the runs no rule matches"
@@ -188,7 +197,14 @@ def _run(args: argparse.Namespace) -> int:
     options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
     if args.observe_hold is not None:
         options = dataclasses.replace(options, observe_hold=args.observe_hold)
-    serve(args.port, _brain(args), host=args.host, options=options, allowed_hosts=args.allow_host)
+    serve(
+        args.port,
+        _brain(args),
+        host=args.host,
+        options=options,
+        allowed_hosts=args.allow_host,
+        allowed_origins=args.allow_origin,
+    )
     return 0
 
 
