@@ -26,3 +26,12 @@ POLL_STOP_STATUSES = TERMINAL_RUN_STATUSES | {"requires_action"}
 STEP_STATUSES = ("in_progress", "cancelled", "failed", "completed", "expired")
 MESSAGE_STATUSES = ("in_progress", "incomplete", "completed")
 ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "vs_", "vsfb_")
+
+RESPONSE_STATUSES = ("queued", "in_progress", "completed", "incomplete", "failed", "cancelled")
+"""A response's lifecycle: `queued → in_progress → completed | incomplete | failed | cancelled`
+(only a background response is ever seen queued or in progress)."""
+ACTIVE_RESPONSE_STATUSES = frozenset({"queued", "in_progress"})
+"""A background response in one of these can still be cancelled."""
+TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
+"""Nothing leaves these."""
+RESPONSES_ID_PREFIXES = ("resp_", "conv_", "msg_", "fc_", "fs_", "ci_", "rs_", "cntr_", "cfile_")
