@@ -291,27 +291,36 @@ def default_reply(user_message: str, response_format: Any = "auto") -> str:
     return f'You said: "{quote}"'
 
 
-def example_for(schema: dict[str, Any]) -> Any:
-    """A small deterministic instance of a JSON Schema (for forced function calls)."""
+def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small deterministic instance of a JSON Schema (for forced function calls and
+    structured output); local `$ref`s (`#/$defs/...`) are resolved against `root`."""
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return example_for(target if isinstance(target, dict) else {}, root)
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
-    for key in ("anyOf", "oneOf"):
+    for key in ("anyOf", "oneOf", "allOf"):
         if schema.get(key):
-            return example_for(schema[key][0])
+            return example_for(schema[key][0], root)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
-        return {name: example_for(sub) for name, sub in props.items()}
+        return {name: example_for(sub, root) for name, sub in props.items()}
     if kind == "array":
-        return [example_for(schema.get("items") or {"type": "string"})]
+        count = max(1, int(schema.get("minItems") or 0))
+        return [example_for(schema.get("items") or {"type": "string"}, root)] * count
     if kind == "string":
-        return "example"
+        return "example" + "e" * max(0, int(schema.get("minLength") or 0) - 7)
     if kind in ("integer", "number"):
-        return schema.get("minimum", 0)
+        return schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1)
     if kind == "boolean":
         return False
     return None

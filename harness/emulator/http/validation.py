@@ -10,11 +10,15 @@ uses to check every response.
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from harness.api.schemas import component_validator, operation_validator
+from harness.api import operation as find_operation
+from harness.api.schemas import component_validator, document, operation_validator
 from harness.emulator.errors import bad_request
 
 _TYPE_NAMES = {
@@ -174,7 +178,7 @@ def check_body(operation: str, body: Any) -> None:
             f"but got {_describe(body)} instead.",
             code="invalid_type",
         )
-    validator = operation_validator(operation, "request")
+    validator = _request_validator(operation)
     if validator is None:
         return
     error = best_match(validator.iter_errors(body))
@@ -190,3 +194,42 @@ def check_instance(value: Any, schema_name: str) -> list[str]:
         f"{param_path(e.absolute_path) or '<root>'}: {e.message[:300]}"
         for e in validator.iter_errors(value)
     ]
+
+
+def _nullable(schema: Any) -> bool:
+    return isinstance(schema, dict) and any(
+        isinstance(branch, dict) and branch.get("type") == "null"
+        for branch in schema.get("anyOf") or schema.get("oneOf") or []
+    )
+
+
+@functools.cache
+def _relaxed_components() -> dict[str, Any]:
+    """The spec's components with every nullable property optional: the Responses API's
+    schemas share one model between requests and responses, so `strict` and `parameters`
+    of a function tool read as required, though the API accepts them left out."""
+    components: dict[str, Any] = copy.deepcopy(document()["components"])
+
+    def relax(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict) and isinstance(node.get("required"), list):
+                node["required"] = [k for k in node["required"] if not _nullable(props.get(k))]
+            for child in node.values():
+                relax(child)
+        elif isinstance(node, list):
+            for child in node:
+                relax(child)
+
+    relax(components)
+    return components
+
+
+@functools.cache
+def _request_validator(operation: str) -> Draft202012Validator | None:
+    if find_operation(operation).api != "responses":
+        return operation_validator(operation, "request")
+    schema = document()["operations"][operation]["request"]
+    if schema is None:
+        return None
+    return Draft202012Validator({"components": _relaxed_components(), **schema})
