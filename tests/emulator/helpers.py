@@ -55,7 +55,7 @@ def _operations() -> list[tuple[str, re.Pattern[str], Any]]:
     for key, op in spec()["operations"].items():
         method, template = key.split(" ", 1)
         path = re.sub(r"\{[^}]+\}", "[^/]+", template)
-        pattern = re.compile("^/(?:v1|openai)" + path + "$")
+        pattern = re.compile("^/(?:v1|openai/v1|openai)" + path + "$")
         out.append((method, pattern, op["response"]))
     # literal paths first, so /threads/runs is not taken for /threads/{thread_id}
     out.sort(key=lambda item: item[1].pattern.count("[^/]+"))

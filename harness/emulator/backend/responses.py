@@ -88,10 +88,11 @@ class ResponseOperations(BackendState):
         rec = self._response(response_id)
         if not rec.obj["background"]:
             raise bad_request("Only responses created with background=true can be cancelled.")
-        if rec.status in ACTIVE_RESPONSE_STATUSES:
-            # The real API sends no stream event for a cancel (the spec has none).
-            rec.played = True
-            rec.obj["status"] = "cancelled"
+        if rec.status not in ACTIVE_RESPONSE_STATUSES:
+            raise bad_request(f"Cannot cancel a response with status '{rec.status}'.")
+        # The real API sends no stream event for a cancel (the spec has none).
+        rec.played = True
+        rec.obj["status"] = "cancelled"
         return EventLog(rec, self.options.stream_chunk_chars).snapshot()
 
     def delete_response(self, response_id: str) -> Obj:

@@ -181,6 +181,15 @@ def check_body(operation: str, body: Any) -> None:
     validator = _request_validator(operation)
     if validator is None:
         return
+    if find_operation(operation).api == "responses":
+        # The Responses API takes an explicit null as the parameter left out.
+        body = {k: v for k, v in body.items() if v is not None}
+        known = _top_properties(operation)
+        extra = sorted(k for k in body if known and k not in known)
+        if extra:
+            raise bad_request(
+                f"Unknown parameter: '{extra[0]}'.", param=extra[0], code="unknown_parameter"
+            )
     error = best_match(validator.iter_errors(body))
     if error is not None:
         message, param, code = explain(error)
@@ -205,9 +214,11 @@ def _nullable(schema: Any) -> bool:
 
 @functools.cache
 def _relaxed_components() -> dict[str, Any]:
-    """The spec's components with every nullable property optional: the Responses API's
-    schemas share one model between requests and responses, so `strict` and `parameters`
-    of a function tool read as required, though the API accepts them left out."""
+    """The spec's components as the Responses API checks requests: every nullable property
+    optional (its schemas share one model between requests and responses, so `strict` and
+    `parameters` of a function tool read as required, though the API accepts them left out),
+    and unions taken as any-of (a message item with content parts is both an easy input
+    message and an input message)."""
     components: dict[str, Any] = copy.deepcopy(document()["components"])
 
     def relax(node: Any) -> None:
@@ -215,6 +226,8 @@ def _relaxed_components() -> dict[str, Any]:
             props = node.get("properties")
             if isinstance(props, dict) and isinstance(node.get("required"), list):
                 node["required"] = [k for k in node["required"] if not _nullable(props.get(k))]
+            if "oneOf" in node:
+                node["anyOf"] = node.pop("oneOf")
             for child in node.values():
                 relax(child)
         elif isinstance(node, list):
@@ -233,3 +246,23 @@ def _request_validator(operation: str) -> Draft202012Validator | None:
     if schema is None:
         return None
     return Draft202012Validator({"components": _relaxed_components(), **schema})
+
+
+@functools.cache
+def _top_properties(operation: str) -> frozenset[str]:
+    """The parameters an operation's request body names (through `$ref`s and `allOf`)."""
+    components = document()["components"]["schemas"]
+    names: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            collect(components.get(ref.rsplit("/", 1)[-1]))
+        names.update(node.get("properties") or {})
+        for part in node.get("allOf") or []:
+            collect(part)
+
+    collect(document()["operations"][operation]["request"])
+    return frozenset(names)
