@@ -59,7 +59,7 @@ class ResponseOperations(BackendState):
         response_id: str,
         stream: str | None = None,
         starting_after: str | None = None,
-        include: str | None = None,
+        include: list[str] | None = None,
     ) -> Result:
         rec = self._response(response_id)
         log = EventLog(rec, self.options.stream_chunk_chars)
@@ -79,9 +79,7 @@ class ResponseOperations(BackendState):
         elif rec.status == "in_progress":
             await self._play(rec)
         shown = log.snapshot()
-        if include:
-            wanted = rec.include | {include}
-            shown["output"] = [ro.shown(i, wanted) for i in rec.obj["output"]]
+        shown["output"] = [ro.shown(i, frozenset(include or ())) for i in rec.obj["output"]]
         return shown
 
     def cancel_response(self, response_id: str) -> Obj:

@@ -72,7 +72,7 @@ class EventLog:
             self.emit("response.output_text.delta", {**at, "delta": piece, "logprobs": []})
         for i, annotation in enumerate(annotations):
             self.emit(
-                "response.output_text.annotation_added",
+                "response.output_text.annotation.added",
                 {**at, "annotation_index": i, "annotation": annotation},
             )
         self.emit("response.output_text.done", {**at, "text": text, "logprobs": []})
