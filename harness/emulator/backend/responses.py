@@ -13,6 +13,7 @@ of the real API, and a cancel before its end leaves it `cancelled`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 from harness.api.constants import ACTIVE_RESPONSE_STATUSES
 from harness.emulator.backend import response_objects as ro
@@ -29,7 +30,7 @@ from harness.emulator.engine.responder import Responder
 from harness.emulator.engine.response_events import EventLog
 from harness.emulator.engine.runs import tokens
 from harness.emulator.errors import ApiError, bad_request
-from harness.emulator.http.sse import EventStream
+from harness.emulator.http.sse import EventStream, frame
 
 DEFAULT_MODEL = "gpt-4o"
 UNSUPPORTED_TOOL = (
@@ -270,9 +271,14 @@ def _int(raw: str | None, name: str) -> int:
         ) from None
 
 
+class _Written(EventStream):
+    """Events all written already (a response is carried out before it is answered): sent at
+    once, with no closing event (the Responses API sends none)."""
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        yield b"".join(frame(event, data) for event, data in self.first)
+
+
 def _stream(events: list[tuple[str, bytes]]) -> EventStream:
     queue: asyncio.Queue[StreamItem] = asyncio.Queue()
-    for event in events:
-        queue.put_nowait(event)
-    queue.put_nowait(None)
-    return EventStream(queue, end=b"")
+    return _Written(queue, list(events), end=b"")

@@ -10,10 +10,12 @@ uses to check every response.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from typing import Any
 
+import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
@@ -190,10 +192,35 @@ def check_body(operation: str, body: Any) -> None:
             raise bad_request(
                 f"Unknown parameter: '{extra[0]}'.", param=extra[0], code="unknown_parameter"
             )
+    key = _cache_key(operation, body)
+    if key is not None and key in _VALID:
+        return
     error = best_match(validator.iter_errors(body))
     if error is not None:
         message, param, code = explain(error)
         raise bad_request(message, param=param, code=code)
+    if key is not None:
+        if len(_VALID) >= _VALID_KEPT:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                _VALID.pop(next(iter(_VALID)))  # emulators in other threads share it
+        _VALID[key] = None
+
+
+# Bodies found valid, most recent last: checking is deterministic, and apps (and benches)
+# send the same small bodies again and again, which then skip the schema walk.
+_VALID: dict[bytes, None] = {}
+_VALID_KEPT = 512
+_VALID_MAX_BYTES = 4096
+
+
+def _cache_key(operation: str, body: dict[str, Any]) -> bytes | None:
+    try:
+        raw = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if len(raw) > _VALID_MAX_BYTES:
+        return None
+    return operation.encode() + b" " + raw
 
 
 def check_instance(value: Any, schema_name: str) -> list[str]:
