@@ -89,6 +89,7 @@ def response(clock: Clock, body: Obj, *, model: str) -> Obj:
         "parallel_tool_calls": _or(body.get("parallel_tool_calls"), True),
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": body.get("prompt_cache_key"),
+        "prompt_cache_retention": body.get("prompt_cache_retention"),
         "reasoning": {
             "effort": reasoning.get("effort"),
             "summary": reasoning.get("summary"),
@@ -106,6 +107,7 @@ def response(clock: Clock, body: Obj, *, model: str) -> Obj:
         "usage": None,
         "user": body.get("user"),
         "metadata": dict(body.get("metadata") or {}),
+        **({"prompt": body["prompt"]} if body.get("prompt") is not None else {}),
     }
 
 
