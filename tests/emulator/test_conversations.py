@@ -176,3 +176,60 @@ def test_a_plan_needing_a_missing_tool_fails_the_response(client: Any, emulator:
     assert response.status == "failed"
     assert "code_interpreter" in response.error.message
     assert json.loads(client.responses.with_raw_response.retrieve(response.id).text)["error"]
+
+
+def test_hosted_tools_scripted_by_rules(client: Any, emulator: Any) -> None:
+    emulator.set_brain(
+        [
+            {
+                "match": {"message": "news"},
+                "actions": [
+                    {"web_search": {"query": "emulator news", "sources": ["https://a.example/1"]}},
+                    {"say": "Here is the news."},
+                ],
+            },
+            {
+                "match": {"message": "wiki"},
+                "actions": [
+                    {
+                        "mcp": {
+                            "server": "wiki",
+                            "name": "ask",
+                            "arguments": {"q": "x"},
+                            "output": "42",
+                        }
+                    },
+                    {"say": "The wiki says {{outputs.ask}}."},
+                ],
+            },
+        ]
+    )
+    searched = client.responses.create(
+        model="gpt-4o",
+        input="news please",
+        tools=[{"type": "web_search_preview"}],
+        tool_choice={"type": "web_search_preview"},
+    )
+    call, message = searched.output
+    assert message.content[0].text == "Here is the news."
+    assert call.type == "web_search_call" and call.id.startswith("ws_")
+    assert call.action.query == "emulator news"
+    assert [s.url for s in call.action.sources] == ["https://a.example/1"]
+    mcp_tool = {"type": "mcp", "server_label": "wiki", "server_url": "https://wiki.example/mcp"}
+    events = list(
+        client.responses.create(model="gpt-4o", input="wiki", tools=[mcp_tool], stream=True)
+    )
+    final = events[-1].response
+    assert [i.type for i in final.output] == ["mcp_call", "message"]
+    assert final.output[0].output == "42" and json.loads(final.output[0].arguments) == {"q": "x"}
+    assert final.output_text == "The wiki says 42."
+    assert "response.mcp_call_arguments.done" in {e.type for e in events}
+    missing = client.responses.create(model="gpt-4o", input="news")
+    assert missing.status == "failed" and "web_search" in missing.error.message
+
+
+def test_a_hosted_tool_in_a_run_fails_the_run(client: Any, emulator: Any) -> None:
+    emulator.set_brain([{"actions": [{"web_search": {"query": "x"}}]}])
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    run = client.beta.threads.create_and_run_poll(assistant_id=assistant.id, poll_interval_ms=5)
+    assert run.status == "failed" and "only responses" in run.last_error.message

@@ -322,12 +322,12 @@ def test_errors_name_what_is_wrong(client: Any) -> None:
         client.responses.create(
             model="gpt-4o", input="x", previous_response_id=first.id, conversation=conversation.id
         )
-    with pytest.raises(openai.BadRequestError, match="web_search"):
+    with pytest.raises(openai.BadRequestError, match="cannot perform the 'web_search_preview'"):
         client.responses.create(
             model="gpt-4o",
             input="x",
-            tools=[{"type": "web_search"}],
-            tool_choice={"type": "web_search"},
+            tools=[{"type": "web_search_preview"}],
+            tool_choice={"type": "web_search_preview"},
         )
     with pytest.raises(openai.BadRequestError, match="Unknown parameter: 'bogus'"):
         client.responses.create(model="gpt-4o", input="x", extra_body={"bogus": 1})

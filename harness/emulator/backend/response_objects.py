@@ -21,6 +21,12 @@ from harness.emulator.errors import ApiError, bad_request
 DEFAULT_TEXT = {"format": {"type": "text"}, "verbosity": "medium"}
 DEFAULT_RANKING = {"ranker": "auto", "score_threshold": 0.0}
 CONTAINER_EXPIRY = {"anchor": "last_active_at", "minutes": 20}
+WEB_SEARCH_TOOLS = (
+    "web_search",
+    "web_search_preview",
+    "web_search_2025_08_26",
+    "web_search_preview_2025_03_11",
+)
 HOSTED_TOOLS = (
     "web_search",
     "web_search_preview",

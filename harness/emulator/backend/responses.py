@@ -214,16 +214,21 @@ class ResponseOperations(BackendState):
         return None if found is None else self.store.conversations.get(found["id"])
 
     def _check_tools(self, body: Obj) -> None:
+        """Vector stores exist; a hosted tool the emulator cannot perform is forced only when
+        a brain rule scripts it (else the real API's error shape, naming the tool)."""
         choice = body.get("tool_choice")
         forced = choice.get("type") if isinstance(choice, dict) else None
+        scripted = {a.kind for rule in self.brain.rules for a in rule.actions}
         for i, tool in enumerate(body.get("tools") or []):
-            if tool.get("type") in ro.HOSTED_TOOLS and forced == tool.get("type"):
+            kind = tool.get("type")
+            performed = "web_search" if kind in ro.WEB_SEARCH_TOOLS else kind
+            if kind in ro.HOSTED_TOOLS and forced == kind and performed not in scripted:
                 raise bad_request(
-                    UNSUPPORTED_TOOL.format(tool=tool["type"]),
+                    UNSUPPORTED_TOOL.format(tool=kind),
                     param=f"tools[{i}].type",
                     code="unsupported_tool",
                 )
-            if tool.get("type") == "file_search":
+            if kind == "file_search":
                 for vs_id in tool.get("vector_store_ids") or []:
                     self.store.vector_store(vs_id)
 

@@ -24,6 +24,8 @@ decides; every `match` key is optional::
           - wait: 1.5                   # take this long (seconds); cancel/expiry apply
           - fail: {code: server_error, message: "Sorry, something went wrong."}
           - incomplete: max_completion_tokens
+          - web_search: {query: "news", sources: ["https://example.com/a"]}   # Responses only:
+          - mcp: {server: deepwiki, name: ask, arguments: {q: x}, output: "..."}  # hosted tools
 
 Templates in `say` may use `{{message}}` (latest user message), `{{assistant}}`
 (assistant name), `{{output}}` (all tool outputs so far, one per line),
@@ -93,6 +95,26 @@ ACTION_SCHEMA: dict[str, Any] = {
             },
         },
         "incomplete": {"enum": ["max_completion_tokens", "max_prompt_tokens"]},
+        "web_search": {
+            "type": "object",
+            "required": ["query"],
+            "additionalProperties": False,
+            "properties": {
+                "query": {"type": "string"},
+                "sources": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "mcp": {
+            "type": "object",
+            "required": ["server", "name"],
+            "additionalProperties": False,
+            "properties": {
+                "server": {"type": "string"},
+                "name": {"type": "string"},
+                "arguments": {"type": ["object", "string"]},
+                "output": {"type": "string"},
+            },
+        },
     },
 }
 RULE_SCHEMA: dict[str, Any] = {
@@ -418,6 +440,11 @@ def _action(raw: dict[str, Any], where: str) -> Action:
         return Action("wait", seconds=float(value))
     if kind == "incomplete":
         return Action("incomplete", text=value)
+    if kind in ("web_search", "mcp"):
+        data = dict(value)
+        if kind == "mcp" and not isinstance(data.get("arguments", ""), str):
+            data["arguments"] = json.dumps(data["arguments"], separators=(",", ":"))
+        return Action(kind, text=value.get("query"), data=data)
     return Action(kind, text=value)  # code, search
 
 

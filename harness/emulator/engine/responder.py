@@ -6,9 +6,8 @@ format. A `call` ends the response with `function_call` items; the actions
 after it wait, by call id, for the response whose input brings their
 `function_call_output` (`Pending`), as a run waits in `requires_action`. `say`
 writes a message (`output_text`, citations as `file_citation` and
-`container_file_citation` annotations), `search` a `file_search_call` over the
-tool's vector stores, `code` a `code_interpreter_call` run in the sandbox in the
-response's container, `fail` and `incomplete` end the response so.
+`container_file_citation` annotations), `search`, `code`, `web_search` and `mcp` a
+tool call (`response_tools.py`), `fail` and `incomplete` end the response so.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -26,20 +25,11 @@ from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import ContainerRecord, Obj, ResponseRecord, Store
 from harness.emulator.engine.brain import Brain, RunContext, example_for
 from harness.emulator.engine.response_events import EventLog
+from harness.emulator.engine.response_tools import BrainMismatch, HostedTools, Played
 from harness.emulator.engine.runs import CHARS_PER_TOKEN, tokens
 from harness.emulator.engine.script import Action, FunctionCall
 from harness.emulator.engine.templates import Gathered, render
 from harness.emulator.options import EmulatorOptions
-from harness.emulator.tools.code_interpreter import execute
-from harness.emulator.tools.file_search import rank
-from harness.emulator.tools.sandbox import SandboxUnavailableError
-
-CITED_RESULTS = 3
-MOUNT = "/mnt/data/"
-
-
-class BrainMismatch(Exception):
-    """The brain's plan needs a tool the response does not have: the response fails."""
 
 
 @dataclass
@@ -50,17 +40,6 @@ class Pending:
     got: Gathered
     names: dict[str, str]
     """Function name by call id."""
-
-
-@dataclass
-class Played:
-    """A response's progress through its actions."""
-
-    got: Gathered
-    tool_calls: int = 0
-    files: list[tuple[Obj, str]] = field(default_factory=list)
-    """Container files the code wrote since the last message, with their names."""
-    ended: bool = False
 
 
 def context(obj: Obj, user_message: str, has_stores: bool) -> RunContext:
@@ -97,7 +76,7 @@ def _as_run_tool(tool: Obj) -> Obj:
     return {"type": tool["type"]}
 
 
-class Responder:
+class Responder(HostedTools):
     """Plays one response's actions (`play`), writing its output items and events."""
 
     def __init__(
@@ -181,6 +160,10 @@ class Responder:
         elif kind == "code":
             state.tool_calls += 1
             await self._code(log, rec, action.text or "", state)
+        elif kind == "web_search":
+            self._web_search(log, rec, action.data or {})
+        elif kind == "mcp":
+            self._mcp(log, rec, action.data or {}, state.got)
         elif kind == "wait":
             await asyncio.sleep(action.seconds)
         elif kind == "fail":
@@ -275,110 +258,6 @@ class Responder:
         item["status"] = "completed"
         log.done(index, item)
         return str(item["call_id"])
-
-    async def _search(
-        self, log: EventLog, rec: ResponseRecord, action: Action, got: Gathered
-    ) -> None:
-        tool = next((t for t in rec.obj["tools"] if t["type"] == "file_search"), None)
-        if tool is None:
-            raise BrainMismatch("searched files, but the response has no file_search tool")
-        query = action.text if action.text is not None else got.user_message
-        ids = self._store_ids(rec)
-        for vs_id in ids:
-            await self.store.vector_stores[vs_id].ready()
-        chunks, files = self.store.corpus(ids, self.clock.now())
-        ranking = tool["ranking_options"]
-        hits = rank(
-            chunks, query, tool["max_num_results"], float(ranking.get("score_threshold") or 0.0)
-        )
-        got.searches += 1
-        got.query = query
-        got.hits = [(h, files[h.chunk.file_id][0]) for h in hits[:CITED_RESULTS]]
-        item = ro.file_search_item(self.clock, [query])
-        index = len(rec.obj["output"])
-        rec.obj["output"].append(item)
-        log.added(index, item)
-        log.progress("response.file_search_call.in_progress", index, item)
-        log.progress("response.file_search_call.searching", index, item)
-        item["results"] = [
-            {
-                "file_id": h.chunk.file_id,
-                "filename": files[h.chunk.file_id][0],
-                "score": h.score,
-                "text": h.chunk.text,
-                "attributes": dict(files[h.chunk.file_id][1]),
-            }
-            for h in hits
-        ]
-        item["status"] = "completed"
-        log.progress("response.file_search_call.completed", index, item)
-        log.done(index, item)
-
-    def _store_ids(self, rec: ResponseRecord) -> list[str]:
-        ids: list[str] = []
-        for tool in rec.obj["tools"]:
-            if tool["type"] == "file_search":
-                ids += tool.get("vector_store_ids") or []
-        return [i for i in dict.fromkeys(ids) if i in self.store.vector_stores]
-
-    async def _code(self, log: EventLog, rec: ResponseRecord, code: str, state: Played) -> None:
-        tool = next((t for t in rec.obj["tools"] if t["type"] == "code_interpreter"), None)
-        if tool is None:
-            raise BrainMismatch("ran code, but the response has no code_interpreter tool")
-        box = self._container(tool)
-        item = ro.code_item(self.clock, "", box.obj["id"])
-        index = len(rec.obj["output"])
-        rec.obj["output"].append(item)
-        log.added(index, item)
-        log.progress("response.code_interpreter_call.in_progress", index, item)
-        item["code"] = code
-        log.code(index, item)
-        log.progress("response.code_interpreter_call.interpreting", index, item)
-        files = {f["path"][len(MOUNT) :]: box.contents[i] for i, f in box.files.items()}
-        try:
-            result = await execute(
-                code,
-                timeout=self.options.code_timeout,
-                files=files,
-                isolation=self.options.code_isolation,
-            )
-            logs = result.logs
-        except SandboxUnavailableError as exc:
-            logs, result = str(exc), None
-        outputs: list[Obj] = [{"type": "logs", "logs": logs}] if logs else []
-        for image in result.images if result else ():
-            cfile = ro.container_file(
-                self.clock, box.obj["id"], MOUNT + image.name, len(image.content), "assistant"
-            )
-            box.files[cfile["id"]] = cfile
-            box.contents[cfile["id"]] = image.content
-            state.files.append((cfile, image.name))
-        box.obj["last_active_at"] = self.clock.now()
-        item["outputs"] = outputs
-        item["status"] = "completed"
-        state.got.logs.append(logs.rstrip("\n"))
-        log.progress("response.code_interpreter_call.completed", index, item)
-        log.done(index, item)
-
-    def _container(self, tool: Obj) -> ContainerRecord:
-        spec = tool.get("container")
-        if isinstance(spec, str):
-            found = self.store.containers.get(spec)
-            if found is None:
-                raise ro.not_found("Container", spec)
-            return found
-        box = self.new_container("")
-        for file_id in (spec or {}).get("file_ids") or []:
-            frec = self.store.files.get(file_id)
-            if frec is not None:
-                name = frec.obj["filename"]
-                cfile = ro.container_file(
-                    self.clock, box.obj["id"], MOUNT + name, len(frec.content), "user"
-                )
-                box.files[cfile["id"]] = cfile
-                box.contents[cfile["id"]] = frec.content
-        tool["container"] = box.obj["id"]
-        return box
 
 
 def _ends_at(annotation: Obj) -> int:
