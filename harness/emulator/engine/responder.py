@@ -24,6 +24,9 @@ from harness.emulator.backend import response_objects as ro
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import ContainerRecord, Obj, ResponseRecord, Store
 from harness.emulator.engine.brain import Brain, RunContext, example_for
+from harness.emulator.engine.model.responses import ASK_MODEL
+from harness.emulator.engine.model.responses import answer as model_answer
+from harness.emulator.engine.model.settings import ModelSettings
 from harness.emulator.engine.response_events import EventLog
 from harness.emulator.engine.response_tools import BrainMismatch, HostedTools, Played
 from harness.emulator.engine.runs import CHARS_PER_TOKEN, tokens
@@ -90,10 +93,12 @@ class Responder(HostedTools):
         self.clock = clock
         self.options = options
         self.new_container = new_container
+        self.model: ModelSettings | None = None
 
     def start(self, brain: Brain, rec: ResponseRecord) -> tuple[tuple[Action, ...], Gathered]:
         """The actions this response carries out: the rest of an earlier plan when its input
         answers function calls, else what the brain plans for it."""
+        self.model = brain.model
         outputs = [i for i in rec.input if i["type"] == "function_call_output"]
         for item in outputs:
             pending: Pending | None = self.store.pending_calls.get(item["call_id"])
@@ -117,6 +122,8 @@ class Responder(HostedTools):
         )
         ctx = context(rec.obj, user, bool(self._store_ids(rec)))
         got = Gathered(user_message=user, assistant_name="")
+        if brain.model is not None and brain.matching_rule(ctx) is None:
+            return (Action(ASK_MODEL),), got
         if outputs:  # answers to calls no plan waits for: say what came back
             got.outputs += [(i["call_id"], str(i["output"])) for i in outputs]
             return (Action("say", text="The function returned: {{output}}"),), got
@@ -135,6 +142,9 @@ class Responder(HostedTools):
             left = [a for a in left if a.kind not in ("call", "code", "search")]
         while left and not state.ended:
             action = left.pop(0)
+            if action.kind == ASK_MODEL:
+                left[0:0] = await self._ask_model(rec)
+                continue
             if action.kind == "call":
                 self._call(log, rec, action, left, state)
                 break
@@ -152,8 +162,8 @@ class Responder(HostedTools):
         limit = rec.obj.get("max_tool_calls")
         if kind in ("code", "search") and limit is not None and state.tool_calls >= limit:
             return
-        if kind == "say":
-            self._say(log, rec, action.text or "", state)
+        if kind in ("say", "reply_text"):
+            self._say(log, rec, action.text or "", state, verbatim=kind == "reply_text")
         elif kind == "search":
             state.tool_calls += 1
             await self._search(log, rec, action, state.got)
@@ -198,8 +208,15 @@ class Responder(HostedTools):
 
     # actions --------------------------------------------------------------------
 
-    def _say(self, log: EventLog, rec: ResponseRecord, template: str, state: Played) -> None:
-        text, marked = render(template, state.got)
+    async def _ask_model(self, rec: ResponseRecord) -> list[Action]:
+        if self.model is None:  # a plan left by a model brain since swapped for rules
+            return [Action("say", text="The function returned: {{output}}")]
+        return list(await model_answer(self.model, rec))
+
+    def _say(
+        self, log: EventLog, rec: ResponseRecord, template: str, state: Played, verbatim: bool
+    ) -> None:
+        text, marked = (template, []) if verbatim else render(template, state.got)
         text, annotations = _citations(text, marked)
         for cfile, name in state.files:
             link = f"[{name}](sandbox:{cfile['path']})"
