@@ -29,3 +29,11 @@ ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "v
 
 ALWAYS_SENT = {"thread.run": ("temperature", "top_p")}
 """Fields the real API always sent on an object although the spec does not require them."""
+RESPONSE_STATUSES = ("queued", "in_progress", "completed", "incomplete", "failed", "cancelled")
+"""A response's lifecycle: `queued → in_progress → completed | incomplete | failed | cancelled`
+(only a background response is ever seen queued or in progress)."""
+ACTIVE_RESPONSE_STATUSES = frozenset({"queued", "in_progress"})
+"""A background response in one of these can still be cancelled."""
+TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
+"""Nothing leaves these."""
+RESPONSES_ID_PREFIXES = ("resp_", "conv_", "msg_", "fc_", "fs_", "ci_", "rs_", "cntr_", "cfile_")

@@ -55,7 +55,7 @@ def _operations() -> list[tuple[str, re.Pattern[str], Any]]:
     for key, op in spec()["operations"].items():
         method, template = key.split(" ", 1)
         path = re.sub(r"\{[^}]+\}", "[^/]+", template)
-        pattern = re.compile("^/(?:v1|openai)" + path + "$")
+        pattern = re.compile("^/(?:v1|openai/v1|openai)" + path + "$")
         out.append((method, pattern, op["response"]))
     # literal paths first, so /threads/runs is not taken for /threads/{thread_id}
     out.sort(key=lambda item: item[1].pattern.count("[^/]+"))
@@ -103,6 +103,21 @@ def _event_validators() -> dict[str, Draft202012Validator]:
 EVENT_VALIDATORS = _event_validators()
 
 
+def _response_event_validators() -> dict[str, Draft202012Validator]:
+    """One validator per Responses stream event type: its `ResponseStreamEvent` branch."""
+    schemas = spec()["components"]["schemas"]
+    out = {}
+    for branch in schemas["ResponseStreamEvent"]["anyOf"]:
+        name = _schema_name(branch)
+        assert name is not None
+        for kind in schemas[name]["properties"]["type"]["enum"]:
+            out[kind] = Draft202012Validator({"components": spec()["components"], **branch})
+    return out
+
+
+RESPONSE_EVENT_VALIDATORS = _response_event_validators()
+
+
 def _as_the_spec_has_it(value: Any) -> Any:
     """Where the spec disagrees with what the real API sent (issue 15's table), bring the
     payload to the spec's form for those fields only, so everything else is still checked.
@@ -128,6 +143,12 @@ def _as_the_spec_has_it(value: Any) -> Any:
     elif kind == "file":
         # `expires_at` and `status_details` came as null; the spec has them non-nullable.
         for key in ("expires_at", "status_details"):
+            if out.get(key, 0) is None:
+                del out[key]
+    elif kind == "response":
+        # A response's `user` is null when none was given, and `usage` null until it ends;
+        # the spec has both non-nullable.
+        for key in ("user", "usage"):
             if out.get(key, 0) is None:
                 del out[key]
     return out
@@ -160,6 +181,8 @@ def problems(ex: Exchange) -> list[str]:
         if _azure_gateway_error(ex):
             return []
         return [f"{where}: {p}" for p in check_instance(json.loads(ex.body), "ErrorResponse")]
+    if ex.content_type.startswith("text/event-stream") and "/responses" in ex.path:
+        return _response_stream_problems(where, parse_sse(bytes(ex.body)))
     if ex.content_type.startswith("text/event-stream"):
         out = []
         events = parse_sse(bytes(ex.body))
@@ -183,6 +206,29 @@ def problems(ex: Exchange) -> list[str]:
             payload = _as_the_spec_has_it(_relax_empty_list(json.loads(ex.body)))
             return [f"{where}: {p}" for p in check_instance(payload, name)]
     return [f"{where}: no operation in the spec matches this path"]
+
+
+def _response_stream_problems(where: str, events: list[tuple[str, str]]) -> list[str]:
+    """A Responses stream: known event types whose `type` is the SSE event name, numbered
+    in order, ending in the response's end, with no `done` event."""
+    out = []
+    numbers = []
+    for name, data in events:
+        payload = json.loads(data)
+        numbers.append(payload.get("sequence_number"))
+        if payload.get("type") != name:
+            out.append(f"{where}: event {name} has type {payload.get('type')}")
+        if name not in RESPONSE_EVENT_VALIDATORS:
+            out.append(f"{where}: unknown stream event {name}")
+            continue
+        for e in RESPONSE_EVENT_VALIDATORS[name].iter_errors(_as_the_spec_has_it(payload)):
+            out.append(f"{where} event {name}: {param_path(e.absolute_path)}: {e.message[:300]}")
+    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+        out.append(f"{where}: sequence numbers out of order: {numbers}")
+    ends = ("response.completed", "response.incomplete", "response.failed", "response.cancelled")
+    if not events or events[-1][0] not in ends:
+        out.append(f"{where}: stream does not end with the response's end")
+    return out
 
 
 FAST = EmulatorOptions(poll_after_ms=5)

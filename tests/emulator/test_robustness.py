@@ -38,7 +38,17 @@ def ids(client: Any) -> dict[str, str]:
     file = client.files.create(file=("a.txt", b"alpha"), purpose="assistants")
     store = client.vector_stores.create(file_ids=[file.id])
     batch = client.vector_stores.file_batches.create(vector_store_id=store.id, file_ids=[file.id])
+    conversation = client.conversations.create(items=[{"role": "user", "content": "hi"}])
+    item = client.conversations.items.list(conversation.id).data[0]
+    response = client.responses.create(model="gpt-4o", input="hello", background=True)
+    container = client.containers.create(name="box")
+    container_file = client.containers.files.create(container.id, file=("b.txt", b"beta"))
     return {
+        "conversation_id": conversation.id,
+        "item_id": item.id,
+        "response_id": response.id,
+        "container_id": container.id,
+        "container_file_id": container_file.id,
         "assistant_id": assistant.id,
         "thread_id": run.thread_id,
         "run_id": run.id,
@@ -50,6 +60,11 @@ def ids(client: Any) -> dict[str, str]:
     }
 
 
+def _param(template: str, name: str) -> str:
+    """A path parameter's key in `ids` (a container's `file_id` is a container file's id)."""
+    return "container_file_id" if name == "file_id" and "/containers/" in template else name
+
+
 def test_junk_never_gives_5xx(emulator: Any, ids: dict[str, str]) -> None:
     with httpx.Client(base_url=emulator.base_url, headers=HEADERS) as http:
         for key in spec()["operations"]:
@@ -57,8 +72,10 @@ def test_junk_never_gives_5xx(emulator: Any, ids: dict[str, str]) -> None:
             for known in (True, False):
                 path = re.sub(
                     r"\{([^}]+)\}",
-                    lambda m, known=known: (
-                        ids.get(m.group(1), f"{m.group(1)}_x") if known else f"{m.group(1)}_x"
+                    lambda m, known=known, template=template: (
+                        ids.get(_param(template, m.group(1)), f"{m.group(1)}_x")
+                        if known
+                        else f"{m.group(1)}_x"
                     ),
                     template,
                 )

@@ -14,6 +14,13 @@ def check_metadata(metadata: Any, param: str = "metadata") -> Obj:
     """Metadata limits: 16 pairs, keys up to 64 characters, values up to 512."""
     if metadata is None:
         return {}
+    if not isinstance(metadata, dict):
+        kind = "an array" if isinstance(metadata, list) else f"a {type(metadata).__name__}"
+        raise bad_request(
+            f"Invalid type for '{param}': expected an object, but got {kind} instead.",
+            param=param,
+            code="invalid_type",
+        )
     if len(metadata) > 16:
         raise bad_request(
             f"Invalid '{param}': too many properties. Expected an object with at most 16 "

@@ -115,6 +115,37 @@ class VectorStoreRecord:
 
 
 @dataclass
+class ResponseRecord:
+    """A response (Responses API): its object, its input items, the items before it (the
+    previous response's or the conversation's), and every stream event it sent."""
+
+    obj: Obj
+    input: list[Obj]
+    history: list[Obj]
+    body: Obj
+    include: frozenset[str] = frozenset()
+    events: list[tuple[str, bytes]] = field(default_factory=list)
+    played: bool = False
+
+    @property
+    def status(self) -> str:
+        return str(self.obj["status"])
+
+
+@dataclass
+class ConversationRecord:
+    obj: Obj
+    items: dict[str, Obj] = field(default_factory=dict)
+
+
+@dataclass
+class ContainerRecord:
+    obj: Obj
+    files: dict[str, Obj] = field(default_factory=dict)
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
 class Store:
     assistants: dict[str, Obj] = field(default_factory=dict)
     threads: dict[str, ThreadRecord] = field(default_factory=dict)
@@ -123,6 +154,12 @@ class Store:
     learned: bool = False
     """Objects came from a recording (a fault overlay's take-over): cassettes are data, so
     no code found in them is run (`RunContext.runs_default_code`)."""
+    responses: dict[str, ResponseRecord] = field(default_factory=dict)
+    conversations: dict[str, ConversationRecord] = field(default_factory=dict)
+    containers: dict[str, ContainerRecord] = field(default_factory=dict)
+    pending_calls: dict[str, Any] = field(default_factory=dict)
+    """Function calls a response made, by call id: what the brain does once their outputs
+    come (`engine.responder.Pending`)."""
 
     def assistant(self, assistant_id: str) -> Obj:
         try:
@@ -187,6 +224,29 @@ class Store:
             resources = owner.get("tool_resources") or {}
             ids += (resources.get("file_search") or {}).get("vector_store_ids") or []
         return [i for i in dict.fromkeys(ids) if i in self.vector_stores]
+
+    def corpus(
+        self, vector_store_ids: list[str], now: int
+    ) -> tuple[list[Chunk], dict[str, tuple[str, Obj]]]:
+        """What file_search searches in these stores: their processed files' chunks, and each
+        file's name and attributes (the stores count as active now)."""
+        chunks: list[Chunk] = []
+        files: dict[str, tuple[str, Obj]] = {}
+        for vs_id in vector_store_ids:
+            vs = self.vector_stores[vs_id]
+            vs.obj["last_active_at"] = now
+            for file_id, file_chunks in vs.chunks.items():
+                if vs.files.get(file_id, {}).get("status") == "completed":
+                    chunks += file_chunks
+                    frec = self.files.get(file_id)
+                    files.setdefault(
+                        file_id,
+                        (
+                            frec.obj["filename"] if frec else "",
+                            vs.files[file_id].get("attributes") or {},
+                        ),
+                    )
+        return chunks, files
 
     def runs(self) -> list[RunRecord]:
         return [run for thread in self.threads.values() for run in thread.runs.values()]

@@ -24,6 +24,8 @@ decides; every `match` key is optional::
           - wait: 1.5                   # take this long (seconds); cancel/expiry apply
           - fail: {code: server_error, message: "Sorry, something went wrong."}
           - incomplete: max_completion_tokens
+          - web_search: {query: "news", sources: ["https://example.com/a"]}   # Responses only:
+          - mcp: {server: deepwiki, name: ask, arguments: {q: x}, output: "..."}  # hosted tools
 
 Templates in `say` may use `{{message}}` (latest user message), `{{assistant}}`
 (assistant name), `{{output}}` (all tool outputs so far, one per line),
@@ -94,6 +96,26 @@ ACTION_SCHEMA: dict[str, Any] = {
             },
         },
         "incomplete": {"enum": ["max_completion_tokens", "max_prompt_tokens"]},
+        "web_search": {
+            "type": "object",
+            "required": ["query"],
+            "additionalProperties": False,
+            "properties": {
+                "query": {"type": "string"},
+                "sources": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "mcp": {
+            "type": "object",
+            "required": ["server", "name"],
+            "additionalProperties": False,
+            "properties": {
+                "server": {"type": "string"},
+                "name": {"type": "string"},
+                "arguments": {"type": ["object", "string"]},
+                "output": {"type": "string"},
+            },
+        },
     },
 }
 RULE_SCHEMA: dict[str, Any] = {
@@ -299,27 +321,36 @@ def default_reply(user_message: str, response_format: Any = "auto") -> str:
     return f'You said: "{quote}"'
 
 
-def example_for(schema: dict[str, Any]) -> Any:
-    """A small deterministic instance of a JSON Schema (for forced function calls)."""
+def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """A small deterministic instance of a JSON Schema (for forced function calls and
+    structured output); local `$ref`s (`#/$defs/...`) are resolved against `root`."""
+    root = schema if root is None else root
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return example_for(target if isinstance(target, dict) else {}, root)
     if "const" in schema:
         return schema["const"]
     if schema.get("enum"):
         return schema["enum"][0]
-    for key in ("anyOf", "oneOf"):
+    for key in ("anyOf", "oneOf", "allOf"):
         if schema.get(key):
-            return example_for(schema[key][0])
+            return example_for(schema[key][0], root)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or "properties" in schema:
         props = schema.get("properties", {})
-        return {name: example_for(sub) for name, sub in props.items()}
+        return {name: example_for(sub, root) for name, sub in props.items()}
     if kind == "array":
-        return [example_for(schema.get("items") or {"type": "string"})]
+        count = max(1, int(schema.get("minItems") or 0))
+        return [example_for(schema.get("items") or {"type": "string"}, root)] * count
     if kind == "string":
         return string_example(schema)
     if kind in ("integer", "number"):
-        return schema.get("minimum", 0)
+        return schema.get("minimum", schema.get("exclusiveMinimum", -1) + 1)
     if kind == "boolean":
         return False
     return None
@@ -437,6 +468,11 @@ def _action(raw: dict[str, Any], where: str) -> Action:
         return Action("wait", seconds=float(value))
     if kind == "incomplete":
         return Action("incomplete", text=value)
+    if kind in ("web_search", "mcp"):
+        data = dict(value)
+        if kind == "mcp" and not isinstance(data.get("arguments", ""), str):
+            data["arguments"] = json.dumps(data["arguments"], separators=(",", ":"))
+        return Action(kind, text=value.get("query"), data=data)
     return Action(kind, text=value)  # code, search
 
 

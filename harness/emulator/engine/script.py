@@ -58,7 +58,7 @@ class CallPiece:
 @dataclass(frozen=True)
 class Action:
     """One thing a run does: kind is call/stream_calls/code/search/say/reply/wait/fail/
-    incomplete.
+    incomplete, or a hosted tool only a response has: web_search/mcp.
 
     `stream_calls` writes `call_pieces` into a new tool_calls step as they arrive and leaves
     the step open; the `call` action that follows finishes that step (adding the calls it
@@ -72,6 +72,9 @@ class Action:
     code: str = "server_error"
     reply: Reply | None = None
     call_pieces: AsyncIterator[CallPiece] | None = None
+    data: Obj | None = None
+    """What a scripted hosted tool of the Responses API returns (`web_search`: the query and
+    its sources; `mcp`: the server, tool, arguments and output)."""
 
 
 class RunView(Protocol):

@@ -39,7 +39,13 @@ class StepBase:
         }
 
     async def execute(self, action: Action) -> None:
-        handler = getattr(self, f"_do_{action.kind}")
+        handler = getattr(self, f"_do_{action.kind}", None)
+        if handler is None:  # a hosted tool of the Responses API (web_search, mcp)
+            self._fail(
+                f"The emulator's brain used {action.kind}, a tool the Assistants API does not "
+                "have: only responses carry it out."
+            )
+            return
         await handler(action)
 
     def _pieces(self, text: str, size: int) -> list[tuple[int, int]]:

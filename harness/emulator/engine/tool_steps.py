@@ -246,21 +246,5 @@ class ToolSteps(StepBase):
 
     def _search_corpus(self) -> tuple[list[Chunk], dict[str, tuple[str, Obj]]]:
         """The chunks a run searches, and each file's name and attributes."""
-        store = self.store
-        chunks: list[Chunk] = []
-        files: dict[str, tuple[str, Obj]] = {}
-        for vs_id in self.store.search_store_ids(self.thread, self.assistant):
-            vs = store.vector_stores[vs_id]
-            vs.obj["last_active_at"] = self.clock.now()
-            for file_id, file_chunks in vs.chunks.items():
-                if vs.files.get(file_id, {}).get("status") == "completed":
-                    chunks += file_chunks
-                    frec = store.files.get(file_id)
-                    files.setdefault(
-                        file_id,
-                        (
-                            frec.obj["filename"] if frec else "",
-                            vs.files[file_id].get("attributes") or {},
-                        ),
-                    )
-        return chunks, files
+        ids = self.store.search_store_ids(self.thread, self.assistant)
+        return self.store.corpus(ids, self.clock.now())

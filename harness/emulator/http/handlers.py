@@ -253,6 +253,15 @@ async def _include_content(request: Request, match: Match, backend: AssistantsBa
 
 def _query_parser(name: str, schema: dict[str, Any]) -> Parser:
     choices = tuple(schema.get("enum") or ())
+    if schema.get("type") == "array":  # `include[]=a&include[]=b` (or `include=a`)
+
+        async def parse_list(
+            request: Request, match: Match, backend: AssistantsBackend
+        ) -> list[str]:
+            params = request.query_params
+            return params.getlist(f"{name}[]") + params.getlist(name)
+
+        return parse_list
 
     async def parse(request: Request, match: Match, backend: AssistantsBackend) -> str | None:
         if choices:

@@ -84,7 +84,18 @@ class AzureShape:
         return AzureError(404, AZURE_NOT_FOUND)
 
 
-SHAPES: tuple[ApiShape, ...] = (OpenAIShape(), AzureShape())
+class AzureV1Shape(AzureShape):
+    """Azure OpenAI's v1 API (`/openai/v1/responses`): the key as with the dated API, but no
+    `api-version` needed."""
+
+    base = "/openai/v1"
+
+    def admit(self, request: Request) -> None:
+        if not request.headers.get("api-key", "").strip() and not _bearer(request):
+            raise AzureError(401, AZURE_ACCESS_DENIED)
+
+
+SHAPES: tuple[ApiShape, ...] = (OpenAIShape(), AzureV1Shape(), AzureShape())
 
 
 def shape_for(path: str) -> ApiShape | None:

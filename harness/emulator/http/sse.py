@@ -20,12 +20,14 @@ class EventStream:
     """What a streaming operation answers: events the engine queues until it closes the queue.
 
     `first` are sent before anything queued (`thread.created` of create-thread-and-run);
-    `on_close` runs when the client goes away or the stream ends.
+    `on_close` runs when the client goes away or the stream ends; `end` closes the stream
+    (the Assistants API's `done` event; the Responses API sends none).
     """
 
     queue: asyncio.Queue[StreamItem]
     first: list[tuple[str, bytes]] = field(default_factory=list)
     on_close: Callable[[], None] = lambda: None
+    end: bytes = DONE
 
     async def frames(self) -> AsyncIterator[bytes]:
         try:
@@ -36,6 +38,7 @@ class EventStream:
                 if item is None:
                     break
                 yield frame(*item)
-            yield DONE
+            if self.end:
+                yield self.end
         finally:
             self.on_close()

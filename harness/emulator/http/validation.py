@@ -10,11 +10,17 @@ uses to check every response.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
 from typing import Any
 
+import orjson
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
-from harness.api.schemas import component_validator, operation_validator
+from harness.api import operation as find_operation
+from harness.api.schemas import component_validator, document, operation_validator
 from harness.emulator.errors import bad_request
 
 _TYPE_NAMES = {
@@ -174,13 +180,47 @@ def check_body(operation: str, body: Any) -> None:
             f"but got {_describe(body)} instead.",
             code="invalid_type",
         )
-    validator = operation_validator(operation, "request")
+    validator = _request_validator(operation)
     if validator is None:
+        return
+    if find_operation(operation).api == "responses":
+        # The Responses API takes an explicit null as the parameter left out.
+        body = {k: v for k, v in body.items() if v is not None}
+        known = _top_properties(operation)
+        extra = sorted(k for k in body if known and k not in known)
+        if extra:
+            raise bad_request(
+                f"Unknown parameter: '{extra[0]}'.", param=extra[0], code="unknown_parameter"
+            )
+    key = _cache_key(operation, body)
+    if key is not None and key in _VALID:
         return
     error = best_match(validator.iter_errors(body))
     if error is not None:
         message, param, code = explain(error)
         raise bad_request(message, param=param, code=code)
+    if key is not None:
+        if len(_VALID) >= _VALID_KEPT:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                _VALID.pop(next(iter(_VALID)))  # emulators in other threads share it
+        _VALID[key] = None
+
+
+# Bodies found valid, most recent last: checking is deterministic, and apps (and benches)
+# send the same small bodies again and again, which then skip the schema walk.
+_VALID: dict[bytes, None] = {}
+_VALID_KEPT = 512
+_VALID_MAX_BYTES = 4096
+
+
+def _cache_key(operation: str, body: dict[str, Any]) -> bytes | None:
+    try:
+        raw = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if len(raw) > _VALID_MAX_BYTES:
+        return None
+    return operation.encode() + b" " + raw
 
 
 def check_instance(value: Any, schema_name: str) -> list[str]:
@@ -190,3 +230,66 @@ def check_instance(value: Any, schema_name: str) -> list[str]:
         f"{param_path(e.absolute_path) or '<root>'}: {e.message[:300]}"
         for e in validator.iter_errors(value)
     ]
+
+
+def _nullable(schema: Any) -> bool:
+    return isinstance(schema, dict) and any(
+        isinstance(branch, dict) and branch.get("type") == "null"
+        for branch in schema.get("anyOf") or schema.get("oneOf") or []
+    )
+
+
+@functools.cache
+def _relaxed_components() -> dict[str, Any]:
+    """The spec's components as the Responses API checks requests: every nullable property
+    optional (its schemas share one model between requests and responses, so `strict` and
+    `parameters` of a function tool read as required, though the API accepts them left out),
+    and unions taken as any-of (a message item with content parts is both an easy input
+    message and an input message)."""
+    components: dict[str, Any] = copy.deepcopy(document()["components"])
+
+    def relax(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict) and isinstance(node.get("required"), list):
+                node["required"] = [k for k in node["required"] if not _nullable(props.get(k))]
+            if "oneOf" in node:
+                node["anyOf"] = node.pop("oneOf")
+            for child in node.values():
+                relax(child)
+        elif isinstance(node, list):
+            for child in node:
+                relax(child)
+
+    relax(components)
+    return components
+
+
+@functools.cache
+def _request_validator(operation: str) -> Draft202012Validator | None:
+    if find_operation(operation).api != "responses":
+        return operation_validator(operation, "request")
+    schema = document()["operations"][operation]["request"]
+    if schema is None:
+        return None
+    return Draft202012Validator({"components": _relaxed_components(), **schema})
+
+
+@functools.cache
+def _top_properties(operation: str) -> frozenset[str]:
+    """The parameters an operation's request body names (through `$ref`s and `allOf`)."""
+    components = document()["components"]["schemas"]
+    names: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            collect(components.get(ref.rsplit("/", 1)[-1]))
+        names.update(node.get("properties") or {})
+        for part in node.get("allOf") or []:
+            collect(part)
+
+    collect(document()["operations"][operation]["request"])
+    return frozenset(names)

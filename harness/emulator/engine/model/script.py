@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -23,7 +22,8 @@ from dataclasses import dataclass
 from harness.emulator.engine.model import client
 from harness.emulator.engine.model.answer import Answer, ToolCall
 from harness.emulator.engine.model.request import CODE_TOOL, Toolbox, body, fit, opening, toolbox
-from harness.emulator.engine.model.settings import ModelSettings, allowed_key_env, key_env_refusal
+from harness.emulator.engine.model.responses import endpoint_for
+from harness.emulator.engine.model.settings import ModelSettings
 from harness.emulator.engine.model.turn import Shown, Turn
 from harness.emulator.engine.runs import tokens
 from harness.emulator.engine.script import Action, CallPiece, FunctionCall, Obj, Reply, RunView
@@ -156,23 +156,7 @@ class ModelScript:
         return self.prompt_used + tokens(json.dumps(self.chat)) <= limit
 
     def _endpoint(self, streaming: bool) -> client.Endpoint | Action:
-        headers = [
-            ("Accept", "text/event-stream" if streaming else "application/json"),
-            ("User-Agent", "pytest-assistants-harness emulator"),
-        ]
-        name = self.settings.api_key_env
-        if name and not allowed_key_env(name):
-            return Action("fail", text=key_env_refusal("model.api_key_env"))
-        key = os.environ.get(name) if name else None
-        if name and not key:
-            return Action(
-                "fail",
-                text=f"The model brain's key is read from ${name} (model.api_key_env), "
-                "which is not set.",
-            )
-        if key:
-            headers.append(("Authorization", f"Bearer {key}"))
-        return client.Endpoint(self.settings.url, tuple(headers), self.settings.timeout, key)
+        return endpoint_for(self.settings, streaming)
 
     async def _text(self, view: RunView, turn: Turn, first: str) -> AsyncIterator[str]:
         """The answer's text as it arrives, up to its end or to the calls that follow it."""
