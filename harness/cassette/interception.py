@@ -198,7 +198,7 @@ class Interception:
         if self.others_pass:
             return None
         if self.recorder is not None:
-            if self.upstream is None or origin(url) not in self.own_origins:
+            if self.upstream is None or not self._under_own_base(url):
                 return None
             target = self.upstream.rebase(url, self.api_url)
             status, answer_headers, content = forward(
@@ -222,6 +222,15 @@ class Interception:
             method, url, headers, body, base.base if base else "", legacy_multipart=True
         )
         return self.redactor.learning(credentials(request)).request(request)
+
+    def _under_own_base(self, url: str) -> bool:
+        """Sent to the harness's own API base (`/v1/...` on the emulator): where the app's
+        client pointed, not the emulator's own endpoints (`/_emulator/*`)."""
+        sent = urlsplit(url)
+        if origin(url) not in self.own_origins:
+            return False
+        base = urlsplit(self.api_url).path.rstrip("/")
+        return not base or sent.path == base or sent.path.startswith(base + "/")
 
     def _to_own(self, url: str, headers: Any) -> tuple[str, list[tuple[str, str]]]:
         ours, sent = urlsplit(self.api_url), urlsplit(url)
