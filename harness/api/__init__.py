@@ -11,12 +11,22 @@ from harness.api.constants import (
     BETA_VALUE,
     ID_PREFIXES,
     MESSAGE_STATUSES,
+    OTHER_APIS,
     POLL_STOP_STATUSES,
     RUN_STATUSES,
     STEP_STATUSES,
     TERMINAL_RUN_STATUSES,
 )
-from harness.api.operations import Located, Match, Operation, locate, match, operation, operations
+from harness.api.operations import (
+    Located,
+    Match,
+    Operation,
+    locate,
+    match,
+    operation,
+    operations,
+    other_api,
+)
 
 __all__ = [
     "ACTIVE_RUN_STATUSES",
@@ -24,6 +34,7 @@ __all__ = [
     "BETA_VALUE",
     "ID_PREFIXES",
     "MESSAGE_STATUSES",
+    "OTHER_APIS",
     "POLL_STOP_STATUSES",
     "RUN_STATUSES",
     "STEP_STATUSES",
@@ -35,4 +46,5 @@ __all__ = [
     "match",
     "operation",
     "operations",
+    "other_api",
 ]

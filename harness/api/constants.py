@@ -26,3 +26,17 @@ POLL_STOP_STATUSES = TERMINAL_RUN_STATUSES | {"requires_action"}
 STEP_STATUSES = ("in_progress", "cancelled", "failed", "completed", "expired")
 MESSAGE_STATUSES = ("in_progress", "incomplete", "completed")
 ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "vs_", "vsfb_")
+
+OTHER_APIS = {
+    "realtime": "the Realtime API",
+    "audio": "the Audio API",
+    "images": "the Images API",
+    "embeddings": "the Embeddings API",
+    "moderations": "the Moderations API",
+    "batches": "the Batch API",
+    "fine_tuning": "the Fine-tuning API",
+    "evals": "the Evals API",
+    "videos": "the Videos API",
+}
+"""OpenAI APIs the harness does not record or replay, by the first path segment after the
+API base: a request of one in a marked test is refused with one line naming it."""

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from harness.api.constants import OTHER_APIS
+
 # Operations that answer with server-sent events when the request asks for `stream`
 # (`get_response` in its query: `?stream=true&starting_after=N` resumes a background response).
 _STREAMING = frozenset(
@@ -174,6 +176,16 @@ def locate(method: str, path: str) -> Located | None:
         if found is not None:
             base = "/" + "/".join(segments[:start]) if start else ""
             return Located(base, rest, found)
+    return None
+
+
+def other_api(path: str) -> str | None:
+    """The name of the API the harness does not know that a full URL path calls
+    (`/v1/realtime/sessions` -> "the Realtime API"), or None."""
+    segments = path.strip("/").split("/")
+    for index, segment in enumerate(segments):
+        if segment in OTHER_APIS and (index == 0 or segments[index - 1] in ("v1", "openai")):
+            return OTHER_APIS[segment]
     return None
 
 

@@ -27,7 +27,7 @@ from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor, credentials
 from harness.cassette.wire import request_from_http, response_from_vcr, response_to_http
-from harness.errors import ForeignRequestError, UnmatchedRequestError
+from harness.errors import ForeignRequestError, UnknownApiError, UnmatchedRequestError
 
 Responder = Callable[[str, str, Any, bytes], tuple[int, list[tuple[str, str]], bytes]]
 """Answers a request in process: (method, url, headers, body) -> (status, headers, body)."""
@@ -168,11 +168,21 @@ class Interception:
         return request_from_http(method, url, headers, body, located.base)
 
     def _other(self, method: str, url: str) -> None:
-        """Not Assistants traffic: let it through, or refuse it in replay."""
-        if self.recorder is not None or self.others_pass:
-            return
+        """Not Assistants traffic: let it through, or refuse it in replay; a call of an OpenAI
+        API the harness does not know is refused either way (it could never replay)."""
         where = urlsplit(url)
         shown = f"{method} {where.scheme}://{where.netloc}{where.path}"
+        unknown = api.other_api(where.path) if origin(url) in self.api_origins else None
+        if unknown is not None and not self.others_pass:
+            raise self._fail(
+                UnknownApiError(
+                    f"{shown} calls {unknown}, which the harness does not record or replay "
+                    "(it handles the Assistants, Responses and Conversations APIs, files, vector "
+                    "stores and containers): make this call outside the marked test, or mock it"
+                )
+            )
+        if self.recorder is not None or self.others_pass:
+            return
         raise self._fail(
             ForeignRequestError(
                 f"{shown} is not Assistants API traffic (the API is at {self.api_url}): "

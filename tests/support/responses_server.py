@@ -135,9 +135,7 @@ class ResponsesServer:
         elif conv_id:
             self.items[conv_id] += given + output
         if body.get("stream"):
-            events = self.events[response_id] = _stream(
-                response, output, background=background
-            )
+            events = self.events[response_id] = _stream(response, output, background=background)
             return 200, events
         return 200, self.public(response)
 
@@ -150,7 +148,9 @@ class ResponsesServer:
             return _missing(f"Response with id '{response_id}' not found.")
         if query.get("stream") == "true":
             after = int(query.get("starting_after", "-1"))
-            return 200, [e for e in self.events.get(response_id, []) if e["sequence_number"] > after]
+            return 200, [
+                e for e in self.events.get(response_id, []) if e["sequence_number"] > after
+            ]
         if response["background"] and response["status"] in ("queued", "in_progress"):
             self.retrieved[response_id] += 1
             if self.retrieved[response_id] > self.polls:
@@ -215,7 +215,9 @@ def _missing(message: str) -> tuple[int, Any]:
 
 
 def _error(message: str, code: str) -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}}
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
 
 
 def _input_items(given: Any) -> list[dict[str, Any]]:
@@ -286,7 +288,11 @@ def _stream(
             common = {"item_id": item["id"], "output_index": index, "content_index": 0}
             emit("response.content_part.added", **common, part=part)
             for word in text.split(" "):
-                piece = word if not events or events[-1]["type"] != "response.output_text.delta" else " " + word
+                piece = (
+                    word
+                    if not events or events[-1]["type"] != "response.output_text.delta"
+                    else " " + word
+                )
                 emit("response.output_text.delta", **common, delta=piece, logprobs=[])
             emit("response.output_text.done", **common, text=text, logprobs=[])
             emit("response.content_part.done", **common, part={**part, "text": text})
@@ -351,7 +357,7 @@ def _route(
         case ("POST", ["threads"]):  # just enough Assistants for an app using both APIs
             thread_id = app.new_id("thread")
             return 200, {"id": thread_id, "object": "thread", "created_at": _EPOCH, "metadata": {}}
-        case (_, ["conversations", conv_id, *rest]) if conv_id not in app.conversations:
+        case (_, ["conversations", conv_id, *_]) if conv_id not in app.conversations:
             return _missing(f"Conversation with id '{conv_id}' not found.")
         case ("GET", ["conversations", conv_id]):
             return 200, app.conversations[conv_id]
