@@ -1,6 +1,7 @@
-"""The Assistants v2 API as data: its operations, how to match a request to one, its constants.
+"""The Assistants v2 and Responses/Conversations APIs as data: their operations, how to match a
+request to one, the lifecycles of runs and responses, their constants.
 
-This is the one place that knows API paths. The emulator routes by it, the
+This is the one place that knows API paths and status graphs. The emulator routes by it, the
 transcript builder and the invariants read cassettes through it, replay uses
 it to tell Assistants traffic from everything else.
 """
@@ -17,6 +18,16 @@ from harness.api.constants import (
     STEP_STATUSES,
     TERMINAL_RUN_STATUSES,
 )
+from harness.api.lifecycle import (
+    ACTIVE_RESPONSE_STATUSES,
+    RESPONSE_EDGES,
+    RESPONSE_STATUSES,
+    RUN_EDGES,
+    TERMINAL_RESPONSE_STATUSES,
+    reachable,
+    response_ended,
+    run_ended,
+)
 from harness.api.operations import (
     Located,
     Match,
@@ -29,6 +40,7 @@ from harness.api.operations import (
 )
 
 __all__ = [
+    "ACTIVE_RESPONSE_STATUSES",
     "ACTIVE_RUN_STATUSES",
     "BETA_HEADER",
     "BETA_VALUE",
@@ -36,8 +48,12 @@ __all__ = [
     "MESSAGE_STATUSES",
     "OTHER_APIS",
     "POLL_STOP_STATUSES",
+    "RESPONSE_EDGES",
+    "RESPONSE_STATUSES",
+    "RUN_EDGES",
     "RUN_STATUSES",
     "STEP_STATUSES",
+    "TERMINAL_RESPONSE_STATUSES",
     "TERMINAL_RUN_STATUSES",
     "Located",
     "Match",
@@ -47,4 +63,7 @@ __all__ = [
     "operation",
     "operations",
     "other_api",
+    "reachable",
+    "response_ended",
+    "run_ended",
 ]

@@ -21,9 +21,6 @@ from harness.faults.spec import (
 from harness.fuzz.mutation import mutate_arguments, pending_calls
 from harness.transcript import transcript
 
-_CREATES = frozenset({"create_run", "create_thread_and_run"})
-_SUBMIT = "submit_tool_outputs_to_run"
-
 
 @dataclass(frozen=True)
 class RunFacts:
@@ -82,11 +79,12 @@ def facts(cassette: Cassette) -> Facts:
         request, response = interaction.request, interaction.response
         found = api.match(request.method, request.path)
         name = found.name if found is not None else ""
+        operation = found.operation if found is not None else None
         shown = _runs_shown(response.body, response.events)
-        if name in _CREATES and shown:
+        if operation is not None and operation.creates_run and shown:
             entry = run(shown[0])
             entry["create"] = entry["create"] if entry["create"] is not None else index
-        if name == _SUBMIT and found is not None:
+        if operation is not None and operation.answers_tool_calls and found is not None:
             run(found.params["run_id"])["submits"].append(index)
         if name == "get_run" and isinstance(response.body, dict) and "status" in response.body:
             run(str(response.body.get("id")))["polls"] += [

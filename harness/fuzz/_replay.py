@@ -30,12 +30,11 @@ from harness.cassette.redact import Redactor
 
 BASE_URL = "https://api.openai.replay/v1"
 API_KEY = "harness-replay-key"
-SUBMIT = "submit_tool_outputs_to_run"
 
 
 def _is_submission(request: Request) -> bool:
     found = api.match(request.method, request.path)
-    return found is not None and found.name == SUBMIT
+    return found is not None and found.operation.answers_tool_calls
 
 
 def _answered_ids(request: Request) -> list[str]:
