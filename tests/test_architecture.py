@@ -37,6 +37,8 @@ MAY_ONLY_IMPORT: dict[str, tuple[str, ...]] = {
 # layer -> what its modules never import
 MUST_NOT_IMPORT: dict[str, tuple[str, ...]] = {
     "harness.fuzz": ("harness.emulator", "harness.plugin", "harness.cli"),
+    # fault overlays read recorded calls through harness.cassette.calls, as fuzz does
+    "harness.faults": ("harness.fuzz", "harness.emulator", "harness.plugin", "harness.cli"),
 }
 
 

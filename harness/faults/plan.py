@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import api
+from harness.cassette.calls import pending_calls, with_arguments
 from harness.cassette.model import Cassette
 from harness.errors import ConfigError
 from harness.faults.responses import half_way, is_run_event, replacement_arguments
@@ -18,7 +19,6 @@ from harness.faults.spec import (
     RUN_ENDS,
     Fault,
 )
-from harness.fuzz.mutation import mutate_arguments, pending_calls
 from harness.transcript import transcript
 
 
@@ -105,7 +105,7 @@ def facts(cassette: Cassette) -> Facts:
     }
     by_run: dict[str, list[str]] = {}
     for call in pending_calls(cassette):
-        by_run.setdefault(call.run_id, []).append(aliases.get(call.call_id, call.call_id))
+        by_run.setdefault(call.owner, []).append(aliases.get(call.call_id, call.call_id))
     ordered = sorted(runs, key=lambda real: _number(aliases.get(real, "")))
     return Facts(
         runs=tuple(
@@ -175,7 +175,7 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
                 raise refuse(f"no run of the recording required {where.alias}")
             real, recorded = call
             text = replacement_arguments(recorded, fault)
-            result.cassette = mutate_arguments(result.cassette, real, text)
+            result.cassette = with_arguments(result.cassette, real, text)
             result.arguments[real] = fault
         placed = _count(result)
         if placed == before:

@@ -262,7 +262,11 @@ def _stream(
     emit("response.in_progress", response={**start, "status": "in_progress"})
     for index, item in enumerate(output):
         if item["type"] == "function_call":
-            emit("response.output_item.added", output_index=index, item={**item, "arguments": ""})
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress", "arguments": ""},
+            )
             arguments = item["arguments"]
             for piece in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]):
                 emit(
