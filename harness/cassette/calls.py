@@ -158,7 +158,9 @@ def function_calls(cassette: Cassette) -> list[FunctionCall]:
                     )
                 elif seen.waited and not found[key].waited:
                     known = found[key]
-                    found[key] = replace(known, waited=True, tools=seen.tools or known.tools)
+                    found[key] = replace(
+                        known, waited=True, owner=seen.owner, tools=seen.tools or known.tools
+                    )
     return list(found.values())
 
 
