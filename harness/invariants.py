@@ -29,6 +29,7 @@ from harness import api
 from harness.api import TERMINAL_RUN_STATUSES
 from harness.cassette.model import Cassette
 from harness.errors import InvariantError
+from harness.response_invariants import check_responses
 from harness.transcript import Listing, RunEvent, RunTimeline, Stream, Transcript, transcript
 
 # Stream events that end an object (`thread.message.completed`, `thread.run.step.failed`, ...):
@@ -40,7 +41,8 @@ _FINISHING = TERMINAL_RUN_STATUSES
 class Violation:
     source: str
     rule: str
-    """transition | submit | listing-order | cursor | listing-owner | reference | stream-order"""
+    """transition | submit | listing-order | cursor | listing-owner | reference | stream-order |
+    previous-response | call-output | sequence (the last three: Responses)"""
     where: int | None
     """1-based interaction number in the cassette."""
     message: str
@@ -94,6 +96,7 @@ class _Checker:
             yield from self.listing(listing)
         for stream in self.t.streams:
             yield from self.stream(stream)
+        yield from check_responses(self.t, self.v)
 
     # -- runs
 
@@ -228,6 +231,8 @@ class _Checker:
     # -- streams
 
     def stream(self, stream: Stream) -> Iterator[Violation]:
+        if stream.events and stream.events[0].name.startswith("response."):
+            return  # a Responses stream: its sequence numbers are checked instead
         head = f"{stream.request} stream"
         if stream.run:
             head += f" of run {self.name(stream.run)}"

@@ -6,7 +6,6 @@ server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from harness.fuzz import (
     mutate_arguments,
     pending_calls,
 )
-from tests.support.responses_server import responses_server
+from tests.support.responses_server import record_app
 
 WEATHER: dict[str, Any] = {
     "type": "function",
@@ -33,6 +32,7 @@ WEATHER: dict[str, Any] = {
     },
     "strict": True,
 }
+WEATHER_CALL = {"city": "Paris", "days": 3}
 APP = f"""
 import json
 import pytest
@@ -71,39 +71,11 @@ def test_streamed(openai_client):
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Cassette]]:
-    pytester_dir = tmp_path_factory.mktemp("responses_calls")
-    (pytester_dir / "test_app.py").write_text(APP)
-    import subprocess
-    import sys
-
-    with responses_server(calls={"get_weather": {"city": "Paris", "days": 3}}) as app:
-        env = {
-            "OPENAI_BASE_URL": app.base_url,
-            "OPENAI_API_KEY": "sk-test-planted-0123456789abcdef",
-            "PATH": "",
-        }
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "--record",
-                "--record-backend=live",
-                "test_app.py",
-            ],
-            cwd=pytester_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-    folder = pytester_dir / "cassettes" / "test_app"
-    yield {p.stem: read_cassette(p) for p in folder.glob("*.yaml")}
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Cassette]:
+    paths = record_app(
+        APP, tmp_path_factory.mktemp("responses_calls"), calls={"get_weather": WEATHER_CALL}
+    )
+    return {name: read_cassette(path) for name, path in paths.items()}
 
 
 def _load_app() -> Any:

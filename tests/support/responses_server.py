@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -422,3 +426,26 @@ def responses_server(**settings: Any) -> Iterator[ResponsesServer]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def record_app(source: str, folder: Path, **settings: Any) -> dict[str, Path]:
+    """Record the test file `source` through the plugin (`--record --record-backend=live`)
+    against a fresh server, in a pytest subprocess run in `folder`; its cassettes by test name."""
+    (folder / "test_app.py").write_text(source)
+    with responses_server(**settings) as app:
+        env = {
+            "OPENAI_BASE_URL": app.base_url,
+            "OPENAI_API_KEY": "sk-test-planted-0123456789abcdef",
+            "PATH": os.environ.get("PATH", ""),
+        }
+        argv = ["-q", "-p", "no:cacheprovider", "--record", "--record-backend=live"]
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", *argv, "test_app.py"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {p.stem: p for p in sorted((folder / "cassettes" / "test_app").glob("*.yaml"))}
