@@ -174,6 +174,11 @@ def pending_calls(cassette: Cassette) -> list[FunctionCall]:
     return list(seen.values())
 
 
+def waited_in(objects: list[Any]) -> list[str]:
+    """The call ids the runs and responses among `objects` wait on the app to answer."""
+    return [seen.call_id for seen in _calls_in(objects) if seen.waited]
+
+
 # -- the app's answers --------------------------------------------------------
 
 

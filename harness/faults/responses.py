@@ -7,9 +7,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from harness.api.lifecycle import MESSAGE_REASON_OF_RUN, STEP_END_OF_RUN, run_ended
+from harness.api.lifecycle import MESSAGE_REASON_OF_RUN, STEP_END_OF_RUN, response_ended, run_ended
 from harness.cassette.model import Response
-from harness.faults.spec import Fault, failure_code, incomplete_reason
+from harness.faults.spec import RESPONSE_INCOMPLETE_REASONS, Fault, failure_code, incomplete_reason
 
 Obj = dict[str, Any]
 _ERRORS = {
@@ -87,6 +87,27 @@ def end_stream(events: Sequence[Obj], run: Obj, fault: Fault) -> tuple[Obj, ...]
     tail.append({"event": f"thread.run.{status}", "data": ended})
     tail.append({"event": "done", "data": "[DONE]"})
     return (*events, *tail)
+
+
+def end_response(response: Obj, fault: Fault) -> Obj:
+    """`response` as it looks once it ended as `fault` says."""
+    if fault.name == "failed":
+        code = failure_code(fault)
+        return response_ended(
+            response, "failed", error={"code": code, "message": _LAST_ERROR[code]}
+        )
+    reason = fault.detail if fault.detail in RESPONSE_INCOMPLETE_REASONS else None
+    return response_ended(response, fault.name, reason=reason)
+
+
+def end_response_stream(events: Sequence[Obj], fault: Fault) -> tuple[Obj, ...]:
+    """A Responses stream whose last event (`response.completed`) says it ended as `fault`
+    says instead (`response.failed`, `response.incomplete`), its sequence number kept."""
+    *head, last = events
+    data = dict(last.get("data") or {})
+    kind = f"response.{fault.name}"
+    data.update(type=kind, response=end_response(dict(data.get("response") or {}), fault))
+    return (*head, {"event": kind, "data": data})
 
 
 def is_run_event(event: Obj) -> bool:
