@@ -1,15 +1,18 @@
 """What happens to each HTTP request a test makes while a cassette is active.
 
-Assistants API traffic (to the API's host, on a path of `harness.api`'s
-operation table, under any base path) is answered from the cassette when it
+API traffic (to the API's host, on a path of `harness.api`'s operation table —
+Assistants, Responses and Conversations, files, vector stores, containers —
+under any base path) is answered from the cassette when it
 holds the request, else recorded: answered by the in-process emulator, or let
 through to a live server and recorded on the way back. A request replay cannot
 answer fails the test with the nearest recorded requests. An `override` (a fault
 overlay, `harness.faults`) may answer an API request first. Every other request
 (another host, a path outside the API) is never recorded: it goes through while
 recording and is refused in replay, unless another cassette (pytest-recording's)
-is in charge of it. The same object serves vcrpy's transport patches
-(`harness.adapters.vcrpy`) and the in-memory clients of mutation replay.
+is in charge of it; a call of an OpenAI API the harness does not know
+(`harness.api.OTHER_APIS`) is refused with one line either way. The same object
+serves vcrpy's transport patches (`harness.adapters.vcrpy`) and the in-memory
+clients of mutation replay.
 """
 
 from __future__ import annotations
