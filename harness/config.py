@@ -30,7 +30,7 @@ SECRET_ENVIRONMENT = (
 )
 """Environment variables whose values are live credentials."""
 RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
-MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict")
+MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict", "parity")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -54,6 +54,8 @@ class Settings:
     ci: bool = False
     drift: bool = False
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
+    replace_live: bool = False
+    """`--record-replace-live`: a take of the emulator may replace a live recording."""
 
     @property
     def ci_refused(self) -> bool:
@@ -70,6 +72,7 @@ def resolve(
     rootdir: Path,
     environ: Mapping[str, str] = os.environ,
     drift: bool = False,
+    replace_live: bool = False,
 ) -> Settings:
     """Settings from the command line, the ini keys (`assistants_*`, given without the
     prefix: `cassette_dir`, `record_backend`, ...) and the environment."""
@@ -125,6 +128,7 @@ def resolve(
         redact_patterns=patterns,
         ci=ci,
         drift=drift,
+        replace_live=replace_live,
     )
 
 

@@ -21,6 +21,7 @@ import hypothesis
 from hypothesis import strategies as st
 
 from harness import api
+from harness.adapters.openai_sdk import quiet_deprecations
 from harness.cassette import calls
 from harness.cassette.model import Cassette
 from harness.cassette.storage import read_cassette
@@ -99,7 +100,7 @@ def _submitted_run(request: Any) -> str | None:
 def replay(app: App, cassette: Cassette, source: str = "<cassette>") -> ReplayResult:
     """Run `app` against `cassette`, served in process."""
     raised: Exception | None = None
-    with served(cassette, source) as (client, log):
+    with served(cassette, source) as (client, log), quiet_deprecations():
         try:
             app(client)
         except Exception as exc:

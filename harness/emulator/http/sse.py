@@ -1,0 +1,36 @@
+"""Server-sent events of a run as the emulator serves them (frames from `harness.api.sse`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from harness.api.sse import DONE, frame
+from harness.emulator.backend.store import StreamItem
+
+
+@dataclass
+class EventStream:
+    """What a streaming operation answers: events the engine queues until it closes the queue.
+
+    `first` are sent before anything queued (`thread.created` of create-thread-and-run);
+    `on_close` runs when the client goes away or the stream ends.
+    """
+
+    queue: asyncio.Queue[StreamItem]
+    first: list[tuple[str, bytes]] = field(default_factory=list)
+    on_close: Callable[[], None] = lambda: None
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        try:
+            for event, data in self.first:
+                yield frame(event, data)
+            while True:
+                item = await self.queue.get()
+                if item is None:
+                    break
+                yield frame(*item)
+            yield DONE
+        finally:
+            self.on_close()
