@@ -155,6 +155,13 @@ class ActiveCassette:
                     "app made no such request or poll (`harness transcript` names the "
                     "recording's runs, streams and calls)"
                 )
+            broken = self.overlay.violations() if self.overlay is not None else []
+            if broken:
+                faults = ", ".join(f.id for f in self.overlay.faults) if self.overlay else ""
+                problems.append(
+                    f"fault overlay {faults}: the conversation the test was served breaks the "
+                    f"Assistants protocol:\n" + "\n".join(f"  {line}" for line in broken)
+                )
         outcome = None
         if self.drift and ran:
             drifted = self.drifted()
@@ -338,12 +345,15 @@ class EmulatorHandle:
     """The `assistants_emulator` fixture: the emulator this test records against.
 
     In replay (or against a live server) nothing is asked of an emulator: `set_brain`
-    still checks the rules, so a typo fails in replay too, but they decide nothing."""
+    still checks the rules, so a typo fails in replay too, but they decide nothing.
+    Recording, `control_url` and `control_headers` (its token) reach `/_emulator/*`."""
 
     def __init__(self, active: ActiveCassette, emulator: EmbeddedEmulator) -> None:
         backend = active.backend
         self.recording = backend is not None and backend.name == "emulator"
         self.base_url = backend.base_url if self.recording else active.base_url
+        self.control_url = emulator.control_url if self.recording else None
+        self.control_headers = emulator.control_headers if self.recording else {}
         self._emulator = emulator
         self._active = active
 

@@ -33,8 +33,9 @@ def emulator_module(purpose: str = "recording against the embedded emulator") ->
 class EmbeddedEmulator:
     """The emulator the plugin records against, on 127.0.0.1, answered in process."""
 
-    def __init__(self) -> None:
+    def __init__(self, sandbox: str = "auto") -> None:
         self._server: EmulatorServer | None = None
+        self._sandbox = sandbox
 
     def backend(self, test_id: str, brain: Any) -> Backend:
         """A fresh emulator state for one test: ids and time seeded by `test_id`."""
@@ -62,6 +63,16 @@ class EmbeddedEmulator:
     def set_brain(self, rules: Any) -> None:
         self._start().set_brain(rules)
 
+    @property
+    def control_url(self) -> str:
+        """Where its control endpoints are (`/_emulator/`): they need `control_headers`."""
+        return self._start().url + "/_emulator/"
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The control token's header: the emulator refuses `/_emulator/*` without it."""
+        return self._start().control_headers
+
     def notes(self) -> list[str]:
         """What the current test's runs want its author to know (see `Brain.hint`)."""
         return list(self._server.backend.notes) if self._server else []
@@ -76,7 +87,7 @@ class EmbeddedEmulator:
             emulator = emulator_module()
             # No `openai-poll-after-ms`: the real API did not send it, and recording
             # skips the SDK's waits instead (runs move on once a client has seen them).
-            options = emulator.EmulatorOptions(poll_after_ms=None)
+            options = emulator.EmulatorOptions(poll_after_ms=None, code_isolation=self._sandbox)
             self._server = emulator.EmulatorServer(options=options).start()
         return self._server
 
@@ -99,6 +110,9 @@ class RecordedEmulator:
 
     def take_over(self, thread_id: str) -> None:
         self._server.call(self._server.backend.take_over(thread_id))
+
+    def reserve(self, ids: set[str]) -> None:
+        self._server.call(self._server.backend.reserve(ids))
 
 
 def live_backend(settings: Settings) -> Backend:

@@ -23,11 +23,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     inspect = commands.add_parser("inspect", help="print a cassette as a readable conversation")
-    inspect.add_argument("cassette")
-    inspect.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    inspect.add_argument("cassette", help="the cassette file")
+    inspect.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the output (auto: on a terminal)",
+    )
 
     transcript = commands.add_parser("transcript", help="print a cassette's transcript as JSON")
-    transcript.add_argument("cassette")
+    transcript.add_argument("cassette", help="the cassette file")
 
     diff = commands.add_parser(
         "diff",
@@ -65,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         ("scrub", "remove what verify reports, in place (atomically, keeping the mode)"),
     ):
         sub = commands.add_parser(name, help=text)
-        sub.add_argument("cassettes", nargs="+")
+        sub.add_argument("cassettes", nargs="+", help="cassette files or folders of them")
         sub.add_argument("--pattern", action="append", default=[], help="extra regular expression")
 
     conformance = commands.add_parser(
@@ -76,8 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     conformance.add_argument("cassettes", nargs="+", help="cassettes or folders of them")
 
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
-    emulator.add_argument("--port", type=int, default=8000)
-    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    emulator.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to bind (beyond loopback: read the security notes first)",
+    )
     emulator.add_argument(
         "--brain", help="brain file (JSON or YAML): rules, and optionally a model"
     )
@@ -89,10 +98,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also answer requests whose Host is NAME (repeatable; loopback always works)",
     )
     emulator.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="let browser pages of ORIGIN (e.g. http://localhost:3000) call the API "
+        "(repeatable; by default no page of another origin may, loopback ones included)",
+    )
+    emulator.add_argument(
         "--sandbox",
         choices=["auto", "namespaces", "process"],
         default="auto",
-        help="how code_interpreter code is isolated (default: namespaces where available)",
+        help="how code_interpreter code is isolated: auto (default: user namespaces, refused "
+        "where unavailable), namespaces, or process (opts in to a best-effort guard)",
     )
     model = emulator.add_argument_group(
         "model brain", "a Chat Completions model decides the runs no rule matches"
@@ -179,7 +197,14 @@ def _run(args: argparse.Namespace) -> int:
     options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
     if args.observe_hold is not None:
         options = dataclasses.replace(options, observe_hold=args.observe_hold)
-    serve(args.port, _brain(args), host=args.host, options=options, allowed_hosts=args.allow_host)
+    serve(
+        args.port,
+        _brain(args),
+        host=args.host,
+        options=options,
+        allowed_hosts=args.allow_host,
+        allowed_origins=args.allow_origin,
+    )
     return 0
 
 

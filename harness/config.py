@@ -30,6 +30,7 @@ SECRET_ENVIRONMENT = (
 )
 """Environment variables whose values are live credentials."""
 RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
+SANDBOXES = ("auto", "namespaces", "process")
 MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict", "parity")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
@@ -56,6 +57,9 @@ class Settings:
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
     replace_live: bool = False
     """`--record-replace-live`: a take of the emulator may replace a live recording."""
+    sandbox: str = "auto"
+    """How the embedded emulator holds code_interpreter code (`assistants_sandbox`):
+    "process" opts in to running it without kernel isolation."""
 
     @property
     def ci_refused(self) -> bool:
@@ -109,6 +113,11 @@ def resolve(
                 f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})"
             ) from None
     brain = ini.get("brain") or None
+    sandbox = str(ini.get("sandbox") or "auto")
+    if sandbox not in SANDBOXES:
+        raise ConfigError(
+            f"assistants_sandbox: unknown value {sandbox!r}; choose one of {', '.join(SANDBOXES)}"
+        )
     return Settings(
         record_mode="none" if ci and not allowed_in_ci else mode,
         requested_mode=mode,
@@ -129,6 +138,7 @@ def resolve(
         ci=ci,
         drift=drift,
         replace_live=replace_live,
+        sandbox=sandbox,
     )
 
 

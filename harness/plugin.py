@@ -81,6 +81,12 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         default=[],
     )
     parser.addini("assistants_brain", "Default emulator brain rules file (YAML or JSON).")
+    parser.addini(
+        "assistants_sandbox",
+        "How the embedded emulator isolates code_interpreter code: auto (default: user "
+        "namespaces, refused without them), namespaces, or process (opts in to a best-effort "
+        "guard where namespaces are unavailable).",
+    )
     parser.addini("assistants_strict", "Fail replayed tests that leave recorded requests unplayed.")
     parser.addini(
         "assistants_scenario_dirs",
@@ -143,6 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "strict",
             "scenario_dirs",
             "filter_deprecations",
+            "sandbox",
         )
     }
     try:
@@ -167,7 +174,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         os.environ["OPENAI_API_KEY"] = REPLAY_API_KEY
         config.add_cleanup(_forget_stand_in_key)
-    config.stash[EMULATOR] = EmbeddedEmulator()
+    config.stash[EMULATOR] = EmbeddedEmulator(settings.sandbox)
     config.stash[CLAIMED] = {}
     config.pluginmanager.register(_Summary(), "assistants-summary")
     config.pluginmanager.register(FaultOverlays(settings), "assistants-faults")

@@ -57,20 +57,16 @@ def check_responses(transcript: Transcript, report: Report[V]) -> Iterator[V]:
 
 def _statuses(response: ResponseTimeline, report: Report[V]) -> Iterator[V]:
     previous, position = "queued", 0
-    for span in response.statuses:
+    for status, count, where in response.observed:
         allowed = frozenset(gate for at, gate in response.gates if at <= position)
-        if not api.reachable(api.RESPONSE_EDGES, previous, span.status, allowed):
+        if not api.reachable(api.RESPONSE_EDGES, previous, status, allowed):
             what = "first seen" if position == 0 else f"illegal transition {previous} ->"
             hint = " (terminal)" if previous in api.TERMINAL_RESPONSE_STATUSES else ""
-            if span.status == "cancelled" and "cancel" not in allowed:
+            if status == "cancelled" and "cancel" not in allowed:
                 hint = " (no accepted cancel request before it)"
-            yield report(
-                "transition",
-                response.where,
-                f"response {response.id}: {what} {span.status}{hint}",
-            )
-        previous = span.status
-        position += span.count
+            yield report("transition", where, f"response {response.id}: {what} {status}{hint}")
+        previous = status
+        position += count
 
 
 def _calls(transcript: Transcript, report: Report[V]) -> Iterator[V]:

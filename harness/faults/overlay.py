@@ -36,6 +36,7 @@ from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.wire import response_from_vcr, response_to_http
 from harness.errors import HarnessError, UnmatchedRequestError
+from harness.faults.known import RecordedMessages, recorded_ids, request_messages
 from harness.faults.plan import plan
 from harness.faults.responses import (
     end_response,
@@ -62,6 +63,8 @@ class EmulatorLink(Protocol):
     def learn(self, objects: list[Any]) -> None: ...
 
     def take_over(self, thread_id: str) -> None: ...
+
+    def reserve(self, ids: set[str]) -> None: ...
 
 
 class FaultOverlay:
@@ -90,6 +93,9 @@ class FaultOverlay:
         self._fired: list[Fault] = []
         self._served = Recorder(Redactor())
         self._lock = threading.Lock()
+        self._messages = RecordedMessages(cassette)
+        self._faulted: set[int] = set()
+        """Served interactions (1-based) whose response a fault made."""
 
     # -- what the test sees ------------------------------------------------------------
 
@@ -101,6 +107,16 @@ class FaultOverlay:
     def unfired(self) -> list[Fault]:
         """Faults whose moment never came (the app made no such request or poll)."""
         return [f for f in self.faults if f not in self._fired]
+
+    def violations(self) -> list[str]:
+        """The protocol rules (`harness.invariants`) the conversation the test was served
+        breaks, one line each: a take-over must leave a conversation the API could give.
+        What a fault itself breaks where it strikes (a run ended without a cancel request,
+        a cut stream without its `done`) is the fault's point, not a violation."""
+        from harness.invariants import check
+
+        found = check(self.served(), source=self.source)
+        return [str(v) for v in found if v.where not in self._faulted]
 
     # -- the interception's override ------------------------------------------------------
 
@@ -114,13 +130,17 @@ class FaultOverlay:
             self._requests += 1
             fault = self._http_fault(request, name, found.params if found else {}, thread)
             if fault is not None:
-                return self._serve(request, http_error(HTTP_STATUSES[fault.name]))
+                return self._serve(request, http_error(HTTP_STATUSES[fault.name]), faulted=True)
             if thread is None or thread not in self._owned:
                 # A recorded write is not repeated once a fault struck: the state moved on.
                 again = request.method == "GET" or not self._fired
                 played = self.player.take(request, again=again)
                 if played is not None:
-                    return self._serve(request, self._overlay(played, name, thread))
+                    response = self._overlay(played, name, thread)
+                    self._shown += request_messages(
+                        name, request, played.response.body, self._messages
+                    )
+                    return self._serve(request, response, faulted=response != played.response)
                 if not self._fired:  # no fault yet: the app itself left the recording
                     nearest = explain_miss(request, self.player.recorded_requests())
                     raise UnmatchedRequestError(
@@ -249,6 +269,7 @@ class FaultOverlay:
                     f"{self.source}: fault overlay: the recording cannot answer what the app "
                     f"did after the fault, and the emulator is not available: {exc}"
                 ) from None
+            self._link.reserve(recorded_ids(self.recorded))
         shown, self._shown = self._shown, []
         if shown:
             self._link.learn(shown)
@@ -261,7 +282,9 @@ class FaultOverlay:
         query = urlsplit(url).query
         return link.base_url.rstrip("/") + request.path + (f"?{query}" if query else "")
 
-    def _serve(self, request: Request, response: Response) -> HttpResponse:
+    def _serve(self, request: Request, response: Response, *, faulted: bool) -> HttpResponse:
         self._served.add(request, response)
+        if faulted:
+            self._faulted.add(len(self._served.interactions))
         headers, body = response_to_http(response)
         return HttpResponse(response.status, headers, body)

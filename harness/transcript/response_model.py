@@ -21,6 +21,9 @@ class ResponseTimeline:
     tools: tuple[str, ...]
     input: tuple[Mapping[str, JSON], ...]
     statuses: tuple[StatusSpan, ...]
+    observed: tuple[tuple[str, int, int], ...]
+    """(status, times in a row, 1-based interaction it was first seen at in that row): the
+    status path with where each step of it shows, for the invariants."""
     gates: tuple[tuple[int, str], ...]
     """(position in the expanded status list before which it happened, request): accepted
     cancels, for the lifecycle check."""

@@ -91,6 +91,7 @@ class _Seen:
     where: int
     request: dict[str, Any] = field(default_factory=dict)
     statuses: list[tuple[str, int]] = field(default_factory=list)
+    wheres: list[int] = field(default_factory=list)
     gates: list[tuple[int, str]] = field(default_factory=list)
     last: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +149,7 @@ class ResponsesReader:
         status = shown.get("status")
         if isinstance(status, str):
             seen.statuses.append((status, repeat))
+            seen.wheres.append(where)
         if shown.get("output") or not seen.last:
             seen.last = shown
 
@@ -212,6 +214,7 @@ class ResponsesReader:
                     ),
                     input=tuple(item_summary(a, i) for i in given),
                     statuses=collapse(seen.statuses),
+                    observed=_observed(seen),
                     gates=tuple(seen.gates),
                     output=tuple(item_summary(a, i) for i in dicts(last.get("output"))),
                     error=a.deep(last.get("error")) or None,
@@ -239,6 +242,16 @@ class ResponsesReader:
             yield ConversationView(
                 alias, real, tuple(entry["lifecycle"]), tuple(item_summary(a, i) for i in items)
             )
+
+
+def _observed(seen: _Seen) -> tuple[tuple[str, int, int], ...]:
+    path: list[tuple[str, int, int]] = []
+    for (status, count), where in zip(seen.statuses, seen.wheres, strict=True):
+        if path and path[-1][0] == status:
+            path[-1] = (status, path[-1][1] + count, path[-1][2])
+        else:
+            path.append((status, count, where))
+    return tuple(path)
 
 
 def _alias(a: Aliases, value: JSON) -> str | None:

@@ -1,6 +1,6 @@
 """The emulator's boundary, attacked as a web page would: DNS rebinding (a foreign `Host`),
-cross-origin requests to the control endpoints and the API, and, beyond loopback, control
-requests without the server's token. Refused requests change nothing."""
+cross-origin requests to the control endpoints and the API (loopback origins included), and
+control requests without the server's token. Refused requests change nothing."""
 
 from __future__ import annotations
 
@@ -27,7 +27,15 @@ FOREIGN_HOSTS = [
     "user@127.0.0.1",
 ]
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost:1234", "LOCALHOST", "[::1]:80", "127.0.0.2", "localhost."]
-FOREIGN_ORIGINS = ["http://attacker.example", "https://127.0.0.1.nip.io", "null", "file://"]
+FOREIGN_ORIGINS = [
+    "http://attacker.example",
+    "https://127.0.0.1.nip.io",
+    "null",
+    "file://",
+    "http://localhost:3000",
+    "http://127.0.0.1:9999",
+    "http://[::1]:8080",
+]
 # What a page can make a browser send: (method, path, body) for control and API alike.
 STATE_CHANGES = [
     ("POST", "/_emulator/reset", None),
@@ -38,7 +46,8 @@ STATE_CHANGES = [
 
 
 def _counts(emulator: Any) -> dict[str, int]:
-    return dict(httpx.get(emulator.url + "/_emulator/health").json()["counts"])
+    health = httpx.get(emulator.url + "/_emulator/health", headers=emulator.control_headers)
+    return dict(health.json()["counts"])
 
 
 @pytest.mark.parametrize("host", FOREIGN_HOSTS)
@@ -68,9 +77,8 @@ def test_a_cross_origin_request_is_refused_and_changes_nothing(
     client.beta.assistants.create(model="gpt-4o")
     before = _counts(emulator)
     for method, path, body in STATE_CHANGES:
-        response = httpx.request(
-            method, emulator.url + path, content=body, headers={**API_HEADERS, "Origin": origin}
-        )
+        headers = {**API_HEADERS, **emulator.control_headers, "Origin": origin}
+        response = httpx.request(method, emulator.url + path, content=body, headers=headers)
         assert response.status_code == 403, (path, response.text)
         assert response.json()["error"]["code"] == "origin_not_allowed"
     assert _counts(emulator) == before
@@ -83,15 +91,18 @@ def test_a_cross_site_request_without_origin_is_refused(emulator: Any) -> None:
     assert response.status_code == 403
 
 
-def test_pages_of_loopback_origins_and_programs_are_served(emulator: Any) -> None:
-    for headers in ({}, {"Origin": "http://localhost:3000"}, {"Sec-Fetch-Site": "same-site"}):
-        response = httpx.post(emulator.url + "/_emulator/reset", headers=headers)
+def test_programs_and_the_emulators_own_origin_are_served(emulator: Any) -> None:
+    own = {"Origin": f"http://127.0.0.1:{emulator.port}"}
+    for headers in ({}, own, {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}):
+        response = httpx.post(
+            emulator.url + "/_emulator/reset", headers={**headers, **emulator.control_headers}
+        )
         assert response.status_code == 200, (headers, response.text)
 
 
-def test_loopback_needs_no_token(emulator: Any) -> None:
-    assert emulator.token is None
-    assert httpx.post(emulator.url + "/_emulator/reset").status_code == 200
+def test_loopback_needs_the_token_too(emulator: Any) -> None:
+    assert emulator.token is not None
+    assert httpx.post(emulator.url + "/_emulator/reset").status_code == 401
 
 
 class InProcess:
@@ -152,8 +163,8 @@ def test_allowed_hosts_and_the_bound_address_are_served() -> None:
         assert answer.status_code == status, host
 
 
-def test_an_in_process_server_beyond_loopback_has_a_token() -> None:
+def test_every_in_process_server_has_a_token() -> None:
     server = EmulatorServer(host="::1")
-    assert server.token is None
+    assert len(server.token) >= 32 and server.boundary.token == server.token
     server = EmulatorServer(host="0.0.0.0")  # not started: nothing listens
     assert server.token is not None and server.boundary.token == server.token

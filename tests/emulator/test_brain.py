@@ -167,13 +167,16 @@ def test_example_for_schema() -> None:
 
 def test_put_brain_endpoint(client: Any, emulator: Any) -> None:
     url = emulator.url + "/_emulator/brain"
-    bad = httpx.put(url, content=b'[{"actions": [{"wait": "x"}]}]')
+    control = emulator.control_headers
+    bad = httpx.put(url, content=b'[{"actions": [{"wait": "x"}]}]', headers=control)
     assert bad.status_code == 400
     assert (
         bad.json()["error"]["message"]
         == "brain rules[0].actions[0].wait: 'x' is not of type 'number'"
     )
-    ok = httpx.put(url, content=b"- match: {message: ping}\n  actions: [{say: pong}]\n")
+    ok = httpx.put(
+        url, content=b"- match: {message: ping}\n  actions: [{say: pong}]\n", headers=control
+    )
     assert ok.status_code == 200 and ok.json()["rules"] == 1
     assistant = client.beta.assistants.create(model="gpt-4o")
     run = client.beta.threads.create_and_run_poll(

@@ -38,11 +38,20 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server_process() -> Iterator[str]:
+def server_process() -> Iterator[tuple[str, dict[str, str]]]:
+    """The server's API base and the headers its control endpoints need (printed at start)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)], stderr=subprocess.PIPE, text=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        while "X-Emulator-Token" not in line:
+            assert line, "the emulator ended before printing its control token"
+            line = proc.stderr.readline()
+        control = {"X-Emulator-Token": line.split(": ")[-1].strip()}
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -52,10 +61,12 @@ def server_process() -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield url + "/v1"
+        yield url + "/v1", control
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 async def one_client(base_url: str, index: int, assistant_id: str) -> tuple[str, list[str]]:
@@ -90,9 +101,10 @@ async def load(base_url: str) -> list[tuple[str, list[str]]]:
     return await asyncio.gather(*(one_client(base_url, i, assistant.id) for i in range(CLIENTS)))
 
 
-def test_many_clients_many_runs(server_process: str) -> None:
+def test_many_clients_many_runs(server_process: tuple[str, dict[str, str]]) -> None:
+    base_url, control = server_process
     started = time.monotonic()
-    results = asyncio.run(load(server_process))
+    results = asyncio.run(load(base_url))
     elapsed = time.monotonic() - started
     assert len({thread_id for thread_id, _ in results}) == CLIENTS
     for index, (_, texts) in enumerate(results):
@@ -100,6 +112,7 @@ def test_many_clients_many_runs(server_process: str) -> None:
         for j in range(RUNS):
             expected += [f"c{index} r{j}", f'You said: "c{index} r{j}"']
         assert texts == expected
-    health = httpx.get(server_process.removesuffix("/v1") + "/_emulator/health").json()["counts"]
+    health = httpx.get(base_url.removesuffix("/v1") + "/_emulator/health", headers=control)
+    health = health.json()["counts"]
     assert health["runs"] == CLIENTS * RUNS and health["messages"] == 2 * CLIENTS * RUNS
     assert elapsed < 120, f"load took {elapsed:.1f}s"

@@ -51,11 +51,14 @@ def test_a_path_is_never_read_over_http(emulator: Any, secret_file: tuple[Path, 
             ("PUT", "/_emulator/brain", body),
             ("POST", "/_emulator/reset", b'{"brain": ' + json.dumps(str(path)).encode() + b"}"),
         ]:
-            answer = httpx.request(method, emulator.url + url, content=payload)
+            answer = httpx.request(
+                method, emulator.url + url, content=payload, headers=emulator.control_headers
+            )
             assert answer.status_code == 400, answer.text
             assert leaks(secret, answer.text) == [], answer.text
             assert "error" in answer.json()
-    assert httpx.get(emulator.url + "/_emulator/brain").json()["rules"] == 0
+    brain = httpx.get(emulator.url + "/_emulator/brain", headers=emulator.control_headers)
+    assert brain.json()["rules"] == 0
 
 
 def test_a_trusted_caller_may_still_pass_a_rules_file(tmp_path: Path) -> None:
@@ -68,7 +71,12 @@ def test_a_yaml_bomb_is_refused_at_once(emulator: Any, tmp_path: Path) -> None:
     assert len(BILLION_LAUGHS) < 600
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()
-    answer = httpx.put(emulator.url + "/_emulator/brain", content=BILLION_LAUGHS, timeout=10)
+    answer = httpx.put(
+        emulator.url + "/_emulator/brain",
+        content=BILLION_LAUGHS,
+        timeout=10,
+        headers=emulator.control_headers,
+    )
     assert answer.status_code == 400 and "anchors and aliases" in answer.json()["error"]["message"]
     assert time.monotonic() - started < 2
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
@@ -82,15 +90,22 @@ def test_a_yaml_bomb_is_refused_at_once(emulator: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize("depth", [150, 500, 1000, 5000])
 def test_deep_documents_are_refused_on_control_endpoints(emulator: Any, depth: int) -> None:
     for body in ("[" * depth + "]" * depth, "- " * depth + "x"):
-        answer = httpx.put(emulator.url + "/_emulator/brain", content=body)
+        answer = httpx.put(
+            emulator.url + "/_emulator/brain", content=body, headers=emulator.control_headers
+        )
         assert answer.status_code == 400, answer.text[:200]
 
 
 def test_reset_checks_its_options(emulator: Any) -> None:
     for body in ({"seed": {"a": 1}}, {"seed": 5}, {"other": 1}, ["seed"]):
-        answer = httpx.post(emulator.url + "/_emulator/reset", json=body)
+        answer = httpx.post(
+            emulator.url + "/_emulator/reset", json=body, headers=emulator.control_headers
+        )
         assert answer.status_code == 400, body
-    assert httpx.post(emulator.url + "/_emulator/reset", json={"seed": "s"}).status_code == 200
+    reset = httpx.post(
+        emulator.url + "/_emulator/reset", json={"seed": "s"}, headers=emulator.control_headers
+    )
+    assert reset.status_code == 200
 
 
 def _nested(depth: int, leaf: str = '"x"') -> str:

@@ -26,6 +26,8 @@ class Emulator:
         self.process = process
         self.lines = lines
         serving = next(line for line in lines if "serving http://" in line)
+        self.token = lines[-1].split(": ")[-1].strip()
+        self.control = {"X-Emulator-Token": self.token}
         port = serving.split("serving http://")[1].split("/")[0].rsplit(":", 1)[1]
         self.url = f"http://127.0.0.1:{port}"
 
@@ -47,9 +49,9 @@ def emulator(*args: str) -> Iterator[Emulator]:
     )
     try:
         assert process.stderr is not None
-        lines = [process.stderr.readline(), process.stderr.readline()]
-        if "--host" in args:
-            lines += [process.stderr.readline() for _ in range(5)]
+        lines = [process.stderr.readline()]
+        while "X-Emulator-Token" not in lines[-1] and len(lines) < 20:
+            lines.append(process.stderr.readline())
         running = Emulator(process, lines)
         deadline = time.monotonic() + 20
         while True:
@@ -85,25 +87,34 @@ def test_beyond_loopback_it_warns_and_guards_control_with_a_token_printed_once()
         assert token not in server.process.stderr.read()  # printed once, at start
 
 
-def test_on_loopback_it_is_quiet_and_needs_no_token() -> None:
+def test_on_loopback_it_is_quiet_and_control_still_needs_its_token() -> None:
     with emulator() as server:
-        assert not any("WARNING" in line or "token" in line for line in server.lines)
+        assert not any("WARNING" in line for line in server.lines)
         assert "code_interpreter" in server.lines[1]
-        assert httpx.post(server.url + "/_emulator/reset").status_code == 200
+        assert f"control {server.url}/_emulator/ needs the header" in server.lines[2]
+        assert len(server.token) >= 32 and "".join(server.lines).count(server.token) == 1
+        assert httpx.post(server.url + "/_emulator/reset").status_code == 401
+        answer = httpx.post(server.url + "/_emulator/reset", headers=server.control)
+        assert answer.status_code == 200
 
 
 def test_allow_host_adds_a_name() -> None:
     with emulator("--allow-host", "emulator") as server:
-        ok = httpx.get(server.url + "/_emulator/health", headers={"Host": "emulator:8080"})
-        refused = httpx.get(server.url + "/_emulator/health", headers={"Host": "other:8080"})
+        ok = httpx.get(
+            server.url + "/_emulator/health", headers={"Host": "emulator:8080", **server.control}
+        )
+        refused = httpx.get(
+            server.url + "/_emulator/health", headers={"Host": "other:8080", **server.control}
+        )
         assert ok.status_code == 200 and refused.status_code == 400
 
 
 class Health:
     """Polls /_emulator/health in a thread and keeps the slowest answer."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, control: dict[str, str]) -> None:
         self.url = url
+        self.control = control
         self.worst = 0.0
         self.answers = 0
         self._stop = threading.Event()
@@ -113,7 +124,7 @@ class Health:
         with httpx.Client(timeout=10) as http:
             while not self._stop.is_set():
                 started = time.monotonic()
-                http.get(self.url + "/_emulator/health").raise_for_status()
+                http.get(self.url + "/_emulator/health", headers=self.control).raise_for_status()
                 self.worst = max(self.worst, time.monotonic() - started)
                 self.answers += 1
                 time.sleep(0.02)
@@ -134,14 +145,16 @@ def _client(server: Emulator) -> Any:
 
 
 def test_responsive_while_a_run_prints_50_mb_and_a_1_mb_tool_output_streams() -> None:
-    with emulator() as server, Health(server.url) as health:
+    with emulator() as server, Health(server.url, server.control) as health:
         client = _client(server)
         flood = "import sys\nline = 'y' * 999 + '\\n'\nfor _ in range(50_000):\n    sys.stdout.write(line)"
         rules = [
             {"match": {"message": "flood"}, "actions": [{"code": flood}, {"say": "{{logs}}"}]},
             {"actions": [{"call": {"name": "f", "arguments": {}}}, {"say": "Got: {{output}}"}]},
         ]
-        httpx.put(server.url + "/_emulator/brain", json=rules).raise_for_status()
+        httpx.put(
+            server.url + "/_emulator/brain", json=rules, headers=server.control
+        ).raise_for_status()
         coder = client.beta.assistants.create(model="gpt-4o", tools=[{"type": "code_interpreter"}])
         started = time.monotonic()
         with client.beta.threads.create_and_run_stream(
@@ -193,7 +206,9 @@ def test_sigterm_stops_it_promptly_with_runs_and_code_in_flight() -> None:
     forever = "import time\nwhile True:\n    print('x' * 1000, flush=True)\n    time.sleep(0.01)"
     with emulator() as server:
         httpx.put(
-            server.url + "/_emulator/brain", json=[{"actions": [{"code": forever}, {"say": "x"}]}]
+            server.url + "/_emulator/brain",
+            json=[{"actions": [{"code": forever}, {"say": "x"}]}],
+            headers=server.control,
         ).raise_for_status()
         client = _client(server)
         assistant = client.beta.assistants.create(

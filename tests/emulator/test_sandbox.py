@@ -416,16 +416,20 @@ def test_the_guard_refuses_native_code_and_signals() -> None:
 
 
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
-def test_auto_falls_back_to_process_isolation_where_namespaces_are_refused(tmp_path: Path) -> None:
+def test_auto_refuses_the_process_fallback_unless_opted_in(tmp_path: Path) -> None:
     if not namespaces_available():
         pytest.skip("namespaces are already refused here; the other tests cover the fallback")
     script = tmp_path / "probe.py"
+    marker = tmp_path / "ran"
     script.write_text(
         "from harness.emulator.tools.code_interpreter import run_code\n"
-        "from harness.emulator.tools.sandbox import SandboxUnavailableError\n"
-        "print(run_code('print(1)', timeout=10).isolation)\n"
-        "try:\n    run_code('print(1)', timeout=10, isolation='namespaces')\n"
-        "except SandboxUnavailableError as exc:\n    print('unavailable:', exc)\n"
+        "from harness.emulator.tools.sandbox import SandboxUnavailableError, describe_isolation\n"
+        f"code = {'open(' + repr(str(marker)) + ', chr(119))'!r}\n"
+        "print(run_code('print(1)', timeout=10, isolation='process').isolation)\n"
+        "for isolation in ('auto', 'namespaces'):\n"
+        "    try:\n        run_code(code, timeout=10, isolation=isolation)\n"
+        "    except SandboxUnavailableError as exc:\n        print('unavailable:', exc)\n"
+        "print(describe_isolation('auto'))\n"
     )
     # inside a user namespace that may create no further ones
     shell = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$0" "$1"'
@@ -438,10 +442,29 @@ def test_auto_falls_back_to_process_isolation_where_namespaces_are_refused(tmp_p
     )
     if done.returncode != 0 and "max_user_namespaces" in done.stderr:
         pytest.skip("cannot lower max_user_namespaces here")
-    assert done.stdout.splitlines()[0] == "process", done.stderr
-    assert "unavailable: code_interpreter: isolation 'namespaces' is not available" in done.stdout
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4, (done.stdout, done.stderr)
+    assert lines[0] == "process", done.stderr  # opted in: limits and the guard only
+    assert lines[1].startswith("unavailable: code_interpreter: refused to run code: kernel ")
+    assert "opt in with --sandbox process, the ini option assistants_sandbox = process" in lines[1]
+    assert lines[2].startswith("unavailable: code_interpreter: isolation 'namespaces' is not")
+    assert lines[3].startswith("refuses to run code: user namespaces are unavailable here")
+    assert len(lines) == 4 and not marker.exists()
 
 
 def test_an_unknown_isolation_is_refused() -> None:
     with pytest.raises(ValueError, match="isolation must be one of"):
         run_code("pass", timeout=5, isolation="none")
+
+
+def test_the_plugin_opts_in_to_the_process_fallback_only_through_its_ini_option(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    pytester.makeini("[pytest]\nassistants_sandbox = off\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.stderr.fnmatch_lines(
+        ["*assistants_sandbox: unknown value 'off'; choose one of auto, namespaces, process"]
+    )
+    pytester.makeini("[pytest]\nassistants_sandbox = process\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

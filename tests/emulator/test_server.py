@@ -22,7 +22,7 @@ def test_start_fast_stop_clean() -> None:
     with EmulatorServer(brain=[{"actions": [{"say": "hi"}]}]) as server:
         assert time.monotonic() - started < 0.5
         assert server.base_url.startswith("http://127.0.0.1:") and server.base_url.endswith("/v1")
-        health = httpx.get(server.url + "/_emulator/health").json()
+        health = httpx.get(server.url + "/_emulator/health", headers=server.control_headers).json()
         assert health["status"] == "ok" and health["counts"]["rules"] == 1
         port = server.port
     assert set(threading.enumerate()) <= before
@@ -39,8 +39,10 @@ def test_reset_and_set_brain(client: Any, emulator: Any) -> None:
         == "fixed"
     )
     emulator.reset()
-    assert httpx.get(emulator.url + "/_emulator/health").json()["counts"]["assistants"] == 0
-    assert httpx.post(emulator.url + "/_emulator/reset").json() == {"status": "reset"}
+    health = httpx.get(emulator.url + "/_emulator/health", headers=emulator.control_headers)
+    assert health.json()["counts"]["assistants"] == 0
+    reset = httpx.post(emulator.url + "/_emulator/reset", headers=emulator.control_headers)
+    assert reset.json() == {"status": "reset"}
 
 
 def test_reset_stops_running_runs(client: Any, emulator: Any) -> None:

@@ -25,7 +25,9 @@ def _project(pytester: pytest.Pytester, *names: str, extra: str = "") -> None:
         text = (ROOT / "scenarios" / f"{name}.yaml").read_text()
         text = text.replace(f"name: {name}\n", f"name: {name}\napi: both\n{extra}", 1)
         (folder / f"{name}.yaml").write_text(text)
-    pytester.makeini("[pytest]\ntestpaths = scenarios\npythonpath = .\n")
+    pytester.makeini(
+        "[pytest]\ntestpaths = scenarios\npythonpath = .\nassistants_scenario_dirs = scenarios\n"
+    )
 
 
 def reword(rule: dict[str, object]) -> dict[str, object]:

@@ -25,6 +25,11 @@ class Clock:
         self.seed = seed
         self._now = LOGICAL_START
         self._counts: dict[str, int] = {}
+        self._reserved: set[str] = set()
+
+    def reserve(self, ids: set[str]) -> None:
+        """Ids taken elsewhere (a recording's): `new_id` never returns one."""
+        self._reserved |= ids
 
     @property
     def seeded(self) -> bool:
@@ -44,7 +49,14 @@ class Clock:
         self._now = max(self._now, now)
 
     def new_id(self, prefix: str) -> str:
-        """An id shaped like the real ones: `thread_` + 24 characters, `file-` + 22."""
+        """An id shaped like the real ones: `thread_` + 24 characters, `file-` + 22; never a
+        reserved one."""
+        made = self._new_id(prefix)
+        while made in self._reserved:
+            made = self._new_id(prefix)
+        return made
+
+    def _new_id(self, prefix: str) -> str:
         length = 22 if prefix == "file-" else 24
         if self.seed is None:
             return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.api import ACTIVE_RUN_STATUSES
+from harness.emulator.backend import objects
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import (
     FileRecord,
@@ -36,6 +37,7 @@ from harness.emulator.engine.templates import Gathered
 from harness.emulator.engine.view import LiveRun, Meter
 
 log = logging.getLogger(__name__)
+
 STEP_ACTIONS = frozenset({"say", "reply", "call", "code", "search"})
 """Actions that leave a run step behind (the others: wait, fail, incomplete)."""
 _STAMPS = ("created_at", "completed_at", "failed_at", "cancelled_at", "started_at")
@@ -52,12 +54,13 @@ def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
     shown last; the clock moves past every time they show."""
     latest = clock.now()
     touched: set[str] = set()
+    store.learned = True
     for obj in _flatten(objects):
         obj = copy.deepcopy(obj)
         latest = max([latest, *(v for k in _STAMPS if isinstance(v := obj.get(k), int))])
         if _deleted(store, obj):
             continue
-        thread = _file(store, obj)
+        thread = _file(store, clock, obj)
         if thread is not None:
             touched.add(thread)
     for thread_id in touched:
@@ -110,9 +113,12 @@ def _deleted(store: Store, obj: Obj) -> bool:
     return True
 
 
-def _file(store: Store, obj: Obj) -> str | None:
+def _file(store: Store, clock: Clock, obj: Obj) -> str | None:
     """File one object; the thread it belongs to, if any."""
     kind, object_id = obj.get("object"), obj.get("id")
+    if kind == "thread.message" and "id" not in obj and isinstance(obj.get("thread_id"), str):
+        _requested_message(store, clock, obj)
+        return str(obj["thread_id"])
     if not isinstance(object_id, str):
         return None
     if kind == "assistant":
@@ -153,6 +159,25 @@ def _file(store: Store, obj: Obj) -> str | None:
         if vs is not None:
             (vs.files if kind == "vector_store.file" else vs.batches)[object_id] = obj
     return None
+
+
+def _requested_message(store: Store, clock: Clock, requested: Obj) -> None:
+    """A message a request created whose id the recording never showed (no `id`: see
+    `harness.faults.known`), under a minted id."""
+    content = requested.get("content")
+    if not isinstance(content, (str, list)):
+        return
+    made = objects.message(
+        clock,
+        str(requested["thread_id"]),
+        str(requested.get("role")),
+        objects.content_parts(content),
+        attachments=requested.get("attachments"),
+        metadata=requested.get("metadata"),
+    )
+    if isinstance(requested.get("created_at"), int):
+        made["created_at"] = made["completed_at"] = requested["created_at"]
+    _thread(store, made).messages[made["id"]] = made
 
 
 def _merged(known: Obj | None, shown: Obj) -> Obj:
@@ -211,12 +236,49 @@ def _adopt(engine: Engine, thread: ThreadRecord, rec: RunRecord) -> None:
         "tools": rec.obj.get("tools") or [],
         "tool_resources": {},
     }
+    _call_step(engine.clock, rec)
     # The engine's own context for a run's script: what a new run would see.
     script = engine.brain().script(engine.context(thread, assistant, rec.obj))
     rec.expires = engine.clock.deadline(script.expires_in or engine.options.run_expiry_seconds)
     rec.progress.idle.clear()
     engine.live[rec.obj["id"]] = rec
     rec.progress.task = engine.spawn(_resume(engine, thread, rec, assistant, script))
+
+
+def _call_step(clock: Clock, rec: RunRecord) -> None:
+    """The step of the calls a run waits on, as the API holds it: the recording may show it
+    without its calls (they came in deltas) or not at all (the app did not list steps).
+    Outputs submitted to the emulator then complete it, as on the API."""
+    action = (rec.obj.get("required_action") or {}).get("submit_tool_outputs") or {}
+    calls = [c for c in action.get("tool_calls") or () if isinstance(c, dict)]
+    if rec.status != "requires_action" or not calls:
+        return
+    step = next(
+        (
+            s
+            for s in reversed(rec.steps.values())
+            if s.get("type") == "tool_calls" and s.get("status") == "in_progress"
+        ),
+        None,
+    )
+    if step is None:
+        step = objects.step(clock, rec.obj, "tool_calls", {"type": "tool_calls"})
+        created = rec.obj.get("started_at") or rec.obj.get("created_at")
+        if isinstance(created, int):
+            step["created_at"] = created
+        rec.steps[step["id"]] = step
+    details = step["step_details"] = dict(step.get("step_details") or {"type": "tool_calls"})
+    shown = [c for c in details.get("tool_calls") or () if isinstance(c, dict)]
+    known = {c.get("id") for c in shown}
+    details["tool_calls"] = shown + [
+        {
+            "id": call.get("id"),
+            "type": "function",
+            "function": {**(call.get("function") or {}), "output": None},
+        }
+        for call in calls
+        if call.get("id") not in known
+    ]
 
 
 async def _resume(

@@ -102,6 +102,10 @@ class BackendState:
         continue a recorded conversation from there; see `recorded.py`)."""
         recorded.learn(self.store, self.clock, objects)
 
+    async def reserve(self, ids: set[str]) -> None:
+        """Ids a recording used: the ids minted from now on never take one."""
+        self.clock.reserve(ids)
+
     async def take_over(self, thread_id: str) -> None:
         """Answer for a learned thread from now on: its runs the recording left active go on
         under the brain's rules."""

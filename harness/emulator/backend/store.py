@@ -120,6 +120,9 @@ class Store:
     threads: dict[str, ThreadRecord] = field(default_factory=dict)
     files: dict[str, FileRecord] = field(default_factory=dict)
     vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
+    learned: bool = False
+    """Objects came from a recording (a fault overlay's take-over): cassettes are data, so
+    no code found in them is run (`RunContext.runs_default_code`)."""
 
     def assistant(self, assistant_id: str) -> Obj:
         try:

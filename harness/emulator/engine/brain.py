@@ -154,6 +154,9 @@ class RunContext:
     tool_choice: Any
     has_vector_stores: bool
     response_format: Any = "auto"
+    runs_default_code: bool = True
+    """Whether, with no rule matching, code_interpreter may run a message's fenced code (or
+    a forced hello): never once the state was learned from a cassette, which is data."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,11 @@ def default_plan(ctx: RunContext) -> Plan:
         return Plan((reply,))
     forced = choice.get("type") if isinstance(choice, dict) else None
     fenced = FENCED_CODE.search(ctx.user_message)
-    if "code_interpreter" in kinds and (fenced or forced == "code_interpreter"):
+    if (
+        ctx.runs_default_code
+        and "code_interpreter" in kinds
+        and (fenced or forced == "code_interpreter")
+    ):
         code = fenced.group(1) if fenced else 'print("Hello from the code interpreter")'
         return Plan(
             (Action("code", text=code), Action("say", text="I ran the code. Output:\n{{logs}}"))

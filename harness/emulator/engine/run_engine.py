@@ -129,6 +129,7 @@ class Engine(RunControl):
             tool_choice=run["tool_choice"],
             has_vector_stores=bool(self.store.search_store_ids(thread, assistant)),
             response_format=run["response_format"],
+            runs_default_code=not self.store.learned,
         )
 
     def cancel(self, rec: RunRecord) -> None:

@@ -8,12 +8,18 @@ not be able to drive it. Three rules, checked before anything else:
   `--allow-host`, or, when bound to a wildcard address (`0.0.0.0`, `::`), any
   IP literal. Anything else is a 400: a DNS-rebinding page sends its own
   domain name as `Host`.
-- A request with an `Origin` that is not such a host (including `null`), or
-  without one but marked `Sec-Fetch-Site: cross-site`, is refused with a 403,
-  whatever its path and method. SDKs and other programs send no `Origin`; a
-  page from elsewhere has no business with a local server that executes code.
-- Bound beyond loopback, `/_emulator/*` needs the server's token in the
-  `X-Emulator-Token` header (401 otherwise).
+- A request from a browser page of another origin is refused with a 403,
+  whatever its path, method and content type: an `Origin` other than the
+  emulator's own (`http://` + the request's `Host`), `null` included, and a
+  request without one marked `Sec-Fetch-Site: cross-site` or `same-site`.
+  Pages on other loopback ports are other origins too (a local dev server
+  must not drive a server that runs code and holds keys); `--allow-origin
+  ORIGIN` (`allowed_origins`) names the pages that may. SDKs and other
+  programs send no `Origin`.
+- `/_emulator/*` needs the server's token in the `X-Emulator-Token` header
+  (401 otherwise), on every bind, loopback too: a fresh random token per
+  server, which the process that started it hands to whoever it trusts
+  (`EmulatorServer.token`, the line `harness emulator` prints).
 """
 
 from __future__ import annotations
@@ -22,17 +28,19 @@ import hmac
 import ipaddress
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.emulator.errors import ApiError
+from harness.emulator.errors import ApiError, EmulatorError
 from harness.emulator.http.handlers import error_response
 
 TOKEN_HEADER = "x-emulator-token"
+TOKEN_HEADER_NAME = "X-Emulator-Token"
 CONTROL_PREFIX = "/_emulator/"
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "127.0.0.1", "::1"})
 WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+OPAQUE = "\0"
 
 
 def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -58,20 +66,46 @@ def _hostname(authority: str) -> str | None:
         return None
 
 
+def origin_key(origin: str) -> str:
+    """An origin as compared: `scheme://host:port`, lowercased, default port filled in; an
+    opaque or malformed origin (`null`, `file://`) becomes a key nothing equals."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return OPAQUE
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or port is None:
+        return OPAQUE
+    if parts.username is not None or parts.path not in ("", "/") or parts.query:
+        return OPAQUE
+    return f"{parts.scheme.lower()}://{parts.hostname.lower()}:{port}"
+
+
 @dataclass(frozen=True)
 class Boundary:
     """The rules for one server: the address it binds, extra names, and its control token."""
 
     bind_host: str = "127.0.0.1"
     allowed_hosts: frozenset[str] = frozenset()
-    token: str | None = None
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    allowed_origins: frozenset[str] = frozenset()
 
     @classmethod
-    def for_bind(cls, host: str, allowed_hosts: tuple[str, ...] | list[str] = ()) -> Boundary:
-        """Loopback needs no token; any other bind address gets a fresh one."""
-        token = None if is_loopback(host) else secrets.token_urlsafe(32)
+    def for_bind(
+        cls,
+        host: str,
+        allowed_hosts: tuple[str, ...] | list[str] = (),
+        allowed_origins: tuple[str, ...] | list[str] = (),
+    ) -> Boundary:
+        """The rules for a server bound to `host`, with a fresh control token."""
         names = frozenset(name.strip("[]").lower() for name in allowed_hosts)
-        return cls(host, names, token)
+        origins = frozenset(origin_key(origin) for origin in allowed_origins)
+        if OPAQUE in origins:
+            bad = next(o for o in allowed_origins if origin_key(o) == OPAQUE)
+            raise EmulatorError(
+                f"--allow-origin {bad[:100]!r}: expected an origin such as http://localhost:3000"
+            )
+        return cls(host, names, secrets.token_urlsafe(32), origins)
 
     @property
     def loopback(self) -> bool:
@@ -100,19 +134,21 @@ class Boundary:
             )
         origin = headers.get("origin")
         if origin is not None:
-            origin_host = _hostname(urlsplit(origin).netloc) if "://" in origin else None
-            if origin_host is None or not self.host_allowed(origin_host):
+            key = origin_key(origin)
+            own = origin_key("http://" + headers.get("host", ""))
+            if key == OPAQUE or key not in {own, *self.allowed_origins}:
                 return ApiError(
                     403,
                     f"Cross-origin request from '{origin[:100]}' refused: the emulator serves "
-                    "programs and pages of its own hosts, not other web pages.",
+                    "programs, not web pages of other origins (other loopback ports included); "
+                    "start it with --allow-origin ORIGIN to allow one.",
                     code="origin_not_allowed",
                 )
-        elif headers.get("sec-fetch-site") == "cross-site":
+        elif headers.get("sec-fetch-site") in ("cross-site", "same-site"):
             return ApiError(
                 403, "Cross-site request refused by the emulator.", code="origin_not_allowed"
             )
-        if self.token is not None and path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX):
             given = headers.get(TOKEN_HEADER, "")
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 return ApiError(

@@ -2,11 +2,16 @@
 
 Rules arrive as a JSON or YAML document, never as a path: reading files is for
 trusted callers (`--brain FILE`, the plugin), not for whoever can send a
-request. `harness.emulator.http.boundary` decides who may send one.
+request. Nor does a `model` section: which endpoint the emulator talks to, and
+which of its environment variables it sends there as a key, come only from the
+process's own configuration (`--brain FILE`, `--model*`, the plugin's marker,
+ini and brain files); rules sent here keep the model the emulator started with.
+`harness.emulator.http.boundary` decides who may send a request at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -47,10 +52,12 @@ class ControlHandler:
                 if seed is not None and not isinstance(seed, str):
                     raise ApiError(400, "reset: 'seed' must be a string", param="seed")
                 brain = options.get("brain")
-                await self.backend.reset(seed=seed, brain=None if brain is None else rules(brain))
+                await self.backend.reset(
+                    seed=seed, brain=None if brain is None else self._keeping_model(brain)
+                )
                 return json_response({"status": "reset"})
             if route == ("PUT", "brain"):
-                self.backend.set_brain(rules(await self._document(request)))
+                self.backend.set_brain(self._keeping_model(await self._document(request)))
                 return json_response({"status": "ok", "rules": len(self.backend.brain.rules)})
             if route == ("GET", "brain"):
                 return json_response(
@@ -63,6 +70,10 @@ class ControlHandler:
         return error_response(
             ApiError(404, f"Invalid URL ({request.method} {request.url.path})"), started
         )
+
+    def _keeping_model(self, document: Any) -> Brain:
+        """The rules of `document` with the model the emulator was configured with."""
+        return dataclasses.replace(rules(document), model=self.backend.default_brain.model)
 
     async def _document(self, request: Request) -> Any:
         """A JSON (or YAML) request body; nothing is None."""
@@ -97,5 +108,10 @@ def rules(document: Any) -> Brain:
         raise BrainError(
             "brain: expected rules (a list, or {'rules': [...]}), got a string; the emulator "
             "reads rule files only from --brain FILE or the pytest plugin, never over HTTP"
+        )
+    if isinstance(document, dict) and "model" in document:
+        raise BrainError(
+            "brain.model: the model brain is set only from the emulator's own configuration "
+            "(--brain FILE, --model, the pytest marker, ini or brain file), never over HTTP"
         )
     return parse_rules(document)

@@ -21,7 +21,7 @@ from harness.emulator.backend.service import AssistantsBackend
 from harness.emulator.engine.brain import Brain
 from harness.emulator.errors import EmulatorError
 from harness.emulator.http.app import create_app
-from harness.emulator.http.boundary import Boundary
+from harness.emulator.http.boundary import TOKEN_HEADER_NAME, Boundary
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.tools.sandbox import describe_isolation
 
@@ -66,8 +66,9 @@ class EmulatorServer:
     rules (default: the ones it started with); `set_brain(rules)` swaps the rules
     until the next reset. `wrap` may wrap the ASGI app (the test suite uses it to
     record responses). Requests must name a loopback host, `host`, or one of
-    `allowed_hosts` (`harness.emulator.http.boundary`); beyond loopback, `token` guards
-    the control endpoints.
+    `allowed_hosts` (`harness.emulator.http.boundary`); `token` guards the control
+    endpoints on every bind (`control_headers` carries it); browser pages of other
+    origins are refused unless named in `allowed_origins`.
     """
 
     def __init__(
@@ -79,9 +80,10 @@ class EmulatorServer:
         port: int = 0,
         wrap: Callable[[Any], Any] | None = None,
         allowed_hosts: tuple[str, ...] = (),
+        allowed_origins: tuple[str, ...] = (),
     ) -> None:
         self.backend = AssistantsBackend(brain, options)
-        self.boundary = Boundary.for_bind(host, allowed_hosts)
+        self.boundary = Boundary.for_bind(host, allowed_hosts, allowed_origins)
         self.app = create_app(backend=self.backend, boundary=self.boundary)
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
@@ -99,9 +101,14 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def token(self) -> str | None:
-        """The control token `/_emulator/*` needs (X-Emulator-Token); None on loopback."""
+    def token(self) -> str:
+        """The control token `/_emulator/*` needs (header X-Emulator-Token), on every bind."""
         return self.boundary.token
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a request to `/_emulator/*` carries: the control token."""
+        return {TOKEN_HEADER_NAME: self.boundary.token}
 
     def start(self) -> EmulatorServer:
         sock = listen(self.host, self.port)
@@ -241,10 +248,11 @@ def serve(
     host: str = "127.0.0.1",
     options: EmulatorOptions | None = None,
     allowed_hosts: tuple[str, ...] = (),
+    allowed_origins: tuple[str, ...] = (),
 ) -> None:
     """Serve the emulator until interrupted or terminated (the `harness emulator` command)."""
     options = options or EmulatorOptions()
-    boundary = Boundary.for_bind(host, allowed_hosts)
+    boundary = Boundary.for_bind(host, allowed_hosts, allowed_origins)
     app = create_app(brain, options, boundary=boundary)
     isolation = describe_isolation(options.code_isolation)
     sock = listen(host, port)
@@ -253,9 +261,10 @@ def serve(
     say = functools.partial(print, file=sys.stderr, flush=True)
     say(f"harness emulator: serving http://{shown}:{bound}/v1 (Ctrl+C to stop)")
     say(f"harness emulator: code_interpreter {isolation}")
-    if boundary.token is not None:
+    if not boundary.loopback:
         say(_BEYOND_LOOPBACK.format(host=host))
-        say(f"harness emulator: control token (header X-Emulator-Token): {boundary.token}")
+    say(f"harness emulator: control http://{shown}:{bound}/_emulator/ needs the header")
+    say(f"harness emulator: {TOKEN_HEADER_NAME}: {boundary.token}")
     try:
         uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
     finally:

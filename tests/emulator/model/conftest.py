@@ -11,7 +11,7 @@ import pytest
 from harness.emulator import EmulatorServer
 from tests.support.chat_server import ChatServer, chat_server
 
-KEY_ENV = "HARNESS_TEST_MODEL_KEY"
+KEY_ENV = "HARNESS_TEST_MODEL_API_KEY"
 
 
 def planted_key() -> str:

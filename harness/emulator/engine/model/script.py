@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from harness.emulator.engine.model import client
 from harness.emulator.engine.model.answer import Answer, ToolCall
 from harness.emulator.engine.model.request import CODE_TOOL, Toolbox, body, fit, opening, toolbox
-from harness.emulator.engine.model.settings import ModelSettings
+from harness.emulator.engine.model.settings import ModelSettings, allowed_key_env, key_env_refusal
 from harness.emulator.engine.model.turn import Shown, Turn
 from harness.emulator.engine.runs import tokens
 from harness.emulator.engine.script import Action, CallPiece, FunctionCall, Obj, Reply, RunView
@@ -161,6 +161,8 @@ class ModelScript:
             ("User-Agent", "pytest-assistants-harness emulator"),
         ]
         name = self.settings.api_key_env
+        if name and not allowed_key_env(name):
+            return Action("fail", text=key_env_refusal("model.api_key_env"))
         key = os.environ.get(name) if name else None
         if name and not key:
             return Action(

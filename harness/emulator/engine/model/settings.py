@@ -11,13 +11,19 @@
       timeout: 60                           # optional: seconds for one whole answer
 
 The key itself never appears in a brain document: it is read from the named
-environment variable when a request is sent, and nothing keeps it.
+environment variable when a request is sent, and nothing keeps it. Only
+variables the user allowed may be named (`allowed_key_env`): by default any
+`*_API_KEY`; `HARNESS_MODEL_KEY_ENVS` (comma-separated shell patterns, e.g.
+`LOCAL_LLM_TOKEN,*_API_KEY`) replaces that list. A brain can thus never send,
+say, `GH_TOKEN` to its endpoint unless the user said so.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +48,8 @@ MODEL_SCHEMA: dict[str, Any] = {
     },
 }
 _VALIDATOR = Draft202012Validator(MODEL_SCHEMA)
+KEY_ENVS_VARIABLE = "HARNESS_MODEL_KEY_ENVS"
+DEFAULT_KEY_ENVS = ("*_API_KEY",)
 _KEY_LIKE = ("api_key", "key", "token", "authorization", "headers", "password", "secret")
 
 
@@ -64,6 +72,28 @@ class ModelSettings:
 
     def describe(self) -> str:
         return f"model {self.model} at {self.host}"
+
+
+def key_env_patterns() -> tuple[str, ...]:
+    """The shell patterns a key variable's name must match (`HARNESS_MODEL_KEY_ENVS`)."""
+    given = os.environ.get(KEY_ENVS_VARIABLE, "")
+    patterns = tuple(p.strip() for p in given.split(",") if p.strip())
+    return patterns or DEFAULT_KEY_ENVS
+
+
+def allowed_key_env(name: str) -> bool:
+    """Whether the model brain may send the variable `name` as its key."""
+    return any(fnmatchcase(name, pattern) for pattern in key_env_patterns())
+
+
+def key_env_refusal(field: str) -> str:
+    """The one line refusing a key variable the user did not allow (never echoing its
+    name, which may be a pasted key)."""
+    shown = ",".join(key_env_patterns())
+    return (
+        f"{field}: the model brain may send as its key only variables named {shown}; "
+        f"set {KEY_ENVS_VARIABLE}=NAME,... (shell patterns) to allow another"
+    )
 
 
 def parse_model(
@@ -91,6 +121,8 @@ def parse_model(
             f"{at('api_key_env')}: expected the name of an environment variable "
             "(letters, digits and _), not the key itself"
         )
+    if env is not None and not allowed_key_env(env):
+        raise BrainError(key_env_refusal(at("api_key_env")))
     base_url = raw.get("base_url")
     if isinstance(base_url, str):
         parts = urlsplit(base_url)

@@ -2,8 +2,12 @@
 
 `run(code, workdir=..., timeout=..., isolation=..., limits=...)` starts
 `launch.py` in a new session with a clean environment; on Linux it isolates
-the code with namespaces when the kernel allows it ("namespaces"), else with
-rlimits and a best-effort in-interpreter guard ("process"); see
+the code with namespaces when the kernel allows it ("namespaces", and
+"auto"). Without them the code runs with rlimits and a best-effort
+in-interpreter guard only ("process"), which code can get around: that
+happens only where the caller opted in with isolation "process"
+(`--sandbox process`, the ini option `assistants_sandbox = process`);
+"auto" refuses to run the code then, with one line (`FALLBACK_REFUSED`). See
 `launch.py` and `cell.py` for what each does. Output (stdout and stderr
 together) is read up to `limits.output_bytes`; past that, or past the
 timeout, the whole process group is killed, as it is in any case at the end.
@@ -51,7 +55,16 @@ class Outcome:
 
 
 class SandboxUnavailableError(EmulatorError, RuntimeError):
-    """Isolation "namespaces" was required and this machine refuses it."""
+    """Kernel isolation is unavailable and the caller did not opt in to running code
+    without it."""
+
+
+FALLBACK_REFUSED = (
+    "code_interpreter: refused to run code: kernel isolation (user namespaces) is "
+    "unavailable here ({reason}), and without it code runs under a best-effort guard that "
+    "code can get around; opt in with --sandbox process, the ini option "
+    "assistants_sandbox = process, or EmulatorOptions(code_isolation='process')"
+)
 
 
 def readable_paths() -> list[str]:
@@ -92,8 +105,9 @@ async def run(
     if isolation not in ISOLATIONS:
         raise ValueError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
     limits = limits or Limits()
-    if not sys.platform.startswith("linux"):
-        isolation = "process"
+    if not sys.platform.startswith("linux") and isolation != "process":
+        raise SandboxUnavailableError(FALLBACK_REFUSED.format(reason=f"{sys.platform} has none"))
+    requested, isolation = isolation, "namespaces" if isolation == "auto" else isolation
     (scratch / "root").mkdir()
     source = scratch / "code.py"
     source.write_text(code, encoding="utf-8")
@@ -147,6 +161,8 @@ async def run(
         await proc.wait()
         status = _read_status(status_r)
     if "error" in status:
+        if requested == "auto":
+            raise SandboxUnavailableError(FALLBACK_REFUSED.format(reason=status["error"]))
         raise SandboxUnavailableError(
             f"code_interpreter: isolation 'namespaces' is not available here: {status['error']}"
         )
@@ -162,6 +178,14 @@ async def run(
 def describe_isolation(isolation: str = "auto") -> str:
     """One line saying what will hold the code here (runs a trivial program to find out);
     raises SandboxUnavailableError when `isolation` is "namespaces" and they are not."""
+    if isolation == "auto":
+        try:
+            return describe_isolation("namespaces")
+        except SandboxUnavailableError:
+            return (
+                "refuses to run code: user namespaces are unavailable here; "
+                "--sandbox process runs it under a best-effort guard only"
+            )
     import tempfile
 
     async def probe() -> Outcome:
