@@ -305,6 +305,63 @@ def build(size: int, seed: int = 8) -> Workload:
     return Workload(calls, served)
 
 
+def _response(response_id: str, status: str, now: int) -> dict[str, Any]:
+    done = status == "completed"
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": now,
+        "status": status,
+        "background": True,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": INSTRUCTIONS,
+        "model": MODEL,
+        "output": [
+            {
+                "id": "msg_" + response_id[5:],
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "x = 1", "annotations": []}],
+            }
+        ]
+        if done
+        else [],
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "store": True,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": TOOLS,
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": {"input_tokens": 40, "output_tokens": 5, "total_tokens": 45} if done else None,
+        "metadata": {},
+    }
+
+
+def build_background(polls: int, seed: int = 8) -> Workload:
+    """One background response polled `polls` times (`in_progress`, then `completed` at the
+    last poll): the Responses API's long-polling shape."""
+    rng = random.Random(seed)
+    response_id = _id(rng, "resp_")
+    now = 1_765_000_000
+    calls: list[Call] = [
+        (
+            "responses.create",
+            {"model": MODEL, "input": "Solve 3x + 11 = 14.", "background": True, "tools": TOOLS},
+        )
+    ]
+    served = [_json(_response(response_id, "queued", now))]
+    for poll in range(polls):
+        status = "completed" if poll == polls - 1 else "in_progress"
+        calls.append(("responses.retrieve", {"response_id": response_id}))
+        served.append(_json(_response(response_id, status, now)))
+    return Workload(calls, served)
+
+
 def run_call(client: Any, call: Call) -> Any:
     """Make one SDK call; a stream is read to its end."""
     name, kwargs = call
@@ -323,6 +380,10 @@ def run_call(client: Any, call: Call) -> Any:
         return threads.runs.retrieve(kwargs.pop("run_id"), **kwargs)
     if name == "messages.list":
         return threads.messages.list(**kwargs).data
+    if name == "responses.create":
+        return client.responses.create(**kwargs)
+    if name == "responses.retrieve":
+        return client.responses.retrieve(kwargs["response_id"])
     raise ValueError(name)
 
 

@@ -38,9 +38,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness.api.sse import render as render_sse
 from harness.cassette.format import dumps
 from harness.cassette.model import Cassette, Interaction, Request, Response
-from harness.cassette.wire import render_sse
 
 # Peak memory from VmHWM: unlike ru_maxrss it starts afresh at exec, not at the parent's peak.
 _MEASURE = """

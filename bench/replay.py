@@ -3,6 +3,10 @@
     .venv/bin/python bench/replay.py [--sizes 100,1000,10000] [--quick]
         [--cassetter-python /tmp/bench-cassetter/bin/python]
 
+Beside them, background Responses workloads (`--background-polls 100,2000`): one
+response created with `background: true` and polled with `responses.retrieve` N times
+(`in_progress`, then `completed`), the Responses API's long-polling shape.
+
 For cassettes of 100, 1,000 and 10,000 interactions of a realistic Assistants
 mix (bench/_workload.py: message creates, run creates, run polls answering
 in_progress then completed, message lists with order/after, streamed runs),
@@ -89,9 +93,9 @@ def _vcr_response(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def make_files(size: int, folder: Path) -> Files:
+def make_files(size: int, folder: Path, workload: w.Workload | None = None) -> Files:
     """Capture the workload once and write it as each tool would record it."""
-    workload = w.build(size)
+    workload = workload or w.build(size)
     captured = w.capture(workload)
     # The harness file, through the same path a recording takes.
     recorder = Recorder(Redactor.build((w.API_KEY,)))
@@ -257,7 +261,7 @@ def time_replay(
     with vcr_patched(vcr_cassette):
         for chunk in w.spread(min(3, len(chunks)), len(chunks)):
             for index in chunks[chunk]:
-                if calls[index][0] == "runs.retrieve":
+                if calls[index][0] in ("runs.retrieve", "responses.retrieve"):
                     continue  # with repeats allowed, vcrpy serves a key's first poll again
                 if _dump([w.run_call(real_client, calls[index])]) != _dump(
                     [expected[sample.index(index)]]
@@ -419,6 +423,11 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="100,1000,10000")
+    parser.add_argument(
+        "--background-polls",
+        default="100,2000",
+        help="background Responses workloads: one response polled this many times",
+    )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
     parser.add_argument(
@@ -486,6 +495,7 @@ def main() -> None:
         for name, value in breakdown(report[sizes[-1]]["files"]):
             print(f"  {name:<58}{value:>8.1f}")
 
+    background = time_background(args, folder, repeats) if args.background_polls else {}
     for clock, (suffix, title) in enumerate(
         (("", "wall time, perf_counter_ns"), ("_cpu", "CPU time of the thread, thread_time_ns"))
     ):
@@ -515,6 +525,30 @@ def main() -> None:
                 f"{ratio(times['vcrpy' + suffix], times['floor_vcr' + suffix]):>10.2f}{c_ratio:>11}"
                 f"   {loads['harness'][clock] / 1000:.1f} / {loads['vcrpy'][clock] / 1000:.1f} / {c_load}"
             )
+        if background:
+            print("   background Responses (one response, polled N times with responses.retrieve):")
+            print(f"  {'polls':>12}{'harness':>10}{'vcrpy':>10}   stored interactions")
+        for polls, (times, stored) in background.items():
+            print(
+                f"  {polls:>12,}{ratio(times['harness' + suffix], times['floor' + suffix]):>10.2f}"
+                f"{ratio(times['vcrpy' + suffix], times['floor_vcr' + suffix]):>10.2f}   {stored}"
+            )
+
+
+def time_background(
+    args: argparse.Namespace, folder: Path, repeats: int
+) -> dict[int, tuple[dict[str, list[float]], int]]:
+    """The background-Responses polling workloads, replayed side by side with the floor."""
+    found = {}
+    for polls in (int(n) for n in args.background_polls.split(",")):
+        files = make_files(polls + 1, folder, w.build_background(polls))
+        sample = w.spread(200, polls + 1)
+        gc.collect()
+        times = time_replay(files, sample, max(repeats, -(-args.requests // len(sample))), 2)
+        found[polls] = (times, files.stored)
+        print(f"\n== background response polled {polls:,} times: {files.stored} stored")
+        sys.stdout.flush()
+    return found
 
 
 def ratio(variant: list[float], floor: list[float]) -> float:

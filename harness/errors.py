@@ -48,6 +48,11 @@ class ForeignRequestError(CassetteError, ConnectionRefusedError):
     """Replay met a request that is not Assistants API traffic, and no one else serves it."""
 
 
+class UnknownApiError(ForeignRequestError):
+    """A marked test called an OpenAI API the harness does not record or replay (Realtime,
+    Audio, ...); refused while recording and in replay alike."""
+
+
 class ScenarioError(HarnessError, ValueError):
     """A scenario file is invalid."""
 

@@ -1,16 +1,9 @@
 """Protocol checks over a transcript: run state machine, tool-output pairing, listing order and
 cursors, step references, SSE event order. Each broken rule is one `Violation`, one line.
 
-Run transitions follow the run lifecycle of the Assistants API:
-
-    queued          -> in_progress | cancelling* | expired
-    in_progress     -> requires_action | completed | failed | incomplete | cancelling* | expired
-    requires_action -> queued** | cancelling* | expired
-    cancelling      -> cancelled | completed | failed | incomplete | expired
-    (cancelled, failed, completed, incomplete, expired are terminal)
-
-    *  only after a cancel request for that run was accepted
-    ** only after a submit_tool_outputs request for that run was accepted
+Run transitions follow the run lifecycle of the Assistants API (`harness.api.lifecycle`: cancelling
+only after an accepted cancel request for that run, queued again from requires_action only after
+an accepted submit_tool_outputs request).
 
 The "reachable" rule: polling sees a run only now and then, so two consecutive observations
 `a -> b` are legal when `b` can be reached from `a` along these edges, through states nobody
@@ -29,34 +22,16 @@ moving on from it without one is, by the transition rule.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from harness import api
 from harness.api import TERMINAL_RUN_STATUSES
 from harness.cassette.model import Cassette
 from harness.errors import InvariantError
+from harness.response_invariants import check_responses
 from harness.transcript import Listing, RunEvent, RunTimeline, Stream, Transcript, transcript
 
-_EDGES: dict[str, tuple[tuple[str, str | None], ...]] = {
-    "queued": (("in_progress", None), ("cancelling", "cancel"), ("expired", None)),
-    "in_progress": (
-        ("requires_action", None),
-        ("completed", None),
-        ("failed", None),
-        ("incomplete", None),
-        ("cancelling", "cancel"),
-        ("expired", None),
-    ),
-    "requires_action": (("queued", "submit"), ("cancelling", "cancel"), ("expired", None)),
-    "cancelling": (
-        ("cancelled", None),
-        ("completed", None),
-        ("failed", None),
-        ("incomplete", None),
-        ("expired", None),
-    ),
-}
 # Stream events that end an object (`thread.message.completed`, `thread.run.step.failed`, ...):
 # steps and messages end in the same words as runs.
 _FINISHING = TERMINAL_RUN_STATUSES
@@ -66,7 +41,8 @@ _FINISHING = TERMINAL_RUN_STATUSES
 class Violation:
     source: str
     rule: str
-    """transition | submit | listing-order | cursor | listing-owner | reference | stream-order"""
+    """transition | submit | listing-order | cursor | listing-owner | reference | stream-order |
+    previous-response | call-output | sequence (the last three: Responses)"""
     where: int | None
     """1-based interaction number in the cassette."""
     message: str
@@ -77,19 +53,9 @@ class Violation:
 
 
 def reachable(start: str, goal: str, gates: frozenset[str]) -> bool:
-    """Whether `goal` follows `start` through unobserved states, given the requests made."""
-    if start == goal:
-        return True
-    seen, todo = {start}, deque([start])
-    while todo:
-        state = todo.popleft()
-        for nxt, gate in _EDGES.get(state, ()):
-            if (gate is None or gate in gates) and nxt not in seen:
-                if nxt == goal:
-                    return True
-                seen.add(nxt)
-                todo.append(nxt)
-    return False
+    """Whether run status `goal` follows `start` through unobserved states, given the requests
+    made."""
+    return api.reachable(api.RUN_EDGES, start, goal, gates)
 
 
 def check(subject: Transcript | Cassette, *, source: str | None = None) -> list[Violation]:
@@ -130,6 +96,7 @@ class _Checker:
             yield from self.listing(listing)
         for stream in self.t.streams:
             yield from self.stream(stream)
+        yield from check_responses(self.t, self.v)
 
     # -- runs
 
@@ -264,6 +231,8 @@ class _Checker:
     # -- streams
 
     def stream(self, stream: Stream) -> Iterator[Violation]:
+        if stream.events and stream.events[0].name.startswith("response."):
+            return  # a Responses stream: its sequence numbers are checked instead
         head = f"{stream.request} stream"
         if stream.run:
             head += f" of run {self.name(stream.run)}"

@@ -42,6 +42,8 @@ ROOT_EXPORTS = ("harness.parity.assertion",)
 # layer -> what its modules never import
 MUST_NOT_IMPORT: dict[str, tuple[str, ...]] = {
     "harness.fuzz": ("harness.emulator", "harness.plugin", "harness.cli"),
+    # fault overlays read recorded calls through harness.cassette.calls, as fuzz does
+    "harness.faults": ("harness.fuzz", "harness.emulator", "harness.plugin", "harness.cli"),
 }
 
 

@@ -1,6 +1,7 @@
-"""The Assistants v2 API as data: its operations, how to match a request to one, its constants.
+"""The Assistants v2 and Responses/Conversations APIs as data: their operations, how to match a
+request to one, the lifecycles of runs and responses, their constants.
 
-This is the one place that knows API paths. The emulator routes by it, the
+This is the one place that knows API paths and status graphs. The emulator routes by it, the
 transcript builder and the invariants read cassettes through it, replay uses
 it to tell Assistants traffic from everything else.
 """
@@ -11,22 +12,49 @@ from harness.api.constants import (
     BETA_VALUE,
     ID_PREFIXES,
     MESSAGE_STATUSES,
+    OTHER_APIS,
     POLL_STOP_STATUSES,
     RUN_STATUSES,
     STEP_STATUSES,
     TERMINAL_RUN_STATUSES,
 )
-from harness.api.operations import Located, Match, Operation, locate, match, operation, operations
+from harness.api.lifecycle import (
+    ACTIVE_RESPONSE_STATUSES,
+    RESPONSE_EDGES,
+    RESPONSE_STATUSES,
+    RUN_EDGES,
+    TERMINAL_RESPONSE_STATUSES,
+    reachable,
+    response_ended,
+    run_ended,
+)
+from harness.api.operations import (
+    Located,
+    Match,
+    Operation,
+    locate,
+    match,
+    operation,
+    operations,
+    live_only_api,
+    other_api,
+)
 
 __all__ = [
+    "ACTIVE_RESPONSE_STATUSES",
     "ACTIVE_RUN_STATUSES",
     "BETA_HEADER",
     "BETA_VALUE",
     "ID_PREFIXES",
     "MESSAGE_STATUSES",
+    "OTHER_APIS",
     "POLL_STOP_STATUSES",
+    "RESPONSE_EDGES",
+    "RESPONSE_STATUSES",
+    "RUN_EDGES",
     "RUN_STATUSES",
     "STEP_STATUSES",
+    "TERMINAL_RESPONSE_STATUSES",
     "TERMINAL_RUN_STATUSES",
     "Located",
     "Match",
@@ -35,4 +63,9 @@ __all__ = [
     "match",
     "operation",
     "operations",
+    "live_only_api",
+    "other_api",
+    "reachable",
+    "response_ended",
+    "run_ended",
 ]

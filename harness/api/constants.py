@@ -37,3 +37,21 @@ ACTIVE_RESPONSE_STATUSES = frozenset({"queued", "in_progress"})
 TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 """Nothing leaves these."""
 RESPONSES_ID_PREFIXES = ("resp_", "conv_", "msg_", "fc_", "fs_", "ci_", "rs_", "cntr_", "cfile_")
+
+OTHER_APIS = {
+    "realtime": "the Realtime API",
+    "audio": "the Audio API",
+    "images": "the Images API",
+    "embeddings": "the Embeddings API",
+    "moderations": "the Moderations API",
+    "batches": "the Batch API",
+    "fine_tuning": "the Fine-tuning API",
+    "evals": "the Evals API",
+    "videos": "the Videos API",
+}
+"""OpenAI APIs the harness does not record or replay, by the first path segment after the
+API base: in replay a request of one in a marked test is refused with one line naming it;
+while recording it goes to the server the app would have used, unrecorded (but see
+`LIVE_ONLY_APIS`)."""
+LIVE_ONLY_APIS = frozenset({"realtime"})
+"""APIs whose sessions live beyond one request: refused while recording too."""

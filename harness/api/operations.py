@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from harness.api.constants import LIVE_ONLY_APIS, OTHER_APIS
+
 # Operations that answer with server-sent events when the request asks for `stream`
 # (`get_response` in its query: `?stream=true&starting_after=N` resumes a background response).
 _STREAMING = frozenset(
@@ -31,6 +33,15 @@ _STREAMING = frozenset(
         "get_response",
     }
 )
+# Operations that start a unit of work (a run, a response) whose status the app then follows.
+_CREATES_RUN = frozenset({"create_run", "create_thread_and_run"})
+_CREATES_RESPONSE = frozenset({"create_response"})
+# GETs that apps poll until the object's status settles (`openai-poll-after-ms` paces them).
+_POLLED = frozenset(
+    {"get_run", "get_response", "get_vector_store_file", "get_vector_store_file_batch"}
+)
+# Requests that answer a unit of work's tool calls with their outputs.
+_ANSWERS_TOOL_CALLS = frozenset({"submit_tool_outputs_to_run"})
 # The first path segment of each API's operations; everything else is shared.
 _API_OF_ROOT = {
     "assistants": "assistants",
@@ -74,7 +85,28 @@ class Operation:
 
     @property
     def streams(self) -> bool:
+        """Whether it answers with server-sent events when the request asks for `stream`."""
         return self.name in _STREAMING
+
+    @property
+    def creates_run(self) -> bool:
+        """Whether it starts an Assistants run (`create_run`, `create_thread_and_run`)."""
+        return self.name in _CREATES_RUN
+
+    @property
+    def creates_response(self) -> bool:
+        return self.name in _CREATES_RESPONSE
+
+    @property
+    def polled(self) -> bool:
+        """Whether apps poll it until the object's status settles (a run, a background
+        response, a vector store file or batch)."""
+        return self.name in _POLLED
+
+    @property
+    def answers_tool_calls(self) -> bool:
+        """Whether its request carries tool outputs for a waiting run."""
+        return self.name in _ANSWERS_TOOL_CALLS
 
     def render(self, **params: str) -> str:
         """The concrete path: `create_run.render(thread_id="thread_1")`."""
@@ -174,6 +206,26 @@ def locate(method: str, path: str) -> Located | None:
         if found is not None:
             base = "/" + "/".join(segments[:start]) if start else ""
             return Located(base, rest, found)
+    return None
+
+
+def other_api(path: str) -> str | None:
+    """The name of the API the harness does not know that a full URL path calls
+    (`/v1/realtime/sessions` -> "the Realtime API"), or None."""
+    segment = _other_segment(path)
+    return OTHER_APIS[segment] if segment is not None else None
+
+
+def live_only_api(path: str) -> bool:
+    """Whether a full URL path calls an API that cannot be recorded or forwarded at all."""
+    return _other_segment(path) in LIVE_ONLY_APIS
+
+
+def _other_segment(path: str) -> str | None:
+    segments = path.strip("/").split("/")
+    for index, segment in enumerate(segments):
+        if segment in OTHER_APIS and (index == 0 or segments[index - 1] in ("v1", "openai")):
+            return segment
     return None
 
 

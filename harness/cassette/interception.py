@@ -12,7 +12,9 @@ host, a path outside the API) is never recorded: while recording it goes where
 the app would have sent it (a request the app sent to the harness's own base
 URL goes to the `upstream` with the app's key: `harness.cassette.upstream`),
 and in replay it is refused, unless another cassette (pytest-recording's) is
-in charge of it. The same object serves vcrpy's transport patches
+in charge of it. A call of an OpenAI API the harness does not record
+(`harness.api.OTHER_APIS`: Audio, Embeddings, ...) is refused in replay with one line
+naming it, and the Realtime API, whose sessions outlive a request, while recording too. The same object serves vcrpy's transport patches
 (`harness.adapters.vcrpy`) and the in-memory clients of mutation replay.
 """
 
@@ -37,7 +39,7 @@ from harness.cassette.wire import (
     response_from_vcr,
     response_to_http,
 )
-from harness.errors import ForeignRequestError, UnmatchedRequestError
+from harness.errors import ForeignRequestError, UnknownApiError, UnmatchedRequestError
 
 Responder = Callable[[str, str, Any, bytes], tuple[int, list[tuple[str, str]], bytes]]
 """Answers a request in process: (method, url, headers, body) -> (status, headers, body)."""
@@ -194,9 +196,22 @@ class Interception:
 
     def _other(self, method: str, url: str, headers: Any, body: bytes) -> HttpResponse | None:
         """Not API traffic: while recording, where the app would have sent it (None: the
-        network, as it is); in replay, refused (or left to another cassette)."""
+        network, as it is); in replay, refused (or left to another cassette), naming the
+        OpenAI API it calls when it is one the harness does not record."""
         if self.others_pass:
             return None
+        where = urlsplit(url)
+        shown = f"{method} {where.scheme}://{where.netloc}{where.path}"
+        known = origin(url) in self.api_origins
+        unknown = api.other_api(where.path) if known else None
+        if unknown is not None and (self.recorder is None or api.live_only_api(where.path)):
+            raise self._fail(
+                UnknownApiError(
+                    f"{shown} calls {unknown}, which the harness does not record or replay "
+                    "(it handles the Assistants, Responses and Conversations APIs, files, vector "
+                    "stores and containers): make this call outside the marked test, or mock it"
+                )
+            )
         if self.recorder is not None:
             if self.upstream is None or not self._under_own_base(url):
                 return None
@@ -205,8 +220,6 @@ class Interception:
                 self.upstream, method, target, header_items(headers), body
             )
             return HttpResponse(status, answer_headers, content)
-        where = urlsplit(url)
-        shown = f"{method} {where.scheme}://{where.netloc}{where.path}"
         raise self._fail(
             ForeignRequestError(
                 f"{shown} is not Assistants API traffic (the API is at {self.api_url}): "

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 
+from harness.api import sse
 from harness.cassette.credentials import (
     PROTOCOL_REQUEST_HEADERS,
     PROTOCOL_RESPONSE_HEADERS,
@@ -98,7 +99,7 @@ def response_from_vcr(data: dict[str, Any]) -> Response:
         kept["content-encoding"] = ", ".join(headers["content-encoding"])
         return Response(status=status, headers=kept, base64=base64.b64encode(body).decode())
     if content_type.startswith("text/event-stream"):
-        return Response(status=status, headers=kept, events=parse_sse(body))
+        return Response(status=status, headers=kept, events=sse.parse(body))
     return Response(status=status, headers=kept, **_data_fields(body, content_type))
 
 
@@ -152,7 +153,7 @@ def response_to_http(response: Response) -> tuple[list[tuple[str, str]], bytes]:
     """Headers and body bytes to serve for a recorded response."""
     headers = list(response.headers.items())
     if response.events is not None:
-        body = render_sse(response.events)
+        body = sse.render(response.events)
     elif response.body is not None:
         body = orjson.dumps(response.body)
     elif response.text is not None:
@@ -163,37 +164,6 @@ def response_to_http(response: Response) -> tuple[list[tuple[str, str]], bytes]:
         body = b""
     headers.append(("content-length", str(len(body))))
     return headers, body
-
-
-def parse_sse(body: bytes) -> tuple[dict[str, Any], ...]:
-    """Server-sent events as `{"event": name, "data": parsed}` dicts."""
-    events: list[dict[str, Any]] = []
-    for block in body.decode("utf-8").replace("\r\n", "\n").split("\n\n"):
-        name, data_lines = None, []
-        for line in block.split("\n"):
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data_lines.append(line[5:].removeprefix(" "))
-        if name is None and not data_lines:
-            continue
-        raw = "\n".join(data_lines)
-        try:
-            data: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            data = raw
-        events.append({"event": name, "data": data})
-    return tuple(events)
-
-
-def render_sse(events: tuple[dict[str, Any], ...]) -> bytes:
-    chunks = []
-    for event in events:
-        data = event.get("data")
-        raw = data if isinstance(data, str) else orjson.dumps(data).decode()
-        head = f"event: {event['event']}\n" if event.get("event") is not None else ""
-        chunks.append(f"{head}data: {raw}\n\n")
-    return "".join(chunks).encode()
 
 
 def _data_fields(body: bytes, content_type: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from harness import api
+from harness.cassette import calls
 from harness.cassette.interception import HttpResponse
 from harness.cassette.matching import describe, explain_miss
 from harness.cassette.model import Cassette, Request, Response
@@ -37,7 +38,14 @@ from harness.cassette.wire import response_from_vcr, response_to_http
 from harness.errors import HarnessError, UnmatchedRequestError
 from harness.faults.known import RecordedMessages, recorded_ids, request_messages
 from harness.faults.plan import plan
-from harness.faults.responses import end_run, end_stream, http_error, is_run_event
+from harness.faults.responses import (
+    end_response,
+    end_response_stream,
+    end_run,
+    end_stream,
+    http_error,
+    is_run_event,
+)
 from harness.faults.spec import HTTP_STATUSES, Fault, parse_fault
 
 Obj = dict[str, Any]
@@ -164,10 +172,12 @@ class FaultOverlay:
             index = self.player.peek(request)
             if index is not None:
                 candidates.append(self.plan.http_at_interaction.get(index))
-        if name == "get_run":
-            run = params["run_id"]
-            count = self._poll_requests[run] = self._poll_requests.get(run, 0) + 1
-            candidates.append(self.plan.http_at_poll.get((run, count)))
+        polled = params.get("run_id") if name == "get_run" else None
+        if name == "get_response" and "stream" not in str(request.query):
+            polled = params.get("response_id")
+        if polled is not None:
+            count = self._poll_requests[polled] = self._poll_requests.get(polled, 0) + 1
+            candidates.append(self.plan.http_at_poll.get((polled, count)))
         for fault in candidates:
             if fault is not None and fault not in self._fired:
                 self._fired.append(fault)
@@ -186,6 +196,17 @@ class FaultOverlay:
             ended = self._run_end(response.body)
             if ended is not None:
                 response = learned = replace(response, body=ended)
+        elif name == "get_response" and isinstance(response.body, dict):
+            ended = self._response_end(response.body)
+            if ended is not None:
+                response = learned = replace(response, body=ended)
+        elif response.events is not None and played.index in self.plan.stream_ends:
+            fault = self.plan.stream_ends[played.index]
+            if fault not in self._fired:
+                self._fired.append(fault)
+                response = learned = replace(
+                    response, events=end_response_stream(response.events, fault)
+                )
         elif response.events is not None:
             events = self._stream_end(response.events)
             if events is not None:
@@ -207,6 +228,15 @@ class FaultOverlay:
         fault = self._due(run)
         return end_run(run, fault) if fault is not None else None
 
+    def _response_end(self, response: Obj) -> Obj | None:
+        real = str(response.get("id"))
+        count = self._polls[real] = self._polls.get(real, 0) + 1
+        fault = self.plan.response_ends.get((real, count))
+        if fault is None or fault in self._fired:
+            return None
+        self._fired.append(fault)
+        return end_response(response, fault)
+
     def _stream_end(self, events: tuple[Obj, ...]) -> tuple[Obj, ...] | None:
         for position, event in enumerate(events):
             if is_run_event(event) and event.get("event") != "thread.run.created":
@@ -224,12 +254,10 @@ class FaultOverlay:
             if isinstance(data, dict) and not str(data.get("object", "")).endswith(".delta"):
                 shown.append(data)
         self._shown += shown
-        for obj in shown if self.plan.arguments else ():
-            action = (obj.get("required_action") or {}).get("submit_tool_outputs") or {}
-            for call in action.get("tool_calls") or ():
-                fault = self.plan.arguments.get(str(call.get("id")))
-                if fault is not None and fault not in self._fired:
-                    self._fired.append(fault)
+        for call in calls.waited_in(shown) if self.plan.arguments else ():
+            fault = self.plan.arguments.get(call)
+            if fault is not None and fault not in self._fired:
+                self._fired.append(fault)
 
     def _handover(self, thread: str | None) -> EmulatorLink:
         """The emulator, caught up with what the recording showed; it takes over `thread`."""

@@ -4,25 +4,24 @@ the whole matrix `faults="each"` gives for a recording."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import api
+from harness.cassette.calls import pending_calls, with_arguments
 from harness.cassette.model import Cassette
 from harness.errors import ConfigError
 from harness.faults.responses import half_way, is_run_event, replacement_arguments
 from harness.faults.spec import (
     FAILED_CODES,
     HTTP_STATUSES,
+    RESPONSE_ENDS,
+    RESPONSE_INCOMPLETE_REASONS,
     RUN_ENDS,
     Fault,
 )
-from harness.fuzz.mutation import mutate_arguments, pending_calls
 from harness.transcript import transcript
-
-_CREATES = frozenset({"create_run", "create_thread_and_run"})
-_SUBMIT = "submit_tool_outputs_to_run"
 
 
 @dataclass(frozen=True)
@@ -43,12 +42,27 @@ class RunFacts:
 
 
 @dataclass(frozen=True)
+class ResponseFacts:
+    """What the recording shows of one response."""
+
+    alias: str
+    real_id: str
+    create: int | None
+    """Interaction (0-based) whose request created it."""
+    polls: tuple[str, ...]
+    """The status each retrieve showed, in order (repeats expanded)."""
+    stream: int | None
+    """Interaction whose stream carried it to its end, if it was streamed."""
+
+
+@dataclass(frozen=True)
 class Facts:
     runs: tuple[RunFacts, ...]
     streams: tuple[tuple[int, int], ...]
     """(interaction, number of events) of every streamed response, in order."""
     calls: dict[str, tuple[str, str]]
     """call alias -> (real id, recorded arguments text)."""
+    responses: tuple[ResponseFacts, ...] = ()
 
 
 @dataclass
@@ -66,6 +80,10 @@ class FaultPlan:
     """interaction -> (events kept, fault)."""
     arguments: dict[str, Fault] = field(default_factory=dict)
     """real call id -> the fault that replaced its arguments (struck once the call shows)."""
+    response_ends: dict[tuple[str, int], Fault] = field(default_factory=dict)
+    """(real response id, retrieve) -> fault."""
+    stream_ends: dict[int, Fault] = field(default_factory=dict)
+    """interaction -> the fault its stream's last event shows instead."""
 
 
 def facts(cassette: Cassette) -> Facts:
@@ -82,11 +100,12 @@ def facts(cassette: Cassette) -> Facts:
         request, response = interaction.request, interaction.response
         found = api.match(request.method, request.path)
         name = found.name if found is not None else ""
+        operation = found.operation if found is not None else None
         shown = _runs_shown(response.body, response.events)
-        if name in _CREATES and shown:
+        if operation is not None and operation.creates_run and shown:
             entry = run(shown[0])
             entry["create"] = entry["create"] if entry["create"] is not None else index
-        if name == _SUBMIT and found is not None:
+        if operation is not None and operation.answers_tool_calls and found is not None:
             run(found.params["run_id"])["submits"].append(index)
         if name == "get_run" and isinstance(response.body, dict) and "status" in response.body:
             run(str(response.body.get("id")))["polls"] += [
@@ -107,9 +126,10 @@ def facts(cassette: Cassette) -> Facts:
     }
     by_run: dict[str, list[str]] = {}
     for call in pending_calls(cassette):
-        by_run.setdefault(call.run_id, []).append(aliases.get(call.call_id, call.call_id))
+        by_run.setdefault(call.owner, []).append(aliases.get(call.call_id, call.call_id))
     ordered = sorted(runs, key=lambda real: _number(aliases.get(real, "")))
     return Facts(
+        responses=_response_facts(cassette, aliases),
         runs=tuple(
             RunFacts(
                 alias=aliases.get(real, real),
@@ -125,6 +145,34 @@ def facts(cassette: Cassette) -> Facts:
         ),
         streams=tuple(streams),
         calls=calls,
+    )
+
+
+def _response_facts(cassette: Cassette, aliases: Mapping[str, str]) -> tuple[ResponseFacts, ...]:
+    found: dict[str, dict[str, Any]] = {}
+    for index, interaction in enumerate(cassette.interactions):
+        request, response = interaction.request, interaction.response
+        matched = api.match(request.method, request.path)
+        if matched is None or not 200 <= response.status < 300:
+            continue
+        shown = response.body if isinstance(response.body, dict) else {}
+        if response.events:
+            last = response.events[-1].get("data")
+            shown = last.get("response", {}) if isinstance(last, dict) else {}
+        real = str(shown.get("id", ""))
+        if not real.startswith("resp") and matched.name != "create_response":
+            continue
+        entry = found.setdefault(real, {"create": None, "polls": [], "stream": None})
+        if matched.operation.creates_response and entry["create"] is None:
+            entry["create"] = index
+        if response.events and shown.get("status") == "completed":
+            entry["stream"] = index
+        elif matched.name == "get_response" and not response.events:
+            entry["polls"] += [str(shown.get("status"))] * interaction.repeat
+    return tuple(
+        ResponseFacts(aliases[real], real, e["create"], tuple(e["polls"]), e["stream"])
+        for real, e in sorted(found.items(), key=lambda kv: _number(aliases.get(kv[0], "")))
+        if real in aliases
     )
 
 
@@ -147,6 +195,7 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
     """Resolve `faults` against `cassette`; `ConfigError` for one that cannot strike."""
     known = facts(cassette)
     runs = {r.alias: r for r in known.runs}
+    responses = {r.alias: r for r in known.responses}
     result = FaultPlan(cassette)
     before = 0
     for fault in faults:
@@ -161,6 +210,12 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
                 held = ", ".join(runs) or "none"
                 raise refuse(f"the recording has no {where.alias} (its runs: {held})")
             _place_run_fault(result, fault, facts_of, refuse)
+        elif where.subject == "resp":
+            shown = responses.get(where.alias)
+            if shown is None:
+                held = ", ".join(responses) or "none"
+                raise refuse(f"the recording has no {where.alias} (its responses: {held})")
+            _place_response_fault(result, fault, shown, refuse)
         elif where.subject == "request":
             result.http_at_request[where.number] = fault
         elif where.subject == "stream":
@@ -177,7 +232,7 @@ def plan(cassette: Cassette, faults: Iterable[Fault], source: str = "<cassette>"
                 raise refuse(f"no run of the recording required {where.alias}")
             real, recorded = call
             text = replacement_arguments(recorded, fault)
-            result.cassette = mutate_arguments(result.cassette, real, text)
+            result.cassette = with_arguments(result.cassette, real, text)
             result.arguments[real] = fault
         placed = _count(result)
         if placed == before:
@@ -196,6 +251,8 @@ def _count(result: FaultPlan) -> int:
             result.http_at_poll,
             result.cuts,
             result.arguments,
+            result.response_ends,
+            result.stream_ends,
         )
     )
 
@@ -220,6 +277,36 @@ def _place_run_fault(result: FaultPlan, fault: Fault, run: RunFacts, refuse: Any
         if status not in api.ACTIVE_RUN_STATUSES:
             raise refuse(f"{run.alias}'s poll {count} shows it {status}: it can no longer end")
         result.run_ends[(run.real_id, count)] = fault
+
+
+def _place_response_fault(
+    result: FaultPlan, fault: Fault, response: ResponseFacts, refuse: Any
+) -> None:
+    where = fault.where
+    count = where.count or 1
+    if fault.kind == "run" and fault.name not in RESPONSE_ENDS:
+        raise refuse(f"a response cannot end {fault.name} (it ends {', '.join(RESPONSE_ENDS)})")
+    if fault.name == "incomplete" and fault.detail not in (None, *RESPONSE_INCOMPLETE_REASONS):
+        raise refuse(f"a response ends incomplete for {' or '.join(RESPONSE_INCOMPLETE_REASONS)}")
+    if where.part == "create":
+        if response.create is None:
+            raise refuse(f"the recording does not show the request that created {response.alias}")
+        result.http_at_interaction[response.create] = fault
+    elif fault.kind == "http":
+        result.http_at_poll[(response.real_id, count)] = fault
+    elif where.part == "end" or (where.part is None and not response.polls):
+        if response.stream is None:
+            raise refuse(f"{response.alias} was not streamed to its end in the recording")
+        if fault.name == "cancelled":
+            raise refuse("a stream does not end cancelled: cancel a background response's poll")
+        result.stream_ends[response.stream] = fault
+    else:
+        if count > len(response.polls):
+            raise refuse(f"{response.alias} was retrieved {len(response.polls)} times")
+        status = response.polls[count - 1]
+        if status not in api.ACTIVE_RESPONSE_STATUSES:
+            raise refuse(f"{response.alias}'s poll {count} shows it {status}: it can no longer end")
+        result.response_ends[(response.real_id, count)] = fault
 
 
 def each(cassette: Cassette, kinds: Sequence[str] | None = None) -> list[Fault]:

@@ -7,8 +7,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from harness.api.lifecycle import MESSAGE_REASON_OF_RUN, STEP_END_OF_RUN, response_ended, run_ended
 from harness.cassette.model import Response
-from harness.faults.spec import Fault, failure_code, incomplete_reason
+from harness.faults.spec import RESPONSE_INCOMPLETE_REASONS, Fault, failure_code, incomplete_reason
 
 Obj = dict[str, Any]
 _ERRORS = {
@@ -30,9 +31,6 @@ _LAST_ERROR = {
         "You exceeded your current quota, please check your plan and billing details."
     ),
 }
-_STAMP = {"failed": "failed_at", "cancelled": "cancelled_at"}
-_STEP_END = {"failed": "failed", "cancelled": "cancelled", "expired": "expired"}
-_MESSAGE_REASON = {"failed": "run_failed", "cancelled": "run_cancelled", "expired": "run_expired"}
 
 
 def http_error(status: int) -> Response:
@@ -52,17 +50,12 @@ def end_run(run: Obj, fault: Fault) -> Obj:
         v for v in (run.get("created_at"), run.get("started_at"), 0) if isinstance(v, int)
     )
     status = fault.name
-    ended["status"] = status
-    ended["required_action"] = None
+    run_ended(ended, status, now)
     if status == "failed":
         code = failure_code(fault)
         ended["last_error"] = {"code": code, "message": _LAST_ERROR[code]}
     elif status == "incomplete":
         ended["incomplete_details"] = {"reason": incomplete_reason(fault)}
-    if status in _STAMP:
-        ended[_STAMP[status]] = now
-    if status != "expired":
-        ended["expires_at"] = None
     return ended
 
 
@@ -82,18 +75,39 @@ def end_stream(events: Sequence[Obj], run: Obj, fault: Fault) -> tuple[Obj, ...]
     tail: list[Obj] = []
     for step in steps.values():
         if step.get("status") == "in_progress":
-            closed = {**step, "status": _STEP_END.get(status, "completed")}
+            closed = {**step, "status": STEP_END_OF_RUN.get(status, "completed")}
             if status == "failed":
                 closed["last_error"] = ended["last_error"]
             tail.append({"event": f"thread.run.step.{closed['status']}", "data": closed})
     for message in messages.values():
         if message.get("status") == "in_progress":
-            reason = _MESSAGE_REASON.get(status, "run_failed")
+            reason = MESSAGE_REASON_OF_RUN.get(status, "run_failed")
             closed = {**message, "status": "incomplete", "incomplete_details": {"reason": reason}}
             tail.append({"event": "thread.message.incomplete", "data": closed})
     tail.append({"event": f"thread.run.{status}", "data": ended})
     tail.append({"event": "done", "data": "[DONE]"})
     return (*events, *tail)
+
+
+def end_response(response: Obj, fault: Fault) -> Obj:
+    """`response` as it looks once it ended as `fault` says."""
+    if fault.name == "failed":
+        code = failure_code(fault)
+        return response_ended(
+            response, "failed", error={"code": code, "message": _LAST_ERROR[code]}
+        )
+    reason = fault.detail if fault.detail in RESPONSE_INCOMPLETE_REASONS else None
+    return response_ended(response, fault.name, reason=reason)
+
+
+def end_response_stream(events: Sequence[Obj], fault: Fault) -> tuple[Obj, ...]:
+    """A Responses stream whose last event (`response.completed`) says it ended as `fault`
+    says instead (`response.failed`, `response.incomplete`), its sequence number kept."""
+    *head, last = events
+    data = dict(last.get("data") or {})
+    kind = f"response.{fault.name}"
+    data.update(type=kind, response=end_response(dict(data.get("response") or {}), fault))
+    return (*head, {"event": kind, "data": data})
 
 
 def is_run_event(event: Obj) -> bool:

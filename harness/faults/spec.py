@@ -10,10 +10,15 @@ fault's test id under `faults="each"`.
                                       half-way)
     arguments:empty@call_1            call_1's arguments are `{}` (malformed: cut in half;
                                       any other DETAIL: that JSON text)
+    failed@resp_1.poll_2              background response resp_1 ends failed at its 2nd retrieve
+    incomplete@resp_2.end             streamed response resp_2's stream ends incomplete
+    cancelled@resp_1   http503@resp_1.create   http429@resp_1.poll_1
 
 Runs, streams and calls are named as the cassette's transcript names them (`harness
 transcript`): by kind and order of first appearance. A poll is a read of the run
-(`GET .../runs/{id}`) or, for a streamed run, a run event after `thread.run.created`.
+(`GET .../runs/{id}`) or, for a streamed run, a run event after `thread.run.created`; a
+response's poll is a retrieve of it, its `end` the last event of its stream (`resp_N` alone:
+its first poll, or its stream's end when it was streamed).
 """
 
 from __future__ import annotations
@@ -26,17 +31,26 @@ from harness.errors import ConfigError
 RUN_ENDS = ("failed", "expired", "cancelled", "incomplete")
 FAILED_CODES = ("server_error", "rate_limit_exceeded")
 INCOMPLETE_REASONS = ("max_completion_tokens", "max_prompt_tokens")
+RESPONSE_ENDS = ("failed", "cancelled", "incomplete")
+RESPONSE_INCOMPLETE_REASONS = ("max_output_tokens", "content_filter")
 HTTP_STATUSES = {"http429": 429, "http500": 500, "http503": 503}
 ARGUMENT_VARIANTS = ("empty", "malformed")
 NAMES = (*RUN_ENDS, *HTTP_STATUSES, "cut", "arguments")
 
 _TARGET = re.compile(
-    r"(?P<subject>run|request|stream|call)_(?P<number>[1-9]\d*)"
-    r"(?:\.(?P<part>poll|create|submit|event)(?:_(?P<count>[1-9]\d*))?)?\Z"
+    r"(?P<subject>run|request|stream|call|resp)_(?P<number>[1-9]\d*)"
+    r"(?:\.(?P<part>poll|create|submit|event|end)(?:_(?P<count>[1-9]\d*))?)?\Z"
 )
 _ALLOWED: dict[str, set[tuple[str, str | None]]] = {
-    "run": {("run", "poll")},
-    "http": {("run", "poll"), ("run", "create"), ("run", "submit"), ("request", None)},
+    "run": {("run", "poll"), ("resp", "poll"), ("resp", "end"), ("resp", None)},
+    "http": {
+        ("run", "poll"),
+        ("run", "create"),
+        ("run", "submit"),
+        ("request", None),
+        ("resp", "poll"),
+        ("resp", "create"),
+    },
     "cut": {("stream", "event")},
     "arguments": {("call", None)},
 }
@@ -109,11 +123,14 @@ def _parse_target(target: str, fault: str) -> Target:
     if found is None:
         raise ConfigError(
             f"assistants_faults: {fault}: bad target {target!r}; use run_N, run_N.poll_K, "
-            "run_N.create, run_N.submit_K, request_N, stream_N.event_K or call_N"
+            "run_N.create, run_N.submit_K, request_N, stream_N.event_K, call_N, resp_N, "
+            "resp_N.poll_K, resp_N.create or resp_N.end"
         )
     part, count = found["part"], found["count"]
     if part is None and found["subject"] in ("run", "stream"):
         part = "poll" if found["subject"] == "run" else "event"
+    if part == "end" and count is not None:
+        raise ConfigError(f"assistants_faults: {fault}: a stream ends once: write resp_N.end")
     if part in _COUNTED and count is None and part != "event":
         count = "1"
     if part == "create" and count is not None:
@@ -129,7 +146,7 @@ def _check(fault: Fault) -> None:
         )
     details = {
         "failed": FAILED_CODES,
-        "incomplete": INCOMPLETE_REASONS,
+        "incomplete": INCOMPLETE_REASONS + RESPONSE_INCOMPLETE_REASONS,
     }.get(fault.name)
     if fault.detail is not None and details is not None and fault.detail not in details:
         raise ConfigError(

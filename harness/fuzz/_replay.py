@@ -4,8 +4,9 @@ replay path (`harness.cassette.interception`).
 Within `served(cassette)`, every httpx/httpx2 client in the process is answered
 from the cassette: the client handed to the app and any `OpenAI()` the app
 builds from the environment alike. The player uses a relaxed key: a
-`submit_tool_outputs` request matches the recorded one when it answers the same
-tool call ids, whatever the outputs say (the handler now sees other arguments,
+`submit_tool_outputs` request (or a response request with `function_call_output`
+items) matches the recorded one when it answers the same call ids, whatever the
+outputs say (the handler now sees other arguments,
 so its outputs differ). The submission is still checked the way the API checks
 it (every call answered exactly once, every output a string), or the client
 gets the API's 400 error.
@@ -14,6 +15,7 @@ gets the API's 400 error.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from unittest import mock
 
 from harness import api
 from harness.adapters import openai_sdk, vcrpy
+from harness.cassette import calls
 from harness.cassette.interception import Interception
 from harness.cassette.matching import MatchKey, request_key
 from harness.cassette.model import Cassette, Request, Response
@@ -30,29 +33,31 @@ from harness.cassette.redact import Redactor
 
 BASE_URL = "https://api.openai.replay/v1"
 API_KEY = "harness-replay-key"
-SUBMIT = "submit_tool_outputs_to_run"
 
 
 def _is_submission(request: Request) -> bool:
+    """Whether `request` answers function calls: a run's tool outputs, or a response request
+    with `function_call_output` items."""
     found = api.match(request.method, request.path)
-    return found is not None and found.name == SUBMIT
+    if found is None:
+        return False
+    if found.operation.answers_tool_calls:
+        return True
+    return found.operation.creates_response and bool(calls.answered_call_ids(request))
 
 
-def _answered_ids(request: Request) -> list[str]:
+def _answered_in(request: Request) -> tuple[str, str]:
+    """What a submission answers: the run's path, or the response chain it continues."""
     body = request.body if isinstance(request.body, Mapping) else {}
-    outputs = body.get("tool_outputs")
-    if not isinstance(outputs, list):
-        return []
-    return sorted(str(o.get("tool_call_id")) for o in outputs if isinstance(o, Mapping))
+    chain = body.get("previous_response_id") or body.get("conversation") or ""
+    return request.path, json.dumps(chain, sort_keys=True)
 
 
 def relaxed_key(request: Request) -> MatchKey:
     """`request_key`, except that tool output values of a submission do not count."""
     if not _is_submission(request) or not isinstance(request.body, Mapping):
         return request_key(request)
-    body = {k: v for k, v in request.body.items() if k != "tool_outputs"}
-    body["tool_call_ids"] = _answered_ids(request)
-    return request_key(replace(request, body=body))
+    return request_key(replace(request, body=calls.without_output_values(request.body)))
 
 
 @dataclass
@@ -69,10 +74,10 @@ class _SubmissionCheck:
 
     def __init__(self, cassette: Cassette, log: ReplayLog) -> None:
         self.log = log
-        self.expected: dict[str, list[str]] = {}
+        self.expected: dict[tuple[str, str], list[str]] = {}
         for recorded, _ in cassette.exchanges():
             if _is_submission(recorded):
-                self.expected.setdefault(recorded.path, _answered_ids(recorded))
+                self.expected.setdefault(_answered_in(recorded), calls.answered_call_ids(recorded))
 
     def __call__(self, request: Request) -> Response | None:
         if not _is_submission(request):
@@ -89,15 +94,15 @@ class _SubmissionCheck:
 
     def _problem(self, request: Request) -> str | None:
         body = request.body if isinstance(request.body, Mapping) else {}
-        outputs = body.get("tool_outputs")
-        if not isinstance(outputs, list):
+        if "tool_outputs" in body and not isinstance(body["tool_outputs"], list):
             return "tool_outputs must be a list"
-        for index, output in enumerate(outputs):
-            value = output.get("output") if isinstance(output, Mapping) else None
+        outputs = calls.outputs_of(request)
+        where = "tool_outputs" if "tool_outputs" in body else "input"
+        for index, (_, value) in enumerate(outputs):
             if not isinstance(value, str):
-                return f"tool_outputs[{index}].output must be a string, got {type(value).__name__}"
-        expected = self.expected.get(request.path)
-        answered = _answered_ids(request)
+                return f"{where}[{index}].output must be a string, got {type(value).__name__}"
+        expected = self.expected.get(_answered_in(request))
+        answered = calls.answered_call_ids(request)
         if expected is not None and answered != expected:
             return f"expected tool outputs for call ids {expected}, got {answered}"
         return None

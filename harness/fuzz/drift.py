@@ -1,21 +1,21 @@
 """Drift check: do the function calls a model really made, as cassettes hold
 them, still fit the current schemas of their tools?
 
-Calls are read from run objects (`required_action.submit_tool_outputs`),
-run step objects (`step_details.tool_calls`) and the same objects inside
-SSE events; `thread.run.step.delta` fragments are skipped because the
-`thread.run.requires_action` run carries the whole arguments.
+Calls are read by `harness.cassette.calls`: Assistants runs and run steps,
+Responses `function_call` items, in bodies and SSE events alike (streamed
+fragments skipped: the finished object carries the whole arguments).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.cassette import calls
 from harness.cassette.model import Cassette
 from harness.cassette.storage import read_cassette
 from harness.fuzz._schema import (
@@ -64,61 +64,12 @@ class Drift:
         )
 
 
-def _function_calls(tool_calls: Any) -> Iterator[tuple[str, str, Any]]:
-    for call in tool_calls if isinstance(tool_calls, list) else ():
-        function = call.get("function") if isinstance(call, Mapping) else None
-        if isinstance(function, Mapping) and call.get("type", "function") == "function":
-            yield (
-                str(call.get("id", "?")),
-                str(function.get("name", "?")),
-                function.get("arguments"),
-            )
-
-
-def _calls_in(value: Any) -> Iterator[tuple[str, str, Any]]:
-    """Function calls inside any run or run step object in `value`, however nested."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _calls_in(item)
-        return
-    if not isinstance(value, Mapping):
-        return
-    kind = value.get("object")
-    if kind == "thread.run":
-        action = value.get("required_action") or {}
-        yield from _function_calls((action.get("submit_tool_outputs") or {}).get("tool_calls"))
-    elif kind == "thread.run.step":
-        details = value.get("step_details") or {}
-        for call in _function_calls(details.get("tool_calls")):
-            # a step just created while streaming holds no arguments yet
-            if not (value.get("status") == "in_progress" and call[2] == ""):
-                yield call
-    elif kind == "list":
-        yield from _calls_in(value.get("data"))
-
-
 def recorded_calls(cassette: Cassette, name: str = "<cassette>") -> list[RecordedCall]:
     """Every distinct function call in `cassette`, first sighting first."""
-    seen: set[tuple[str, str]] = set()
-    found: list[RecordedCall] = []
-    for number, interaction in enumerate(cassette.interactions, 1):
-        response = interaction.response
-        sources: list[tuple[str, Any]] = [(f"interaction {number} response body", response.body)]
-        for index, event in enumerate(response.events or (), 1):
-            if event.get("event") != "thread.run.step.delta":
-                sources.append(
-                    (
-                        f"interaction {number} event {index} ({event.get('event')})",
-                        event.get("data"),
-                    )
-                )
-        for where, value in sources:
-            for call_id, tool, arguments in _calls_in(value):
-                text = arguments if isinstance(arguments, str) else json.dumps(arguments)
-                if (call_id, text) not in seen:
-                    seen.add((call_id, text))
-                    found.append(RecordedCall(name, call_id, tool, text, where))
-    return found
+    return [
+        RecordedCall(name, call.call_id, call.name, call.arguments, call.where)
+        for call in calls.function_calls(cassette)
+    ]
 
 
 def _load(source: CassetteSource, index: int) -> tuple[str, Cassette]:

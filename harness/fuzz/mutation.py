@@ -11,10 +11,9 @@ handed and any `OpenAI()` it builds from the environment alike.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,8 @@ from hypothesis import strategies as st
 
 from harness import api
 from harness.adapters.openai_sdk import quiet_deprecations
-from harness.cassette.model import Cassette, Interaction
+from harness.cassette import calls
+from harness.cassette.model import Cassette
 from harness.cassette.storage import read_cassette
 from harness.fuzz._replay import ReplayLog, served
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
@@ -38,102 +38,36 @@ Which = Literal["valid", "invalid", "both"]
 
 @dataclass(frozen=True)
 class PendingCall:
-    """A function call a recorded run waited on (`requires_action`)."""
+    """A function call a recorded run waited on (`requires_action`), or one a finished
+    response asked the app to answer."""
 
     call_id: str
     name: str
     arguments: str
     run_id: str
+    """The run (or response) that made it."""
     tools: tuple[Mapping[str, Any], ...]
-    """The run's function tools as recorded."""
+    """The run's (or response's) function tools as recorded."""
+    api: str = "assistants"
+    """`responses` when a response asked for it (the app answers with a
+    `function_call_output` item)."""
 
-
-def _runs(value: Any) -> Iterable[Mapping[str, Any]]:
-    if isinstance(value, list):
-        for item in value:
-            yield from _runs(item)
-    elif isinstance(value, Mapping):
-        if value.get("object") == "thread.run":
-            yield value
-        elif value.get("object") == "list":
-            yield from _runs(value.get("data"))
+    def problem_in(self, result: ReplayResult) -> str | None:
+        return result.problem(self.run_id, self.call_id if self.api == "responses" else None)
 
 
 def pending_calls(cassette: Cassette) -> list[PendingCall]:
-    """Every function call a run of `cassette` required, first sighting first."""
-    found: dict[str, PendingCall] = {}
-    for interaction in cassette.interactions:
-        response = interaction.response
-        values = [response.body, *(e.get("data") for e in response.events or ())]
-        for run in _runs(values):
-            action = run.get("required_action") or {}
-            calls = (action.get("submit_tool_outputs") or {}).get("tool_calls") or []
-            tools = tuple(
-                t
-                for t in run.get("tools") or ()
-                if isinstance(t, Mapping) and t.get("type") == "function"
-            )
-            for call in calls:
-                function = call.get("function") or {}
-                if call.get("id") and call["id"] not in found:
-                    found[call["id"]] = PendingCall(
-                        str(call["id"]),
-                        str(function.get("name")),
-                        str(function.get("arguments")),
-                        str(run.get("id")),
-                        tools,
-                    )
-    return list(found.values())
-
-
-def _rewrite(
-    value: Any, call_id: str, arguments: str, fragments: dict[tuple[Any, Any], bool]
-) -> Any:
-    """`value` with the call's arguments replaced; `fragments` tracks streamed deltas."""
-    if isinstance(value, list):
-        return [_rewrite(v, call_id, arguments, fragments) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if value.get("object") == "thread.run.step.delta":
-        step = value.get("id")
-        for call in (
-            ((value.get("delta") or {}).get("step_details") or {}).get("tool_calls")
-        ) or ():
-            slot = (step, call.get("index"))
-            if call.get("id") == call_id:
-                fragments[slot] = True
-                call.setdefault("function", {})["arguments"] = arguments
-            elif fragments.get(slot) and isinstance(call.get("function"), dict):
-                call["function"]["arguments"] = ""  # the whole text went into the first fragment
-        return value
-    function = value.get("function")
-    # an empty text is a streamed step not yet filled in: its deltas carry the new text
-    if value.get("id") == call_id and isinstance(function, dict) and function.get("arguments"):
-        function["arguments"] = arguments
-    for key, item in value.items():
-        if isinstance(item, (dict, list)):
-            value[key] = _rewrite(item, call_id, arguments, fragments)
-    return value
+    """Every function call a run (or response) of `cassette` waited on, first sighting
+    first."""
+    return [
+        PendingCall(call.call_id, call.name, call.arguments, call.owner, call.tools, call.api)
+        for call in calls.pending_calls(cassette)
+    ]
 
 
 def mutate_arguments(cassette: Cassette, call_id: str, arguments: str) -> Cassette:
     """A copy of `cassette` in which the model sent `arguments` for `call_id`."""
-    fragments: dict[tuple[Any, Any], bool] = {}
-    interactions = []
-    for interaction in cassette.interactions:
-        response = interaction.response
-        body = _rewrite(copy.deepcopy(response.body), call_id, arguments, fragments)
-        events = response.events
-        if events is not None:
-            events = tuple(
-                _rewrite(copy.deepcopy(dict(e)), call_id, arguments, fragments) for e in events
-            )
-        interactions.append(
-            Interaction(
-                interaction.request, replace(response, body=body, events=events), interaction.repeat
-            )
-        )
-    return Cassette(meta=dict(cassette.meta), interactions=interactions, format=cassette.format)
+    return calls.with_arguments(cassette, call_id, arguments)
 
 
 @dataclass(frozen=True)
@@ -141,15 +75,19 @@ class ReplayResult:
     log: ReplayLog
     raised: Exception | None
 
-    def problem(self, run_id: str) -> str | None:
-        """Why the app failed the conversation, or None."""
+    def problem(self, run_id: str, call_id: str | None = None) -> str | None:
+        """Why the app failed the conversation, or None (it must answer `call_id`, or any call
+        of the run `run_id`)."""
         if self.log.rejections:
             return f"the API would reject its tool outputs: {self.log.rejections[0]}"
         if self.log.misses:
             return f"it sent a request the conversation does not hold: {self.log.misses[0]}"
         if self.raised is not None:
             return f"it raised {type(self.raised).__name__}: {self.raised}"
-        if not any(_submitted_run(r) == run_id for r in self.log.submissions):
+        if call_id is not None:
+            if not any(call_id in calls.answered_call_ids(r) for r in self.log.submissions):
+                return f"it never answered the call {call_id}"
+        elif not any(_submitted_run(r) == run_id for r in self.log.submissions):
             return "it never submitted tool outputs for the run"
         return None
 
@@ -220,7 +158,7 @@ def assert_dispatch_contract(
             f"{name}: no required call {call_id!r}; recorded: {[c.call_id for c in calls]}"
         )
     tool = _find_tool(call, tools)
-    baseline = replay(app, recorded, name).problem(call.run_id)
+    baseline = call.problem_in(replay(app, recorded, name))
     if baseline is not None:
         raise AssertionError(
             f"{name}: the app fails on the recorded conversation itself, before any arguments "
@@ -236,7 +174,7 @@ def assert_dispatch_contract(
         text, kind = example
         __tracebackhide__ = True
         result = replay(app, mutate_arguments(recorded, call.call_id, text), name)
-        problem = result.problem(call.run_id)
+        problem = call.problem_in(result)
         if problem is not None:
             quoted = shown(json.dumps(text, ensure_ascii=False))
             lines = [

@@ -21,12 +21,24 @@ _PREFIXES = (
     ("file_", "file"),
     ("vsfb_", "vsfb"),
     ("vs_", "vs"),
+    ("resp_", "resp"),
+    ("conv_", "conv"),
+    ("fc_", "fc"),
+    ("rs_", "rs"),
+    ("ws_", "ws"),
+    ("fs_", "fs"),
+    ("ci_", "ci"),
+    ("mcpr_", "mcpr"),
+    ("mcpl_", "mcpl"),
+    ("mcp_", "mcp"),
+    ("cntr_", "cntr"),
 )
 _ID = re.compile(
-    r"(?:asst_|thread_|msg_|run_|step_|call_|file-|file_|vsfb_|vs_)[A-Za-z0-9][\w-]*\Z"
+    r"(?:asst_|thread_|msg_|run_|step_|call_|file-|file_|vsfb_|vs_|resp_|conv_|fc_|rs_|ws_|fs_|"
+    r"ci_|mcpr_|mcpl_|mcp_|cntr_)[A-Za-z0-9][\w-]*\Z"
 )
 # JSON keys whose values are ids: `id`, `*_id`, `*_ids`, and the listing cursors.
-_ID_KEY = re.compile(r"id|.*_ids?|after|before", re.DOTALL)
+_ID_KEY = re.compile(r"id|.*_ids?|after|before|conversation", re.DOTALL)
 
 
 class Aliases:

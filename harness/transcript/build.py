@@ -9,6 +9,7 @@ no operation is listed in `requests` (and, when it failed, in `errors`) and tell
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from harness.transcript.effects import EFFECTS, Exchange
 from harness.transcript.freeze import Collected, freeze
 from harness.transcript.model import ErrorEntry, Stream, StreamEvent, Transcript
 from harness.transcript.observe import Observations
+from harness.transcript.responses import ResponsesReader
 from harness.transcript.summaries import as_dict, dicts
 
 # Listing operations whose items the transcript keeps in order: kind, and the path parameter
@@ -37,11 +39,18 @@ class _Builder:
         self.a = collect_ids(cassette)
         self.seen = Observations(self.a)
         self.collected = Collected(source, usage, self.seen, [], [], [], [])
+        self.responses = ResponsesReader(self.a, usage)
 
     def build(self) -> Transcript:
         for where, interaction in enumerate(self.cassette.interactions, 1):
             self.exchange(where, interaction.request, interaction.response, interaction.repeat)
-        return freeze(self.collected)
+        responses, conversations = self.responses.freeze()
+        return replace(
+            freeze(self.collected),
+            responses=responses,
+            conversations=conversations,
+            sequenced=tuple(self.responses.streams),
+        )
 
     def line(self, request: Request, response: Response | None = None) -> str:
         text = f"{request.method} {self.a.text(request.path)}"
@@ -58,6 +67,11 @@ class _Builder:
         if not x.ok:
             self.error(where, request, response)
         if found is None:
+            return
+        if found.operation.api == "responses":
+            self.responses.exchange(where, found.name, found.params, (request, response, repeat))
+            if response.events is not None:
+                self.stream(where, request, response.events)
             return
         effect = EFFECTS.get(found.name)
         if effect is not None:

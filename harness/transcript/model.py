@@ -7,34 +7,14 @@ stays equal when a conversation is re-recorded), with it the counts, ranks and i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-JSON = Any
-
-
-@dataclass(frozen=True)
-class StatusSpan:
-    """One status observed `count` times in a row."""
-
-    status: str
-    count: int
-
-
-def collapse(items: Iterable[tuple[str, int]]) -> tuple[StatusSpan, ...]:
-    """Consecutive equal values merged into one span whose count is their sum."""
-    spans: list[StatusSpan] = []
-    for value, count in items:
-        if spans and spans[-1].status == value:
-            spans[-1] = StatusSpan(value, spans[-1].count + count)
-        else:
-            spans.append(StatusSpan(value, count))
-    return tuple(spans)
-
-
-def _spans(spans: Iterable[StatusSpan], detail: bool) -> list[JSON]:
-    return [[s.status, s.count] if detail else s.status for s in spans]
+from harness.transcript.response_model import ConversationView, ResponseTimeline, SequencedStream
+from harness.transcript.spans import JSON as JSON
+from harness.transcript.spans import StatusSpan as StatusSpan
+from harness.transcript.spans import collapse as collapse
+from harness.transcript.spans import spans_data as _spans
 
 
 @dataclass(frozen=True)
@@ -321,6 +301,10 @@ class Transcript:
     aliases: Mapping[str, str]
     """Real id -> alias."""
     usage: bool = False
+    responses: tuple[ResponseTimeline, ...] = ()
+    conversations: tuple[ConversationView, ...] = ()
+    sequenced: tuple[SequencedStream, ...] = ()
+    """Responses streams' `sequence_numbers` (for the invariants; not in the data view)."""
     _reverse: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def real_id(self, alias: str | None) -> str:
@@ -349,6 +333,10 @@ class Transcript:
             data["messages"] = [m.to_data(detail) for m in self.messages]
         if self.listings:
             data["listings"] = [item.to_data(detail) for item in self.listings]
+        if self.responses:
+            data["responses"] = [r.to_data(detail) for r in self.responses]
+        if self.conversations:
+            data["conversations"] = [c.to_data(detail) for c in self.conversations]
         if self.streams:
             data["streams"] = [s.to_data(detail) for s in self.streams]
         if self.errors:

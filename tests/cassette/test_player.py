@@ -10,13 +10,13 @@ from vcr.matchers import requests_match
 from vcr.request import Request as VcrRequest
 
 from harness.adapters.vcrpy import VcrFace, _make_lazy_request, patch_transports
+from harness.api.sse import parse as parse_sse
 from harness.cassette.format import dumps, loads
 from harness.cassette.interception import Interception
 from harness.cassette.matching import request_key
 from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.cassette.player import Player
 from harness.cassette.redact import Redactor
-from harness.cassette.wire import parse_sse
 from harness.errors import UnmatchedRequestError
 
 

@@ -21,14 +21,11 @@ from typing import Any
 
 import orjson
 
+from harness.api.lifecycle import MESSAGE_REASON_OF_RUN, RUN_END_STAMPS, STEP_END_OF_RUN
 from harness.emulator.backend import objects, rendering
 from harness.emulator.backend.clock import Clock, Deadline
 from harness.emulator.backend.store import Obj, RunRecord, ThreadRecord
 from harness.emulator.options import EmulatorOptions
-
-_STEP_END = {"cancelled": "cancelled", "expired": "expired", "failed": "failed"}
-_MESSAGE_REASON = {"cancelled": "run_cancelled", "expired": "run_expired", "failed": "run_failed"}
-_STAMP = {"completed": "completed_at", "cancelled": "cancelled_at", "failed": "failed_at"}
 
 
 class RunCancelled(Exception):
@@ -152,8 +149,8 @@ class RunControl:
 
     def end_step(self, rec: RunRecord, step: Obj, status: str, error: Obj | None = None) -> None:
         step["status"] = status
-        if status in _STAMP:  # an expired step has no stamp of its own: only `expires_at`
-            step[_STAMP[status]] = self.clock.now()
+        if status in RUN_END_STAMPS:  # an expired step has no stamp of its own: only `expires_at`
+            step[RUN_END_STAMPS[status]] = self.clock.now()
         step["last_error"] = error
         step["usage"] = objects.usage(rec.prompt_tokens, rec.step_tokens.pop(step["id"], 0))
         self.emit(rec, f"thread.run.step.{status}", step)
@@ -168,17 +165,19 @@ class RunControl:
                 step_error = {"code": error["code"], "message": error["message"]} if error else None
                 if step_error and step_error["code"] == "invalid_prompt":
                     step_error["code"] = "server_error"
-                self.end_step(rec, step, _STEP_END.get(status, "completed"), step_error)
+                self.end_step(rec, step, STEP_END_OF_RUN.get(status, "completed"), step_error)
         for msg in thread.messages.values():
             if msg["run_id"] == obj["id"] and msg["status"] == "in_progress":
                 msg["status"] = "incomplete"
                 msg["incomplete_at"] = stamp
-                msg["incomplete_details"] = {"reason": _MESSAGE_REASON.get(status, "run_failed")}
+                msg["incomplete_details"] = {
+                    "reason": MESSAGE_REASON_OF_RUN.get(status, "run_failed")
+                }
                 self.emit(rec, "thread.message.incomplete", msg)
         obj.update(fields)
         obj["required_action"] = None
-        if status in _STAMP:
-            obj[_STAMP[status]] = stamp
+        if status in RUN_END_STAMPS:
+            obj[RUN_END_STAMPS[status]] = stamp
         if status != "expired":
             obj["expires_at"] = None
         obj["usage"] = objects.usage(rec.prompt_tokens, rec.completion_tokens)

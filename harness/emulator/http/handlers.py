@@ -46,8 +46,6 @@ INCLUDE_CONTENT = "step_details.tool_calls[*].file_search.results[*].content"
 # Deeper JSON is refused: validating or re-encoding it would exhaust the stack (orjson
 # encodes at most 254 levels), and no request of the API needs more than a few dozen.
 MAX_JSON_DEPTH = 100
-# GETs that clients poll: they carry `openai-poll-after-ms` when the emulator sends it.
-POLLED = frozenset({"get_run", "get_vector_store_file", "get_vector_store_file_batch"})
 
 
 def base_headers(started: float) -> dict[str, str]:
@@ -125,7 +123,7 @@ class OperationHandler:
         if isinstance(result, bytes):
             return Response(result, media_type="application/octet-stream", headers=headers)
         poll_after = self.backend.options.poll_after_ms
-        if poll_after is not None and self.operation.name in POLLED:
+        if poll_after is not None and self.operation.polled:
             headers["openai-poll-after-ms"] = str(poll_after)
         return json_response(result, headers=headers)
 

@@ -1,4 +1,4 @@
-"""Server-sent events of a run: `event: <name>\\ndata: <json>\\n\\n` frames, then `done`."""
+"""Server-sent events of a run as the emulator serves them (frames from `harness.api.sse`)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from harness.api.sse import DONE, frame
 from harness.emulator.backend.store import StreamItem
-
-DONE = b"event: done\ndata: [DONE]\n\n"
-
-
-def frame(event: str, data: bytes) -> bytes:
-    return b"event: " + event.encode() + b"\ndata: " + data + b"\n\n"
 
 
 @dataclass

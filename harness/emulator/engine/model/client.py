@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import h11
 
+from harness.api import sse
 from harness.emulator.errors import EmulatorError
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -211,34 +212,26 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
             if isinstance(answer, dict):
                 yield answer
             return
-        buffer = b""
-        data: list[bytes] = []
+        decoder = sse.Decoder()
         async for chunk in exchange.chunks():
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                line = line.rstrip(b"\r")
-                if line.startswith(b"data:"):
-                    data.append(line[5:].strip())
-                    continue
-                if line or not data:
-                    continue
-                payload, data = b"\n".join(data), []
-                if payload == b"[DONE]":
+            for _, payload in decoder.feed(chunk):
+                if payload.strip() == "[DONE]":
                     return
                 event = _event(payload, endpoint)
                 if event is not None:
                     yield event
-        if data and b"\n".join(data) != b"[DONE]":
-            event = _event(b"\n".join(data), endpoint)
+        for _, payload in decoder.close():
+            event = _event(payload, endpoint) if payload.strip() != "[DONE]" else None
             if event is not None:
                 yield event
     finally:
         exchange.close()
 
 
-def _event(payload: bytes, endpoint: Endpoint) -> dict[str, Any] | None:
-    event = _json(payload, endpoint)
+def _event(payload: str, endpoint: Endpoint) -> dict[str, Any] | None:
+    if not payload.strip():  # an `event:` line without data, or a keep-alive
+        return None
+    event = _json(payload.encode(), endpoint)
     if not isinstance(event, dict):
         return None
     if "error" in event:
