@@ -14,8 +14,9 @@ URL goes to the `upstream` with the app's key: `harness.cassette.upstream`),
 and in replay it is refused, unless another cassette (pytest-recording's) is
 in charge of it. A call of an OpenAI API the harness does not record
 (`harness.api.OTHER_APIS`: Audio, Embeddings, ...) is refused in replay with one line
-naming it, and the Realtime API, whose sessions outlive a request, while recording too. The same object serves vcrpy's transport patches
-(`harness.adapters.vcrpy`) and the in-memory clients of mutation replay.
+naming it, and the Realtime API, whose sessions outlive a request, while recording
+too. The same object serves vcrpy's transport patches (`harness.adapters.vcrpy`) and
+the in-memory clients of mutation replay.
 """
 
 from __future__ import annotations

@@ -37,8 +37,10 @@ def test_app(openai_client):
     result = pytester.runpytest("-p", "no:cacheprovider", "--record")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*POST http://127.0.0.1:*/v1/realtime/sessions calls the Realtime API, which the "
-         "harness does not record or replay*"]
+        [
+            "*POST http://127.0.0.1:*/v1/realtime/sessions calls the Realtime API, which the "
+            "harness does not record or replay*"
+        ]
     )
     assert not (pytester.path / "cassettes" / "test_app" / "test_app.yaml").exists()
 
