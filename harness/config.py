@@ -85,7 +85,7 @@ def resolve(
             "--assistants-drift compares fresh takes with the committed cassettes and writes "
             "nothing: drop --record / --record-mode"
         )
-    ci = _flag(environ.get("CI", ""), "CI")
+    ci = in_ci(environ)
     allowed_in_ci = _flag(environ.get(RECORD_IN_CI, ""), RECORD_IN_CI)
     backend = (
         backend_option
@@ -140,6 +140,12 @@ def per_test_options(
                 f"choose from {', '.join(MARKER_OPTIONS)}"
             )
     return {**fixture, **marker}
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """`CI` as CI systems set it: `true`, `1`, `woodpecker`, `drone`... Any non-empty
+    value but `false`/`0` (and the other spellings of no) means CI; never an error."""
+    return environ.get("CI", "").strip().lower() not in _FALSE
 
 
 def _flag(value: str, name: str) -> bool:
