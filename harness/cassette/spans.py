@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -31,6 +29,7 @@ from harness.cassette.credentials import (
     is_credential_name,
     looks_like_words,
 )
+from harness.encodings import base64_forms, escaped_forms
 
 BASE64 = " (base64)"  # suffix of the kind of a secret found in its base64 form
 ESCAPED = " (escaped)"  # ... found percent-encoded, JSON-escaped or as hex
@@ -92,37 +91,6 @@ def merge(spans: Iterable[Span]) -> list[Span]:
         else:
             merged.append(span)
     return merged
-
-
-def base64_forms(value: str) -> set[str]:
-    """Text that appears in the base64 of any data holding `value`, whatever its
-    alignment: each of the three byte offsets, standard and URL-safe alphabets."""
-    raw = value.encode()
-    forms: set[str] = set()
-    for offset in range(3):
-        chunk = raw[offset:]
-        chunk = chunk[: len(chunk) // 3 * 3]
-        if len(chunk) >= 6:
-            encoded = base64.b64encode(chunk).decode()
-            forms.update((encoded, encoded.replace("+", "-").replace("/", "_")))
-    return forms
-
-
-def escaped_forms(value: str) -> set[str]:
-    """`value` as a URL, a JSON text or a hex dump writes it, where that differs: a
-    client may put a credential with `+`, `/` or `=` in a query string, an ASCII-only
-    JSON encoder may escape it, a log may show its bytes."""
-    raw = value.encode()
-    forms = {
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
-        json.dumps(value)[1:-1],
-        "".join(f"\\u{ord(c):04x}" for c in value) if value.isascii() else value,
-        raw.hex(),
-        raw.hex().upper(),
-    }
-    forms.discard(value)
-    return forms
 
 
 class TextRules:
