@@ -227,7 +227,9 @@ def claim_across_processes(run_id: str, key: str, owner: str) -> str:
     """Claim `key` (a cassette) for `owner` (a test) among the processes of run `run_id`
     (xdist workers); the test that holds it, `owner` when it is now this one's."""
     folder = lock_folder() / f"claims-{hashlib.sha256(run_id.encode()).hexdigest()[:16]}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    if not folder.is_dir():
+        _sweep_old_claims(folder.parent)
+        folder.mkdir(mode=0o700, exist_ok=True)
     path = folder / hashlib.sha256(key.encode()).hexdigest()[:32]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -241,6 +243,18 @@ def claim_across_processes(run_id: str, key: str, owner: str) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(owner)
     return owner
+
+
+def _sweep_old_claims(folder: Path, age: float = 86_400.0) -> None:
+    """Remove the claims of runs that ended long ago (a run's folder is never reused)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for old in folder.glob("claims-*"):
+            with contextlib.suppress(OSError):
+                if now - old.stat().st_mtime > age:
+                    for claim in old.iterdir():
+                        claim.unlink()
+                    old.rmdir()
 
 
 def fallback_folder() -> Path:
