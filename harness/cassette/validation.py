@@ -112,7 +112,7 @@ def _interactions(items: list[Any], source: str, json_checked: bool) -> Iterator
         repeat = item.get("repeat", 1)
         if type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
             raise CassetteFormatError(
-                f"{where}: field 'repeat' must be an integer from 1 to {MAX_REPEAT}, "
+                f"{where}: field 'repeat' must be a positive integer (at most {MAX_REPEAT}), "
                 f"got {_shown(repeat)}"
             )
         yield Interaction(Request.from_data(request), Response.from_data(response), repeat)
