@@ -125,10 +125,16 @@ def _dumped(data: dict[str, Any]) -> bytes | None:
         return None
 
 
+# A string that starts with `:` (after `{`, `[`, `,` or a key's `:`): its opening quote
+# and colon look like a key's end.
+_OPENING_COLON = (b'{":', b'[":', b',":', b':":')
+
+
 def _written_keys(compact: bytes) -> int:
     """How many object keys orjson's compact output holds: each ends `":`, and inside a
-    string a quote is always escaped (`\\":`), unless a backslash run precedes it."""
-    if b'\\\\":' in compact:
+    string a quote is always escaped (`\\":`); where that is not enough to tell, the
+    tokens are counted."""
+    if b'\\\\":' in compact or any(opening in compact for opening in _OPENING_COLON):
         return _keys(compact)
     return compact.count(b'":') - compact.count(b'\\":')
 
