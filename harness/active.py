@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import os
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from harness.cassette.model import Cassette
 from harness.cassette.naming import cassette_location
 from harness.cassette.redact import Redactor
 from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, Take
-from harness.cassette.storage import read_cassette
+from harness.cassette.storage import claim_across_processes, read_cassette
 from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
 from harness.errors import CassetteError, ConfigError, HarnessError, MissingExtraError
@@ -320,17 +321,25 @@ def open_cassette(
     )
 
 
-def claim(claimed: dict[Path, str], active: ActiveCassette, nodeid: str) -> str:
+def claim(
+    claimed: dict[str, str], active: ActiveCassette, nodeid: str, run_id: str | None = None
+) -> str:
     """Register `active`'s file for `nodeid`; the problem when another test of this run has
-    it already ("" when not). A fault overlay only reads its cassette, so it may share it."""
+    it already ("" when not). Names differing only in case are one file (on macOS and
+    Windows they are), and under xdist (`run_id`: the run's id) every worker's claims
+    count. A fault overlay only reads its cassette, so it may share it."""
     if active.overlay is not None:
         return ""
-    owner = claimed.setdefault(active.path, nodeid)
+    key = os.path.normcase(str(active.path.absolute())).casefold()
+    owner = claimed.setdefault(key, nodeid)
+    if owner == nodeid and run_id:
+        owner = claim_across_processes(run_id, key, nodeid)
     if owner == nodeid:
         return ""
     return (
-        f"{active.path}: {nodeid} and {owner} would share this cassette; "
-        "give one of them its own with @pytest.mark.assistants_cassette(name=...)"
+        f"{active.path}: {nodeid} and {owner} would share this cassette (names that differ "
+        "only in case are one file on macOS and Windows); give one of them its own with "
+        "@pytest.mark.assistants_cassette(name=...)"
     )
 
 

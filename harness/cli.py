@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from harness import escape
 from harness.errors import ConfigError, HarnessError
 
 
@@ -155,11 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except HarnessError as exc:
-        print(f"harness {args.command}: {exc}", file=sys.stderr)
+        print(escape.terminal(f"harness {args.command}: {exc}"), file=sys.stderr)
         return 2
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"harness {args.command}: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(
+            escape.terminal(f"harness {args.command}: {where}{exc.strerror or exc}"),
+            file=sys.stderr,
+        )
         return 2
 
 
@@ -172,7 +176,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "transcript":
         from harness.transcript import load
 
-        print(load(args.cassette).to_json())
+        print(escape.json_text(load(args.cassette).to_json()))
         return 0
     if args.command == "diff":
         return _diff(args)
@@ -296,10 +300,10 @@ def _print_styled(lines: Sequence[tuple[str, str]], color: str) -> None:
         # `always` colours a pipe too; lines are never re-wrapped (rich would cut them at 80)
         console = Console(highlight=False, force_terminal=True, soft_wrap=True)
         for style, text in lines:
-            console.print(Text(text, style=style))
+            console.print(Text(escape.terminal(text), style=style))
     else:
         for _, text in lines:
-            print(text)
+            print(escape.terminal(text))
 
 
 if __name__ == "__main__":

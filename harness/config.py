@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.cassette.credentials import is_credential_name, looks_like_words
 from harness.errors import ConfigError
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
@@ -92,7 +93,7 @@ def resolve(
             "--assistants-drift compares fresh takes with the committed cassettes and writes "
             "nothing: drop --record / --record-mode"
         )
-    ci = _flag(environ.get("CI", ""), "CI")
+    ci = in_ci(environ)
     allowed_in_ci = _flag(environ.get(RECORD_IN_CI, ""), RECORD_IN_CI)
     backend = (
         backend_option
@@ -133,7 +134,7 @@ def resolve(
         ),
         live_base_url=environ.get("OPENAI_BASE_URL") or DEFAULT_LIVE_BASE_URL,
         live_api_key=environ.get("OPENAI_API_KEY"),
-        secrets=tuple(value for name in SECRET_ENVIRONMENT if (value := environ.get(name))),
+        secrets=environment_secrets(environ),
         redact_patterns=patterns,
         ci=ci,
         drift=drift,
@@ -154,6 +155,29 @@ def per_test_options(
                 f"choose from {', '.join(MARKER_OPTIONS)}"
             )
     return {**fixture, **marker}
+
+
+def environment_secrets(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The live credentials in the environment: the OpenAI and Azure variables, and
+    every variable named like a credential (`GH_TOKEN`, `AWS_SECRET_ACCESS_KEY`, a
+    model brain's `MODEL_API_KEY`), so that whatever a server echoes of them is
+    redacted. Paths and words are not secrets (`PWD` names a folder)."""
+    found = [environ.get(name) for name in SECRET_ENVIRONMENT]
+    found += (
+        value
+        for name, value in environ.items()
+        if is_credential_name(name)
+        and value.strip()
+        and not value.startswith(("/", "~", "."))
+        and not looks_like_words(value)
+    )
+    return tuple(dict.fromkeys(value.strip() for value in found if value and value.strip()))
+
+
+def in_ci(environ: Mapping[str, str]) -> bool:
+    """`CI` as CI systems set it: `true`, `1`, `woodpecker`, `drone`... Any non-empty
+    value but `false`/`0` (and the other spellings of no) means CI; never an error."""
+    return environ.get("CI", "").strip().lower() not in _FALSE
 
 
 def _flag(value: str, name: str) -> bool:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 SETTINGS: pytest.StashKey[Settings] = pytest.StashKey()
 EMULATOR: pytest.StashKey[EmbeddedEmulator] = pytest.StashKey()
-CLAIMED = pytest.StashKey[dict[Path, str]]()
+CLAIMED = pytest.StashKey[dict[str, str]]()
 ACTIVE: pytest.StashKey[ActiveCassette] = pytest.StashKey()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
@@ -375,7 +375,9 @@ def assistants_cassette(
             taken=theirs,
             faults=faults,
         )
-        problem = claim(config.stash[CLAIMED], active, item.nodeid)
+        # Workers of one xdist run share its id: claims are then checked across them.
+        run_id = getattr(config, "workerinput", {}).get("testrunuid")
+        problem = claim(config.stash[CLAIMED], active, item.nodeid, run_id)
     except HarnessError as exc:
         problem = str(exc)  # failed outside the except block: one message, no chained twin
     if problem:

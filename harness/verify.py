@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import orjson
 import yaml
 
-from harness import safe_yaml
+from harness import escape, safe_yaml
 from harness.cassette.credentials import (
     IDENTITY_HEADERS,
     REDACTED,
@@ -32,20 +32,13 @@ from harness.cassette.credentials import (
 from harness.cassette.format import dumps, loads
 from harness.cassette.model import Cassette
 from harness.cassette.redact import Hit, Redactor, credentials
-from harness.cassette.storage import locked, write_atomic
+from harness.cassette.storage import locked, read_file, write_atomic
+from harness.config import environment_secrets
 from harness.errors import CassetteError
 
 EXIT_CLEAN = 0
 EXIT_FOUND = 1
 EXIT_ERROR = 2
-
-# The environment variables whose values are the live credentials.
-SECRET_ENVIRONMENT = (
-    "OPENAI_API_KEY",
-    "OPENAI_ORG_ID",
-    "OPENAI_PROJECT_ID",
-    "AZURE_OPENAI_API_KEY",
-)
 
 
 @dataclass(frozen=True)
@@ -82,7 +75,7 @@ def mask(text: str) -> str:
 
 def redactor_for(patterns: Sequence[str]) -> Redactor:
     """The recorder's redactor, knowing this environment's credentials."""
-    return Redactor.build((os.environ.get(name) for name in SECRET_ENVIRONMENT), patterns)
+    return Redactor.build(environment_secrets(os.environ), patterns)
 
 
 def audit(path: Path, text: str, patterns: Sequence[str] = ()) -> Audit:
@@ -232,14 +225,21 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 def cassette_files(paths: Iterable[str]) -> Iterator[Path]:
     """Each named file, and the `*.yaml`/`*.yml` files under each named folder."""
+    for path, _ in _cassette_files(paths):
+        yield path
+
+
+def _cassette_files(paths: Iterable[str]) -> Iterator[tuple[Path, Path]]:
+    """(file, the folder it must stay inside): a folder's files (links and FIFOs too,
+    so that reading refuses them out loud), or a named file in its own folder."""
     for name in paths:
         path = Path(name)
         if path.is_dir():
             for found in sorted(path.rglob("*")):
-                if found.suffix in (".yaml", ".yml") and found.is_file():
-                    yield found
+                if found.suffix in (".yaml", ".yml") and (found.is_symlink() or not found.is_dir()):
+                    yield found, path
         else:
-            yield path
+            yield path, path.parent
 
 
 def _check_patterns(patterns: Sequence[str], out: TextIO) -> bool:
@@ -252,9 +252,12 @@ def _check_patterns(patterns: Sequence[str], out: TextIO) -> bool:
     return True
 
 
-def _read(path: Path, out: TextIO) -> str | None:
+def _read(path: Path, out: TextIO, root: Path) -> str | None:
     try:
-        raw = path.read_bytes()
+        raw = read_file(path, root)
+    except CassetteError as exc:
+        print(escape.terminal(str(exc)), file=out)
+        return None
     except OSError as exc:
         print(f"{path}: cannot read ({exc.strerror or exc})", file=out)
         return None
@@ -265,15 +268,18 @@ def _read(path: Path, out: TextIO) -> str | None:
         return None
 
 
-def _audit(path: Path, patterns: Sequence[str], out: TextIO) -> Audit | None:
-    text = _read(path, out)
+def _audit(path: Path, patterns: Sequence[str], out: TextIO, root: Path) -> Audit | None:
+    text = _read(path, out, root)
     if text is None:
         return None
     try:
         return audit(path, text, patterns)
     except (CassetteError, safe_yaml.YAMLError) as exc:
         message = str(exc)
-        print(message if message.startswith(str(path)) else f"{path}: {message}", file=out)
+        print(
+            escape.terminal(message if message.startswith(str(path)) else f"{path}: {message}"),
+            file=out,
+        )
         return None
 
 
@@ -283,14 +289,14 @@ def verify_main(paths: list[str], patterns: list[str], *, out: TextIO | None = N
     if not _check_patterns(patterns, out):
         return EXIT_ERROR
     status, files, found, dirty = EXIT_CLEAN, 0, 0, 0
-    for path in cassette_files(paths):
-        result = _audit(path, patterns, out)
+    for path, root in _cassette_files(paths):
+        result = _audit(path, patterns, out, root)
         if result is None:
             status = EXIT_ERROR
             continue
         files += 1
         for finding in result.findings:
-            print(finding, file=out)
+            print(escape.terminal(str(finding)), file=out)
         if result.findings:
             found += len(result.findings)
             dirty += 1
@@ -308,9 +314,9 @@ def scrub_main(paths: list[str], patterns: list[str], *, out: TextIO | None = No
     if not _check_patterns(patterns, out):
         return EXIT_ERROR
     status = EXIT_CLEAN
-    for path in cassette_files(paths):
+    for path, root in _cassette_files(paths):
         with locked(path):
-            found = _audit(path, patterns, out)
+            found = _audit(path, patterns, out, root)
             if found is None:
                 status = EXIT_ERROR
                 continue
@@ -319,11 +325,16 @@ def scrub_main(paths: list[str], patterns: list[str], *, out: TextIO | None = No
                 continue
             left = audit(path, found.scrubbed, patterns).findings
             if left:  # never write a file that would still fail verify
-                print(f"{path}: cannot scrub {left[0].describe()}; edit it by hand", file=out)
+                print(
+                    escape.terminal(f"{path}: cannot scrub {left[0].describe()}; edit it by hand"),
+                    file=out,
+                )
                 status = EXIT_ERROR
                 continue
-            write_atomic(path, found.scrubbed)
+            # A link inside the cassette folder stays a link: its target is scrubbed.
+            write_atomic(path.resolve(), found.scrubbed)
         for finding in found.findings:
-            print(f"{finding.describe()}: removed", file=out)
-        print(f"{path}: scrubbed ({len(found.findings)} removed)", file=out)
+            print(escape.terminal(f"{finding.describe()}: removed"), file=out)
+        where = f"{path} (a link; its target {path.resolve()})" if path.is_symlink() else path
+        print(escape.terminal(f"{where}: scrubbed ({len(found.findings)} removed)"), file=out)
     return status

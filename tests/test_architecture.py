@@ -21,12 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTEST_WIRING = ("harness.plugin", "harness.pytest_scenarios", "harness.pytest_faults")
 
 # The root package is the version and the error classes; anyone may import it.
-ANYONE = ("harness", "harness.errors")
+ANYONE = ("harness", "harness.errors", "harness.encodings", "harness.escape")
 
 # layer -> what its modules may import from the harness (besides the layer itself and ANYONE)
 MAY_ONLY_IMPORT: dict[str, tuple[str, ...]] = {
     "harness": (),  # the root package itself: errors only
     "harness.errors": (),
+    "harness.encodings": (),
+    "harness.escape": (),
     "harness.api": (),
     "harness.safe_yaml": (),
     "harness.adapters": (),  # the doors into vcrpy's and openai's private parts

@@ -10,13 +10,15 @@ all read these rules from here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 REDACTED = "<redacted>"
 
 # A name is a credential's when, normalised to lower case without separators,
-# it ends with one of these (`x-api-key`, `clientSecret`, `AUTH_TOKEN`, ...).
-CREDENTIAL_NAMES: tuple[str, ...] = (
+# it ends with one of these (`x-api-key`, `clientSecret`, `DB_PASSWORD`, ...):
+# no ordinary field name ends this way.
+CREDENTIAL_SUFFIXES: tuple[str, ...] = (
     "apikey",
     "subscriptionkey",
     "accesskey",
@@ -28,16 +30,50 @@ CREDENTIAL_NAMES: tuple[str, ...] = (
     "password",
     "passwd",
     "passphrase",
-    "pwd",
     "secret",
-    "token",
-    "authorization",
-    "auth",
     "credential",
     "credentials",
-    "cookie",
-    "sig",
+    "accesstoken",
+    "refreshtoken",
+    "authtoken",
+    "idtoken",
+    "sessiontoken",
+    "bearertoken",
 )
+# ... or when its last word is one of these (`token`, `access_token`, `AuthToken`,
+# `Cookie`): as a word, not the end of another word (`mytoken` is not one).
+CREDENTIAL_WORDS: frozenset[str] = frozenset(
+    {"token", "auth", "authorization", "cookie", "sig", "pwd", "jwt", "bearer"}
+)
+# `*_token` names that count text, not secrets (`input_token`, `eos_token`).
+_DATA_TOKEN_WORDS = frozenset(
+    {
+        "input",
+        "output",
+        "prompt",
+        "completion",
+        "max",
+        "min",
+        "total",
+        "reasoning",
+        "cached",
+        "stop",
+        "bos",
+        "eos",
+        "pad",
+        "unk",
+        "sep",
+        "cls",
+        "mask",
+        "special",
+        "start",
+        "end",
+        "first",
+        "last",
+    }
+)
+# Keys that make an object a logprob entry: its `token` is the text the model wrote.
+_LOGPROB_KEYS = frozenset({"logprob", "toplogprobs", "bytes"})
 # Credentials only as a query parameter or header: in JSON, `key` names an
 # attribute (vector store file filters), not a secret.
 QUERY_ONLY_NAMES: frozenset[str] = frozenset({"key"})
@@ -100,13 +136,33 @@ def normalise(name: str) -> str:
 
 @lru_cache(maxsize=4096)
 def is_credential_name(name: str, *, query: bool = False) -> bool:
-    """Whether a field, parameter or header of this name holds a credential."""
+    """Whether a field, parameter or header of this name holds a credential: the name
+    ends in a credential's name as a whole word (`access_token`, `DB_PASSWORD`,
+    `xApiKey`), not as the end of another word (`max_tokens`, `mytoken`)."""
     key = normalise(name)
     if not key:
         return False
     if query and key in QUERY_ONLY_NAMES:
         return True
-    return key.endswith(CREDENTIAL_NAMES)
+    if key.endswith(CREDENTIAL_SUFFIXES):
+        return True
+    words = [word.lower() for word in _NAME_WORDS.findall(name)]
+    if not words or words[-1] not in CREDENTIAL_WORDS:
+        return False
+    return not (words[-1] == "token" and len(words) > 1 and words[-2] in _DATA_TOKEN_WORDS)
+
+
+def is_credential_field(name: str, siblings: Iterable[object]) -> bool:
+    """A JSON key holding a credential, given the other keys of its object: `token`
+    next to `logprob` is the text a model wrote (Responses logprobs), not a secret."""
+    if not is_credential_name(name):
+        return False
+    if normalise(name) != "token":
+        return True
+    return not any(isinstance(k, str) and normalise(k) in _LOGPROB_KEYS for k in siblings)
+
+
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 @lru_cache(maxsize=1024)
@@ -125,12 +181,27 @@ def learns_response_header(name: str) -> bool:
     return name in IDENTITY_HEADERS or is_credential_name(name, query=True)
 
 
-# Secret-looking text: kind, regular expression (without groups), and the
-# lower-case text one of which any match contains (a quick test that lets
-# most strings skip the expressions; empty: always run it).
+# Secret-looking text: kind, regular expression, and the lower-case text one of
+# which any match contains (a quick test that lets most strings skip the
+# expressions). Where the expression has a group named `s`, only that group is
+# the secret (`Authorization: Token <s>`, `postgres://user:<s>@host`).
+# Random-looking text with no provider's shape (a uuid's hex, an MD5) is data:
+# it is removed only where it was learned as a credential.
 PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("OpenAI key", r"\bsk-[A-Za-z0-9_\-]{8,}", ("sk-",)),
-    ("bearer token", r"(?i:bearer)\s+[A-Za-z0-9_\-.=+/~]{8,}", ("bearer",)),
+    ("Stripe key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{10,}", ("k_live_", "k_test_")),
+    ("bearer token", r"(?i:bearer)\s+(?P<s>[A-Za-z0-9_\-.=+/~]{8,})", ("bearer",)),
+    (
+        "Authorization header",
+        r"(?i:authorization)[\"']?[ \t]*[:=][ \t]*[\"']?(?:[A-Za-z][\w\-]*[ \t]+)?"
+        r"(?P<s>[A-Za-z0-9_\-.=+/~:]{6,})",
+        ("authorization",),
+    ),
+    (
+        "password in a URL",
+        r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s/?#@:\"'<>]*:(?P<s>[^\s/?#\"'<>]+)@",
+        ("://",),
+    ),
     ("session id", r"\bsess-[A-Za-z0-9]{16,}", ("sess-",)),
     ("organization id", r"\borg-[A-Za-z0-9]{16,}", ("org-",)),
     ("project id", r"\bproj_[A-Za-z0-9]{16,}", ("proj_",)),
@@ -141,16 +212,52 @@ PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("AWS access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia")),
     ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{30,}", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
-    ("Slack token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", ("xox",)),
+    ("GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{20,}", ("github_pat_",)),
+    ("GitLab token", r"\bgl(?:pat|dt|rt|ptt|cbt)-[A-Za-z0-9_\-]{20,}", ("gl",)),
+    ("Slack token", r"\bxox[abposre]-[A-Za-z0-9\-]{10,}", ("xox",)),
+    ("Slack token", r"\bxapp-[A-Za-z0-9\-]{10,}", ("xapp-",)),
+    (
+        "Slack webhook",
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9_/\-]{8,})",
+        ("hooks.slack.com",),
+    ),
+    (
+        "Discord webhook",
+        r"discord(?:app)?\.com/api/webhooks/(?P<s>[0-9]+/[A-Za-z0-9_\-]{8,})",
+        ("/api/webhooks/",),
+    ),
+    ("Teams webhook", r"\.webhook\.office\.com/(?P<s>\S{16,})", (".webhook.office.com",)),
     ("Google API key", r"\bAIza[0-9A-Za-z_\-]{35}", ("aiza",)),
-    ("private key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----", ("-----begin",)),
-    # Azure OpenAI keys as the portal issues them: 32 hex digits standing alone
-    # (`spans` also wants a digit and a letter in them).
-    ("Azure key", r"(?<![\w\-])(?:[0-9a-f]{32}|[0-9A-F]{32})(?![\w\-])", ()),
+    ("Google OAuth token", r"\bya29\.[A-Za-z0-9_\-]{20,}", ("ya29.",)),
+    ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}", ("hf_",)),
+    ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b", ("npm_",)),
+    ("PyPI token", r"\bpypi-AgE[A-Za-z0-9_\-]{20,}", ("pypi-age",)),
+    ("SendGrid key", r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{16,}", ("sg.",)),
+    ("DigitalOcean token", r"\bdo[opr]_v1_[a-f0-9]{64}", ("_v1_",)),
+    ("Shopify token", r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}", ("shp",)),
+    ("Databricks token", r"\bdapi[0-9a-f]{32}", ("dapi",)),
+    (
+        "private key",
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[\s\S]{0,16384}?-----END [A-Z ]*PRIVATE KEY-----"
+        r"|[A-Za-z0-9+/=\s\\]*)",
+        ("-----begin",),
+    ),
 )
 # Every credential name contains one of these (normalised): a quick test for
 # text that might hold `name=value` pairs.
-NAME_FRAGMENTS = ("key", "pass", "pwd", "secret", "token", "auth", "credential", "cookie", "sig")
+NAME_FRAGMENTS = (
+    "key",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "auth",
+    "credential",
+    "cookie",
+    "sig",
+    "jwt",
+    "bearer",
+)
 
 # Learned values must look like secrets before they are searched for inside
 # other text: `openai-organization: assistant` must not turn `/assistants`

@@ -44,6 +44,8 @@ _NOT_YAML_PRINTABLE = re.compile(
 )
 _REQUEST, _NEXT_REQUEST = b"- request: ", b"\n- request: "
 _RESPONSE, _REPEAT = b"\n  response: ", b"\n  repeat: "
+# A JSON string token (unrolled: no alternation per character) and a `:` after it.
+_STRING_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"[ \t\r\n]*(:)?')
 # Comment or blank lines, then `format: N`, more of them, and `meta: ` starting the meta value.
 _HEAD = re.compile(rb"(?: *(?:#[^\n]*)?\n)*format: (0|[1-9][0-9]*)\n(?: *(?:#[^\n]*)?\n)*meta: ")
 # Characters YAML's reader refuses (and `dumps` escapes).
@@ -96,22 +98,51 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     `harness.safe_yaml`. Both end in the same field-by-field validation.
     """
     with _gc_paused():
-        data = _read_own_layout(text)
-        if data is not None:
-            if _MAYBE_DEEP in text or not _serializable(data):  # only then walk every value
+        own = _read_own_layout(text)
+        if own is not None:
+            data, body = own
+            dumped = _dumped(data)
+            if _MAYBE_DEEP in text or dumped is None:  # only then walk every value
                 check_depth(data, source)
+            # Each item's `request`/`response`/`repeat` are YAML markers in the file.
+            markers = sum(len(item) for item in data["interactions"])
+            if dumped is not None and _keys(body) != _written_keys(dumped) - markers:
+                # orjson keeps the last of a key given twice; the YAML reader refuses it
+                # and says where, so both readers refuse the same files.
+                _read_yaml(text, source)
+                raise CassetteFormatError(f"{source}: a key is given twice inside a value")
             return build(data, source, json_checked=True)
         return from_data(_read_yaml(text, source), source)
 
 
-def _serializable(data: dict[str, Any]) -> bool:
-    """Whether orjson writes `data` back: it refuses nesting past 255 levels, which a value
-    hand-written on one line reaches without the indentation `_MAYBE_DEEP` looks for."""
+def _dumped(data: dict[str, Any]) -> bytes | None:
+    """`data`'s values as orjson writes them back, or None where it cannot: it refuses
+    nesting past 255 levels, which a value hand-written on one line reaches without the
+    indentation `_MAYBE_DEEP` looks for."""
     try:
-        orjson.dumps(data["interactions"])
+        return orjson.dumps((data["meta"], data["interactions"]))
     except TypeError:  # orjson.JSONEncodeError
-        return False
-    return True
+        return None
+
+
+# A string that starts with `:` (after `{`, `[`, `,` or a key's `:`): its opening quote
+# and colon look like a key's end.
+_OPENING_COLON = (b'{":', b'[":', b',":', b':":')
+
+
+def _written_keys(compact: bytes) -> int:
+    """How many object keys orjson's compact output holds: each ends `":`, and inside a
+    string a quote is always escaped (`\\":`); where that is not enough to tell, the
+    tokens are counted."""
+    if b'\\\\":' in compact or any(opening in compact for opening in _OPENING_COLON):
+        return _keys(compact)
+    return compact.count(b'":') - compact.count(b'\\":')
+
+
+def _keys(json_text: bytes) -> int:
+    """How many object keys JSON text holds (each string token followed by `:`)."""
+    tokens = _STRING_TOKEN.findall(json_text)
+    return len(tokens) - tokens.count(b"")
 
 
 @contextlib.contextmanager
@@ -141,8 +172,9 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _read_own_layout(text: str) -> dict[str, Any] | None:
-    """The document, when `text` has the layout `dumps` writes; None for anything else."""
+def _read_own_layout(text: str) -> tuple[dict[str, Any], bytes] | None:
+    """The document and the text of its values (comments cut out), when `text` has the
+    layout `dumps` writes; None for anything else."""
     raw = text.encode()
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n")  # a Windows checkout
@@ -161,7 +193,7 @@ def _read_own_layout(text: str) -> dict[str, Any] | None:
         raw = b"".join(kept)
         del view, kept
     try:
-        return _split(raw, head.end(), int(head.group(1)))
+        return _split(raw, head.end(), int(head.group(1))), raw[head.end() :]
     except (ValueError, _NotOwnLayout):  # orjson's errors are ValueErrors
         return None  # not our own layout after all: the YAML reader takes it, or says where
 

@@ -29,6 +29,7 @@ from harness.cassette.credentials import (
     PROTOCOL_REQUEST_HEADERS,
     PROTOCOL_RESPONSE_HEADERS,
     REDACTED,
+    is_credential_field,
     is_credential_name,
     learns_request_header,
     learns_response_header,
@@ -219,7 +220,7 @@ class _Pass:
                 for key, child in item.items():
                     name = self.text(key, part) if isinstance(key, str) else key
                     out[name] = None
-                    secret = hidden or (isinstance(key, str) and is_credential_name(key))
+                    secret = hidden or (isinstance(key, str) and is_credential_field(key, item))
                     where = (*path, key) if fixed is not None else path
                     children.append((child, secret, where, out, name))
                 into[slot] = out
@@ -411,7 +412,7 @@ def _credential_values(value: Any, depth: int) -> Iterator[str]:
                     stack.append((orjson.loads(item), False, level + 1))
         elif isinstance(item, dict):
             stack.extend(
-                (child, masked or (isinstance(key, str) and is_credential_name(key)), level)
+                (child, masked or (isinstance(key, str) and is_credential_field(key, item)), level)
                 for key, child in item.items()
             )
         elif isinstance(item, (list, tuple)):

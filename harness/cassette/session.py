@@ -27,7 +27,13 @@ from harness.cassette.model import Cassette
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
-from harness.cassette.storage import failed_path, locked, read_cassette, write_cassette
+from harness.cassette.storage import (
+    failed_path,
+    locked,
+    read_cassette,
+    refuse_newer_format,
+    write_cassette,
+)
 from harness.cassette.upstream import Upstream
 from harness.config import REPLAY_BASE_URL, Settings
 from harness.errors import (
@@ -134,6 +140,8 @@ class CassetteSession:
             raise CassetteNotFoundError(
                 f"{path}: cassette not found; {_how_to_record(settings, hint)}"
             )
+        if exists and mode != "none":
+            refuse_newer_format(source)
         records = mode == "all" or mode == "new_episodes" or not exists
         existing = read_cassette(source, _text(record_hint)) if exists and mode != "all" else None
         made_by = _made_by(existing if existing is not None else _peek(source) if exists else None)

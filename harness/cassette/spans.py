@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import orjson
 
@@ -28,28 +26,46 @@ from harness.cassette.credentials import (
     REDACTED,
     SUBSTRING_MIN,
     WHOLE_FIELD_MIN,
+    is_credential_field,
     is_credential_name,
     looks_like_words,
+    normalise,
 )
+from harness.encodings import base64_forms, escaped_forms
 
 BASE64 = " (base64)"  # suffix of the kind of a secret found in its base64 form
 ESCAPED = " (escaped)"  # ... found percent-encoded, JSON-escaped or as hex
 _MAX_DEPTH = 6  # JSON inside a JSON string inside ...: deeper is not data, it is an attack
 _NAME = r"[A-Za-z_][\w\-.]{0,63}"
 # `"password": "..."`, `'password': '...'` (a Python dict), `\"password\": \"...\"`
-# (JSON inside a JSON string, seen as text), `password=...` and `password: ...`.
+# (JSON inside a JSON string, seen as text), `?password=...` in a URL, and the
+# assignments people paste: `DB_PASSWORD="..."`, `password: '...'`, `secret = ...`,
+# `aws_secret_access_key = ...` (quoted or not; unquoted, the value runs to the
+# next space: `Tr0ub4dor&3xyz` is one value).
 _PAIRS = re.compile(
     rf'"(?P<dq>{_NAME})"\s*:\s*"(?P<dqv>(?:[^"\\\n]|\\.)*)"'
     rf"|'(?P<sq>{_NAME})'\s*:\s*'(?P<sqv>(?:[^'\\\n]|\\.)*)'"
     rf'|\\"(?P<eq>{_NAME})\\"\s*:\s*\\"(?P<eqv>(?:[^"\\\n]|\\[^"])*?)\\"'
     rf"|(?P<qp>[?&])(?P<qn>{_NAME})=(?P<qv>[^&#\s\"'<>]+)"
-    rf"|(?<![\w\-.])(?P<an>{_NAME})(?:=|:[ \t]+)(?P<av>[^\s&#\"'<>;,)\]}}]+)"
+    rf'|(?<![\w.])(?P<an>{_NAME})[ \t]*[:=][ \t]*"(?P<adv>(?:[^"\\\n]|\\.)*)"'
+    rf"|(?<![\w.])(?P<as>{_NAME})[ \t]*[:=][ \t]*'(?P<asv>(?:[^'\\\n]|\\.)*)'"
+    rf"|(?<![\w.])(?P<au>{_NAME})(?:[ \t]*=[ \t]*|:[ \t]*)(?P<auv>[^\s\"'<>]+)"
 )
-_PAIR_GROUPS = (("dq", "dqv"), ("sq", "sqv"), ("eq", "eqv"), ("qn", "qv"), ("an", "av"))
+_PAIR_GROUPS = (
+    ("dq", "dqv"),
+    ("sq", "sqv"),
+    ("eq", "eqv"),
+    ("qn", "qv"),
+    ("an", "adv"),
+    ("as", "asv"),
+    ("au", "auv"),
+)
+_FREE = frozenset({"an", "as", "au"})  # names in free text, not in JSON or a URL
+_TRAILING = ".,;:)]}"  # sentence punctuation after an unquoted value
+# An unquoted value that is code, not a secret: `get_key()`, `env["X"]`, `$DB_PASSWORD`.
+_CODE = re.compile(r"[\w.]+[(\[].*[)\]]|\$\{?\w+\}?|%\(\w+\)s|\{\{.*\}\}")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/\-_]{16,}={0,2}")
 _BASE64_CHARS = re.compile(r"[A-Za-z0-9+/\-_=]")
-_HEX_RUN = re.compile(r"[0-9a-fA-F]{32}")
-_HEX_KEY = re.compile(r"(?=.*[0-9])(?=.*[a-fA-F]).*")  # a digit and a letter
 _CACHED_LENGTH, _CACHE_SIZE = 64, 4096  # keys and short values recur in every body
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 # One unit per decoded character: a surrogate pair, an escape, or a plain character.
@@ -92,37 +108,6 @@ def merge(spans: Iterable[Span]) -> list[Span]:
         else:
             merged.append(span)
     return merged
-
-
-def base64_forms(value: str) -> set[str]:
-    """Text that appears in the base64 of any data holding `value`, whatever its
-    alignment: each of the three byte offsets, standard and URL-safe alphabets."""
-    raw = value.encode()
-    forms: set[str] = set()
-    for offset in range(3):
-        chunk = raw[offset:]
-        chunk = chunk[: len(chunk) // 3 * 3]
-        if len(chunk) >= 6:
-            encoded = base64.b64encode(chunk).decode()
-            forms.update((encoded, encoded.replace("+", "-").replace("/", "_")))
-    return forms
-
-
-def escaped_forms(value: str) -> set[str]:
-    """`value` as a URL, a JSON text or a hex dump writes it, where that differs: a
-    client may put a credential with `+`, `/` or `=` in a query string, an ASCII-only
-    JSON encoder may escape it, a log may show its bytes."""
-    raw = value.encode()
-    forms = {
-        quote(value, safe=""),
-        quote_plus(value, safe=""),
-        json.dumps(value)[1:-1],
-        "".join(f"\\u{ord(c):04x}" for c in value) if value.isascii() else value,
-        raw.hex(),
-        raw.hex().upper(),
-    }
-    forms.discard(value)
-    return forms
 
 
 class TextRules:
@@ -214,15 +199,18 @@ class TextRules:
                 found.append(Span(start, end, kind))
         present = set(self._anchors.findall(text.lower()))
         for kind, regex, anchors in self._patterns:
-            if not (present.intersection(anchors) if anchors else _HEX_RUN.search(text)):
+            if not present.intersection(anchors):
                 continue
+            grouped = "s" in regex.groupindex
             for match in regex.finditer(text):
-                if kind == "Azure key" and not _HEX_KEY.fullmatch(match.group()):
-                    continue
-                found.append(Span(match.start(), match.end(), kind))
+                if not grouped:
+                    found.append(Span(match.start(), match.end(), kind))
+                elif not looks_like_words(match.group("s")) or "://" in match.group():
+                    found.append(Span(match.start("s"), match.end("s"), kind))
 
     def _pairs(self, text: str, found: list[Span]) -> None:
         """Values of credential-named fields and parameters written as text."""
+        logprobs = "logprob" in text  # `"token": "..."` there is what the model wrote
         for match in _PAIRS.finditer(text):
             for name_group, value_group in _PAIR_GROUPS:
                 name = match.group(name_group)
@@ -232,11 +220,21 @@ class TextRules:
                 query = name_group == "qn"
                 if not value or value == REDACTED or not is_credential_name(name, query=query):
                     break
-                if name_group == "an" and (len(value) < WHOLE_FIELD_MIN or looks_like_words(value)):
-                    break  # free text: `token: str`, `key=len` are code, not secrets
-                found.append(
-                    Span(match.start(value_group), match.end(value_group), "credential field")
-                )
+                if logprobs and normalise(name) == "token":
+                    break
+                start, end = match.start(value_group), match.end(value_group)
+                if name_group == "au":
+                    stripped = value.rstrip(_TRAILING)
+                    end -= len(value) - len(stripped)
+                    value = stripped
+                if name_group in _FREE and (
+                    len(value) < WHOLE_FIELD_MIN
+                    or looks_like_words(value)
+                    or _CODE.fullmatch(value)
+                    or REDACTED in value
+                ):
+                    break  # free text: `token: str`, `key=len(x)` are code, not secrets
+                found.append(Span(start, end, "credential field"))
                 break
 
     def _encoded(self, text: str, found: list[Span]) -> None:
@@ -296,7 +294,8 @@ def _strings(value: Any) -> list[tuple[bool, str, bool]]:
         elif isinstance(item, dict):
             pending: list[tuple[Any, bool, bool]] = []
             for key, child in item.items():
-                pending += ((key, masked, True), (child, masked or is_credential_name(key), False))
+                secret = masked or is_credential_field(key, item)
+                pending += ((key, masked, True), (child, secret, False))
             stack.extend(reversed(pending))
         elif isinstance(item, list):
             stack.extend((child, masked, False) for child in reversed(item))

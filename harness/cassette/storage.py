@@ -18,13 +18,14 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from filelock import FileLock
 
 from harness.cassette.format import dumps, loads
-from harness.cassette.model import Cassette
+from harness.cassette.model import FORMAT_VERSION, Cassette
 from harness.errors import (
     CassetteError,
     CassetteFormatError,
@@ -35,10 +36,16 @@ from harness.errors import (
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]+\.tmp")
 
 
-def read_cassette(path: Path, hint: str = "") -> Cassette:
-    """Load a cassette; `hint` is the command that would record it."""
+MAX_CASSETTE_BYTES = 256 * 1024 * 1024
+"""A cassette larger than this is refused unread (a link to /dev/zero never ends)."""
+_FORMAT_LINE = re.compile(rb"^format: ([0-9]{1,9})[ \t]*\r?$", re.M)
+
+
+def read_cassette(path: Path, hint: str = "", root: Path | None = None) -> Cassette:
+    """Load a cassette; `hint` is the command that would record it, `root` the cassette
+    folder it must stay inside (default: its own folder)."""
     try:
-        raw = path.read_bytes()
+        raw = read_file(path, root)
     except FileNotFoundError:
         fix = f"; record it with: {hint}" if hint else ""
         raise CassetteNotFoundError(f"{path}: cassette not found{fix}") from None
@@ -51,6 +58,85 @@ def read_cassette(path: Path, hint: str = "") -> Cassette:
             f"{path}: not a text cassette (byte {exc.start} is not UTF-8)"
         ) from None
     return loads(text, str(path))
+
+
+def read_file(path: Path, root: Path | None = None) -> bytes:
+    """The bytes of a cassette file, which is untrusted input: a regular file only (no
+    FIFO, device or folder), inside `root` (a symlink may not lead out of the cassette
+    folder), at most `MAX_CASSETTE_BYTES`. `CassetteFormatError` in one line otherwise;
+    `FileNotFoundError` and other `OSError`s pass."""
+    folder = (root if root is not None else path.parent).resolve()
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:  # a symlink loop
+        raise CassetteFormatError(f"{path}: a symlink loop, not a cassette") from None
+    if target != folder and folder not in target.parents:
+        raise CassetteFormatError(
+            f"{path}: a symlink leading out of the cassette folder {folder} (to {target}); "
+            "a cassette is read only from inside it"
+        )
+    _refuse_unless_regular(path, os.stat(path).st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        _refuse_unless_regular(path, info.st_mode)
+        if info.st_size > MAX_CASSETTE_BYTES:
+            raise CassetteFormatError(_too_large(path))
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_CASSETTE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CASSETTE_BYTES:
+        raise CassetteFormatError(_too_large(path))
+    return raw
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a folder"
+        if stat.S_ISDIR(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    raise CassetteFormatError(f"{path}: {kind}, not a cassette file; a cassette is a plain file")
+
+
+def _too_large(path: Path) -> str:
+    return (
+        f"{path}: larger than {MAX_CASSETTE_BYTES // (1024 * 1024)} MiB, not read; "
+        "a cassette this size is not a recording"
+    )
+
+
+def refuse_newer_format(path: Path) -> None:
+    """Raise unless recording may replace `path`: a cassette a newer harness wrote is
+    never downgraded by this one."""
+    version = written_format(path)
+    if version is not None and version > FORMAT_VERSION:
+        raise CassetteFormatError(
+            f"{path}: written in cassette format {version}, newer than this harness writes "
+            f"({FORMAT_VERSION}); recording would downgrade it: upgrade pytest-assistants-harness"
+        )
+
+
+def written_format(path: Path) -> int | None:
+    """The `format:` version an existing cassette declares (None if it names none)."""
+    try:
+        if not path.is_file():  # never open a FIFO to find out
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return None
+    found = _FORMAT_LINE.search(head)
+    return int(found.group(1)) if found else None
 
 
 def failed_path(path: Path) -> Path:
@@ -137,6 +223,40 @@ def lock_folder() -> Path:
     )
 
 
+def claim_across_processes(run_id: str, key: str, owner: str) -> str:
+    """Claim `key` (a cassette) for `owner` (a test) among the processes of run `run_id`
+    (xdist workers); the test that holds it, `owner` when it is now this one's."""
+    folder = lock_folder() / f"claims-{hashlib.sha256(run_id.encode()).hexdigest()[:16]}"
+    if not folder.is_dir():
+        _sweep_old_claims(folder.parent)
+        folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / hashlib.sha256(key.encode()).hexdigest()[:32]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(200):  # the other worker may be between creating and writing it
+            held = path.read_text(encoding="utf-8")
+            if held:
+                return held
+            time.sleep(0.01)
+        return "another test of this run"
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(owner)
+    return owner
+
+
+def _sweep_old_claims(folder: Path, age: float = 86_400.0) -> None:
+    """Remove the claims of runs that ended long ago (a run's folder is never reused)."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for old in folder.glob("claims-*"):
+            with contextlib.suppress(OSError):
+                if now - old.stat().st_mtime > age:
+                    for claim in old.iterdir():
+                        claim.unlink()
+                    old.rmdir()
+
+
 def fallback_folder() -> Path:
     """Where takes that could not be written where they belong are kept."""
     return Path(tempfile.gettempdir()) / f"harness-takes-{_user_id()}"
@@ -146,14 +266,19 @@ def _save_elsewhere(path: Path, text: str) -> Path:
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
     for folder in (fallback_folder(), Path.cwd() / ".harness-takes"):
         target = folder / f"{_short(path.stem)}-{digest}{path.suffix}"
+        # A take holds the conversation: only into a folder of this user's that no one
+        # else can write (another user could have made it first, to read or swap takes).
+        if not _own_folder(folder):
+            continue
         with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
             write_atomic(target, text)
             return target
     raise CassetteWriteError(f"{path}: cannot write the cassette, nor a copy anywhere else")
 
 
 def _own_folder(folder: Path) -> bool:
+    """`folder` exists (made 0700 if new), is a real folder of this user's, and no one else
+    may write in it."""
     try:
         folder.mkdir(parents=True, mode=0o700, exist_ok=True)
         info = folder.lstat()
@@ -161,6 +286,8 @@ def _own_folder(folder: Path) -> bool:
         return False
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != _user_id():
         return False
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False  # others could add, swap or remove files in it
     return os.access(folder, os.W_OK | os.X_OK)
 
 

@@ -110,9 +110,10 @@ def _interactions(items: list[Any], source: str, json_checked: bool) -> Iterator
         _check_request(request, f"{where}: request")
         _check_response(response, f"{where}: response")
         repeat = item.get("repeat", 1)
-        if type(repeat) is not int or repeat < 1:
+        if type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
             raise CassetteFormatError(
-                f"{where}: field 'repeat' must be a positive integer, got {_shown(repeat)}"
+                f"{where}: field 'repeat' must be a positive integer (at most {MAX_REPEAT}), "
+                f"got {_shown(repeat)}"
             )
         yield Interaction(Request.from_data(request), Response.from_data(response), repeat)
 
@@ -189,6 +190,8 @@ def _require(data: dict[str, Any], name: str, kind: type, where: str) -> None:
 
 
 MAX_DEPTH = 100
+MAX_REPEAT = 100_000
+"""How often one recorded exchange may be replayed: more is a file built to hang a reader."""
 """How deep a value may nest: the API's own objects stay under 20 levels, and the harness's
 walkers (redaction, transcripts) recurse."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from harness import escape
 from harness.diff import Change, DiffReport, FileDiff
 from harness.diff.compare import SECTIONS
 from harness.diff.jsondiff import JSON, Edit
@@ -24,10 +25,10 @@ _LIMIT = 240
 
 def render(report: DiffReport, fmt: str = "text") -> str:
     if fmt == "json":
-        return json.dumps(report.to_data(), indent=2, ensure_ascii=False)
+        return escape.json_text(json.dumps(report.to_data(), indent=2, ensure_ascii=False))
     if fmt == "markdown":
         return "\n".join(_markdown(report))
-    return "\n".join(_text(report))
+    return "\n".join(escape.terminal(line) for line in _text(report))
 
 
 def headline(report: DiffReport) -> str:
@@ -120,19 +121,19 @@ def _text(report: DiffReport) -> Iterator[str]:
 def _markdown(report: DiffReport) -> Iterator[str]:
     yield f"### `harness diff`: {headline(report)}"
     yield ""
-    yield f"Old: `{report.old}` · new: `{report.new}`"
+    yield f"Old: {escape.code_span(report.old)} · new: {escape.code_span(report.new)}"
     if report.equivalent:
         return
     yield ""
     yield "| cassette | what changed |"
     yield "| --- | --- |"
     for file in report.different:
-        yield f"| `{file.name}` | {_tally(file)} |"
+        yield f"| {escape.code_span(file.name)} | {_tally(file)} |"
     for file in report.different:
         if file.status != "changed":
             continue
         yield ""
-        yield f"#### `{file.name}`"
+        yield f"#### {escape.code_span(file.name)}"
         for section, changes in _grouped(file):
             yield ""
             if section == "other":
@@ -163,10 +164,8 @@ def _markdown_change(change: Change) -> Iterator[str]:
     verb = {"added": "added", "removed": "removed", "changed": "changed"}[change.kind]
     yield f"- {verb}: {_code(_what(change))}"
     if change.edits:
-        yield "  ```diff"
-        for edit in change.edits:
-            yield from (f"  {line}" for line in _diff_lines(edit))
-        yield "  ```"
+        lines = [line for edit in change.edits for line in _diff_lines(edit)]
+        yield from escape.code_block(lines, "diff", indent="  ")
 
 
 def _diff_lines(edit: Edit) -> list[str]:
@@ -178,11 +177,8 @@ def _diff_lines(edit: Edit) -> list[str]:
 
 
 def _code(text: str) -> str:
+    """Cassette text only inside code spans: `<!--`, `<img>`, links and mentions stay inert."""
     subject, sep, rest = text.partition(": ")
     if not sep:
-        return f"`{_md_escape(subject)}`"
-    return f"`{_md_escape(subject)}`: {_md_escape(rest)}"
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("`", "'").replace("|", "\\|")
+        return escape.code_span(subject)
+    return f"{escape.code_span(subject)}: {escape.code_span(rest)}"

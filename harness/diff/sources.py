@@ -27,14 +27,15 @@ def local_side(path: Path) -> tuple[Side, bool]:
     """(the cassettes at `path`, whether it is a folder)."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and is_cassette_name(p.name))
-        return {p.relative_to(path).as_posix(): _reader(p) for p in files}, True
+        return {p.relative_to(path).as_posix(): _reader(p, path) for p in files}, True
     if path.is_file():
         return {path.name: _reader(path)}, False
     raise CassetteNotFoundError(f"{path}: no such cassette or folder")
 
 
-def _reader(path: Path) -> Loader:
-    return lambda: read_cassette(path)
+def _reader(path: Path, root: Path | None = None) -> Loader:
+    """Read when compared; a link may lead anywhere inside the folder compared (`root`)."""
+    return lambda: read_cassette(path, root=root)
 
 
 def git_side(revision: str, path: Path) -> tuple[Side, bool, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_two(openai_client):
     result.stdout.fnmatch_lines(
         [
             "*shared.yaml: test_app.py::test_two and test_app.py::test_one would share this "
-            "cassette; give one of them its own with @pytest.mark.assistants_cassette(name=...)"
+            "cassette (*); give one of them its own with @pytest.mark.assistants_cassette(name=...)"
         ]
     )
 
@@ -249,3 +250,90 @@ def test_app(openai_client, key):
         key[3:15] in p.read_text() for p in (pytester.path / "cassettes").rglob("*.yaml")
     )
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+SHARED = """
+import pytest
+
+@pytest.mark.assistants_cassette(name="shared")
+def test_one(openai_client):
+    openai_client.beta.threads.create(metadata={"by": "one"})
+
+@pytest.mark.assistants_cassette(name="shared")
+def test_two(openai_client):
+    openai_client.beta.threads.create(metadata={"by": "two"})
+"""
+
+
+def test_two_tests_sharing_a_cassette_under_xdist_fail_naming_both(
+    pytester: pytest.Pytester,
+) -> None:
+    """Each xdist worker saw only its own test: the claim is checked across workers."""
+    pytester.makepyfile(test_app=SHARED)
+    result = pytester.runpytest("--record", "-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*shared.yaml: test_app.py::test_* and test_app.py::test_* would share*"]
+    )
+    text = (pytester.path / "cassettes" / "test_app" / "shared.yaml").read_text()
+    assert text.count('"by"') >= 1 and not ('"one"' in text and '"two"' in text)
+
+
+def test_test_ids_differing_only_in_case_fail_naming_both(pytester: pytest.Pytester) -> None:
+    """`test[A].yaml` and `test[a].yaml` are one file on macOS and Windows."""
+    pytester.makepyfile(
+        test_app="""
+import pytest
+
+@pytest.mark.parametrize("tag", ["A", "a"])
+@pytest.mark.assistants_cassette
+def test_app(openai_client, tag):
+    openai_client.beta.threads.create(metadata={"tag": tag})
+"""
+    )
+    result = pytester.runpytest("--record")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_app?a?.yaml: test_app.py::test_app[[]a] and test_app.py::test_app[[]A] would share*"
+        ]
+    )
+
+
+def test_record_never_overwrites_a_cassette_of_a_newer_format(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=UNWRITABLE)
+    pytester.runpytest("--record").assert_outcomes(passed=1)
+    path = pytester.path / "cassettes" / "test_app" / "test_app.yaml"
+    newer = path.read_text().replace("\nformat: 1\n", "\nformat: 2\n")
+    path.write_text(newer)
+    for args in (["--record"], ["--record-mode=all"], ["--record-mode=new_episodes"]):
+        result = pytester.runpytest(*args)
+        result.assert_outcomes(errors=1)
+        result.stdout.fnmatch_lines(
+            ["*test_app.yaml: written in cassette format 2, newer than this harness writes (1)*"]
+        )
+        assert "recorded (new)" not in result.stdout.str()
+        assert path.read_text() == newer
+
+
+def test_the_kept_take_folder_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cassette import Cassette, write_cassette
+    from harness.errors import CassetteWriteError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    squatted = tmp_path / f"harness-takes-{os.getuid()}"
+    squatted.mkdir()
+    squatted.chmod(0o777)  # anyone may add, swap or read takes there
+    with pytest.raises(CassetteWriteError) as caught:
+        write_cassette(blocked / "take.yaml", Cassette(meta={}, interactions=[]))
+    assert list(squatted.iterdir()) == []
+    (saved,) = (tmp_path / ".harness-takes").iterdir()
+    assert str(saved) in str(caught.value)
+    squatted.rmdir()
+    with pytest.raises(CassetteWriteError):
+        write_cassette(blocked / "take.yaml", Cassette(meta={}, interactions=[]))
+    assert stat.S_IMODE(squatted.stat().st_mode) == 0o700
+    assert len(list(squatted.iterdir())) == 1

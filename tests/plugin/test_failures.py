@@ -76,6 +76,31 @@ def test_ci_never_records_a_missing_cassette(
     assert seen == []
 
 
+@pytest.mark.parametrize("value", ["woodpecker", "drone", "True", "yes", "1"])
+def test_ci_is_any_value_ci_systems_set(
+    pytester: pytest.Pytester, echo_backend, monkeypatch, value: str
+) -> None:
+    """Woodpecker sets CI=woodpecker: a session still runs, and it counts as CI."""
+    _, seen = echo_backend
+    monkeypatch.setenv("CI", value)
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n", test_app=TESTS)
+    result = pytester.runpytest("--record-mode=once", "--record-backend=live")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["assistants: CI=true, so recording is off*"])
+    assert seen == []
+
+
+@pytest.mark.parametrize("value", ["", "false", "0", "FALSE"])
+def test_ci_false_or_empty_is_not_ci(
+    pytester: pytest.Pytester, echo_backend, monkeypatch, value: str
+) -> None:
+    monkeypatch.setenv("CI", value)
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = pytester.runpytest("--record-mode=once")
+    result.assert_outcomes(passed=1)
+    assert "recording is off" not in result.stdout.str()
+
+
 def test_unmatched_request_shows_nearest_and_diff(pytester: pytest.Pytester, echo_backend) -> None:
     pytester.makepyfile(test_app=TESTS)
     pytester.runpytest("--record", "--record-backend=live").assert_outcomes(passed=1)

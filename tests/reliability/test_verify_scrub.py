@@ -4,7 +4,7 @@ The attack: cassettes written without redaction (by an older harness, by
 hand, by vcrpy) that hold a secret in each shape it takes: a credential
 query parameter, header or JSON field, JSON encoded inside a string, a
 streamed text split across events, a binary body (base64) and base64 inside
-text, a bare Azure key, a YAML comment, a vcrpy `api-key:` header. `verify`
+text, an Azure key in an assignment (bare hex is data: a uuid, a hash), a YAML comment, a vcrpy `api-key:` header. `verify`
 must report each (without printing it) and exit 1; `scrub` must remove what
 `verify` reported, say so in the same words, keep the file's mode, and leave
 a file that `verify` passes and that holds no trace of the secret.
@@ -130,10 +130,13 @@ SHAPES: dict[str, tuple[Callable[[], str], Callable[[str], str]]] = {
             )
         ),
     ),
-    "bare Azure key": (
+    "Azure key in an assignment": (
         azure_key,
         lambda s: dumps(
-            _one(Request("POST", "/assistants", body={"instructions": f"key {s}"}), _ok())
+            _one(
+                Request("POST", "/assistants", body={"instructions": f"AZURE_OPENAI_API_KEY={s}"}),
+                _ok(),
+            )
         ),
     ),
     "YAML comment": (

@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from harness.api.constants import ACTIVE_RESPONSE_STATUSES
+from harness.api.sse import frame
 from harness.emulator.backend import response_objects as ro
 from harness.emulator.backend.inputs import Page
 from harness.emulator.backend.state import BackendState, Result, paginated
@@ -30,7 +31,7 @@ from harness.emulator.engine.responder import Responder
 from harness.emulator.engine.response_events import EventLog
 from harness.emulator.engine.runs import tokens
 from harness.emulator.errors import ApiError, bad_request
-from harness.emulator.http.sse import EventStream, frame
+from harness.emulator.http.sse import EventStream
 
 DEFAULT_MODEL = "gpt-4o"
 UNSUPPORTED_TOOL = (

@@ -3,9 +3,11 @@ happened, in one line, quickly, without a traceback and without the key."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import logging
 import time
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -126,11 +128,45 @@ def test_unreachable_endpoints_fail_quickly(
     expected = {
         "closed-port": "Cannot reach the model endpoint at 127.0.0.1:",
         "hang": "did not answer within 0.5 s (model.timeout)",
-        "no-key": f"The model brain's key is read from ${KEY_ENV} (model.api_key_env), which is not set.",
+        "no-key": "The model brain's key is read from the variable named by model.api_key_env, "
+        "which is not set.",
     }[where]
     assert expected in message
     assert "\n" not in message
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda k: k.encode().hex(),
+        lambda k: k.encode().hex().upper(),
+        lambda k: base64.b64encode(k.encode()).decode(),
+        lambda k: "".join(f"\\u{ord(c):04x}" for c in k),
+        lambda k: urllib.parse.quote(k, safe=""),
+    ],
+    ids=["hex", "HEX", "base64", "json-escaped", "percent"],
+)
+def test_a_key_the_endpoint_echoes_in_any_encoding_stays_out_of_the_run(
+    client: Any, modelled: EmulatorServer, chat: ChatServer, encode: Any
+) -> None:
+    chat.script(Answer(error_body(f"key {encode(planted_key())} is not valid"), 401))
+    _, run = ask(client, "Weather?")
+    assert run.status == "failed"
+    assert encode(planted_key()) not in run.last_error.message
+    assert "key *** is not valid" in run.last_error.message
+
+
+def test_a_token_pasted_as_api_key_env_is_never_echoed(
+    client: Any, emulator: EmulatorServer, model_doc: dict[str, Any]
+) -> None:
+    pasted = "ghp_" + "Zq81" * 9  # a GitHub token where the variable's NAME belongs
+    emulator.set_brain({"model": {**model_doc, "api_key_env": pasted}})
+    _, run = ask(client, "Anyone there?")
+    assert run.status == "failed"
+    assert "api_key_env" in run.last_error.message
+    assert pasted not in run.last_error.message
+    assert pasted[4:16] not in run.last_error.message
 
 
 def test_a_model_that_only_calls_tools_still_ends(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import h11
 
 from harness.api import sse
 from harness.emulator.errors import EmulatorError
+from harness.encodings import every_form
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 READ_BYTES = 65536
@@ -35,6 +37,9 @@ class EndpointError(EmulatorError):
         super().__init__(message)
         self.status = status
         self.code = "rate_limit_exceeded" if status == 429 else "server_error"
+
+
+_AROUND_MASK = re.compile(r"[A-Za-z0-9+/=_\-]*\*\*\*[A-Za-z0-9+/=_\-]*")
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,11 @@ class Endpoint:
     def clean(self, text: str) -> str:
         """One line of at most 300 characters, without the secret."""
         if self.secret:
-            text = text.replace(self.secret, "***")
+            # A server may quote the key back percent-encoded, escaped, hex or base64.
+            for form in every_form(self.secret):
+                text = text.replace(form, "***")
+            # What is left of a base64 run around a replaced piece is the key's edge.
+            text = _AROUND_MASK.sub("***", text)
         text = " ".join(text.split())
         return text if len(text) <= 300 else text[:297] + "..."
 

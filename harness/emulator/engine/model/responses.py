@@ -39,8 +39,10 @@ def endpoint_for(settings: ModelSettings, streaming: bool) -> client.Endpoint | 
     if name and not key:
         return Action(
             "fail",
-            text=f"The model brain's key is read from ${name} (model.api_key_env), "
-            "which is not set.",
+            # The name is not echoed: a key pasted where its name belongs would land in the
+            # run's error and so in the cassette.
+            text="The model brain's key is read from the variable named by "
+            "model.api_key_env, which is not set.",
         )
     if key:
         headers.append(("Authorization", f"Bearer {key}"))
