@@ -134,7 +134,7 @@ def calibrate(raw: float, reference: float) -> float:
     monotonic, so the ranking is bm25s' own.
     """
     ratio = raw / reference if reference > 0 else 0.0
-    lifted = ratio**STEEPNESS
+    lifted = math.pow(ratio, STEEPNESS)
     return round(lifted / (lifted + HALF), 6)
 
 
