@@ -14,10 +14,17 @@ from typing import Any, Literal
 
 import hypothesis
 import hypothesis.errors
+from hypothesis import Phase
 
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
 from harness.fuzz._schema import tool_name, tool_parameters
-from harness.fuzz.invalid import InvalidArguments, dumps, invalid_arguments
+from harness.fuzz.invalid import (
+    InvalidArguments,
+    dumps,
+    invalid_arguments,
+    near_misses,
+    rejection,
+)
 from harness.fuzz.strategies import valid_arguments
 
 CallStyle = Literal["auto", "dict", "kwargs"]
@@ -108,6 +115,7 @@ def _serializable(value: Any) -> bool:
 @dataclass(frozen=True)
 class _Contract:
     handler: Handler
+    tool: Mapping[str, Any]
     name: str
     raw: bool
     style: Literal["dict", "kwargs"]
@@ -134,7 +142,15 @@ class _Contract:
         except Exception as exc:
             return Outcome(raised=exc)
 
-    def fail(self, kind: str, text: str, outcome: Outcome, expected: str, reason: str = "") -> None:
+    def fail(
+        self,
+        kind: str,
+        text: str,
+        outcome: Outcome,
+        expected: str,
+        reason: str = "",
+        rejected: str = "",
+    ) -> None:
         lines = [
             f"{self.name}: tool contract broken on {kind} arguments (shrunk by Hypothesis)",
         ]
@@ -145,6 +161,8 @@ class _Contract:
             lines.append(f"  arguments: {shown(text)}")
         if reason:
             lines.append(f"  invalid because: {reason}")
+        if rejected:
+            lines.append(f"  rejected by: {shown(rejected)}")
         lines += [
             f"  called:    {self.call_shape}",
             f"  outcome:   {outcome.describe()}",
@@ -187,7 +205,9 @@ class _Contract:
     def check_invalid(self, example: InvalidArguments) -> None:
         outcome = self.call(example.text)
         if not self.accepts_invalid(outcome):
-            self.fail("invalid", example.text, outcome, self.expected_for_invalid(), example.reason)
+            rejected = "" if example.malformed else rejection(self.tool, example.parsed)
+            expected = self.expected_for_invalid()
+            self.fail("invalid", example.text, outcome, expected, example.reason, rejected)
 
 
 def assert_tool_contract(
@@ -234,6 +254,7 @@ def assert_tool_contract(
         invalid_raises = (invalid_raises,)
     contract = _Contract(
         handler=handler,
+        tool=tool,
         name=tool_name(tool),
         raw=raw,
         style=style,
@@ -243,12 +264,46 @@ def assert_tool_contract(
     )
     config = settings_for(settings, max_examples)
     run_shrinking(valid_arguments(tool), contract.check_valid, config)
-    if check_invalid:
-        invalid = invalid_arguments(tool, malformed=raw)
-        if style == "kwargs" and not raw:
-            invalid = invalid.filter(lambda example: isinstance(example.parsed, dict))
-            # when the schema constrains nothing inside the object, only non-objects break it
-            with contextlib.suppress(hypothesis.errors.Unsatisfiable):
-                run_shrinking(invalid, contract.check_invalid, config)
-        else:
-            run_shrinking(invalid, contract.check_invalid, config)
+    if not check_invalid:
+        return
+    # keywords cannot carry a non-object: the dispatch loop, not the handler, rejects those
+    callable_with: Callable[[InvalidArguments], bool] = (
+        (lambda example: isinstance(example.parsed, dict))
+        if style == "kwargs" and not raw
+        else (lambda example: True)
+    )
+    # every near-miss of one rich example first, each keyword's once: nothing left to chance
+    for example in near_misses(tool):
+        if callable_with(example) and not contract.accepts_invalid(contract.call(example.text)):
+            smallest = _smallest_like(contract, tool, example, callable_with, config)
+            try:
+                contract.check_invalid(smallest)
+            except Violation as violation:
+                raise AssertionError(str(violation)) from violation.__cause__
+    # then near-misses at random places of random valid arguments (and malformed text)
+    invalid = invalid_arguments(tool, malformed=raw).filter(callable_with)
+    # when the schema constrains nothing inside the object, only non-objects break it
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):
+        run_shrinking(invalid, contract.check_invalid, config)
+
+
+def _smallest_like(
+    contract: _Contract,
+    tool: Mapping[str, Any],
+    example: InvalidArguments,
+    keep: Callable[[InvalidArguments], bool],
+    config: hypothesis.settings,
+) -> InvalidArguments:
+    """The smallest failing near-miss of `example`'s kind at its place, found by Hypothesis
+    (`example` itself when no other one fails)."""
+
+    def fails(candidate: InvalidArguments) -> bool:
+        return not contract.accepts_invalid(contract.call(candidate.text))
+
+    strategy = invalid_arguments(tool, malformed=False, like=example).filter(keep)
+    search = hypothesis.settings(config, phases=(Phase.generate, Phase.shrink))
+    try:
+        found: InvalidArguments = hypothesis.find(strategy, fails, settings=search)
+    except hypothesis.errors.HypothesisException:
+        return example
+    return found
