@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 import hypothesis
 import hypothesis.errors
-from hypothesis import Phase
 
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
-from harness.fuzz._schema import tool_name, tool_parameters
+from harness.fuzz._schema import tool_name, tool_parameters, validator_for
 from harness.fuzz.invalid import (
     InvalidArguments,
     dumps,
@@ -25,6 +24,7 @@ from harness.fuzz.invalid import (
     near_misses,
     rejection,
 )
+from harness.fuzz.shrink import shrink
 from harness.fuzz.strategies import valid_arguments
 
 CallStyle = Literal["auto", "dict", "kwargs"]
@@ -150,9 +150,10 @@ class _Contract:
         expected: str,
         reason: str = "",
         rejected: str = "",
+        how: str = "shrunk by Hypothesis",
     ) -> None:
         lines = [
-            f"{self.name}: tool contract broken on {kind} arguments (shrunk by Hypothesis)",
+            f"{self.name}: tool contract broken on {kind} arguments ({how})",
         ]
         if "\n" in text or reason.startswith("malformed"):
             quoted = shown(json.dumps(text, ensure_ascii=False))
@@ -202,12 +203,12 @@ class _Contract:
             outcome.returned
         )
 
-    def check_invalid(self, example: InvalidArguments) -> None:
+    def check_invalid(self, example: InvalidArguments, how: str = "shrunk by Hypothesis") -> None:
         outcome = self.call(example.text)
         if not self.accepts_invalid(outcome):
             rejected = "" if example.malformed else rejection(self.tool, example.parsed)
             expected = self.expected_for_invalid()
-            self.fail("invalid", example.text, outcome, expected, example.reason, rejected)
+            self.fail("invalid", example.text, outcome, expected, example.reason, rejected, how)
 
 
 def assert_tool_contract(
@@ -240,9 +241,16 @@ def assert_tool_contract(
     are not a JSON object are skipped: keywords cannot carry them, so the
     dispatch loop, not the handler, must reject them.
 
-    The AssertionError names the shrunk arguments as JSON text and what the
-    handler did. `settings` defaults to the loaded Hypothesis profile without
-    a database and deadline; `max_examples` overrides either.
+    Invalid arguments come in two rounds: first every near-miss of one rich
+    valid example (`harness.fuzz.invalid.near_misses`: each JSON Schema keyword
+    missed by one edit, tried once each, so no planted bug is left to chance),
+    a failing one shrunk to what matters; then, after the valid arguments,
+    near-misses at random places of random valid arguments, shrunk by Hypothesis.
+
+    The AssertionError names the shrunk arguments as JSON text, the keyword and
+    JSON path that reject them, and what the handler did. `settings` defaults
+    to the loaded Hypothesis profile without a database and deadline;
+    `max_examples` overrides either.
     """
     __tracebackhide__ = True
     style = (
@@ -263,8 +271,8 @@ def assert_tool_contract(
         invalid_may_succeed=invalid_may_succeed,
     )
     config = settings_for(settings, max_examples)
-    run_shrinking(valid_arguments(tool), contract.check_valid, config)
     if not check_invalid:
+        run_shrinking(valid_arguments(tool), contract.check_valid, config)
         return
     # keywords cannot carry a non-object: the dispatch loop, not the handler, rejects those
     callable_with: Callable[[InvalidArguments], bool] = (
@@ -275,11 +283,12 @@ def assert_tool_contract(
     # every near-miss of one rich example first, each keyword's once: nothing left to chance
     for example in near_misses(tool):
         if callable_with(example) and not contract.accepts_invalid(contract.call(example.text)):
-            smallest = _smallest_like(contract, tool, example, callable_with, config)
+            smallest = _smallest_like(contract, tool, example)
             try:
-                contract.check_invalid(smallest)
+                contract.check_invalid(smallest, "a near-miss, shrunk")
             except Violation as violation:
                 raise AssertionError(str(violation)) from violation.__cause__
+    run_shrinking(valid_arguments(tool), contract.check_valid, config)
     # then near-misses at random places of random valid arguments (and malformed text)
     invalid = invalid_arguments(tool, malformed=raw).filter(callable_with)
     # when the schema constrains nothing inside the object, only non-objects break it
@@ -288,22 +297,18 @@ def assert_tool_contract(
 
 
 def _smallest_like(
-    contract: _Contract,
-    tool: Mapping[str, Any],
-    example: InvalidArguments,
-    keep: Callable[[InvalidArguments], bool],
-    config: hypothesis.settings,
+    contract: _Contract, tool: Mapping[str, Any], example: InvalidArguments
 ) -> InvalidArguments:
-    """The smallest failing near-miss of `example`'s kind at its place, found by Hypothesis
-    (`example` itself when no other one fails)."""
+    """`example` without what does not matter: the handler still mishandles it and the
+    schema still rejects it for the same reasons (see `harness.fuzz.shrink`)."""
 
-    def fails(candidate: InvalidArguments) -> bool:
-        return not contract.accepts_invalid(contract.call(candidate.text))
+    def keeps_failing(value: Any) -> bool:
+        return not contract.accepts_invalid(contract.call(dumps(value)))
 
-    strategy = invalid_arguments(tool, malformed=False, like=example).filter(keep)
-    search = hypothesis.settings(config, phases=(Phase.generate, Phase.shrink))
-    try:
-        found: InvalidArguments = hypothesis.find(strategy, fails, settings=search)
-    except hypothesis.errors.HypothesisException:
-        return example
-    return found
+    check = validator_for(tool_parameters(tool), formats=True)
+
+    def errors(value: Any) -> frozenset[tuple[str, str]]:
+        return frozenset((str(e.validator), e.json_path) for e in check.iter_errors(value))
+
+    value = shrink(example.parsed, keeps_failing, errors)
+    return InvalidArguments(dumps(value), value, example.reason, example.kind, example.shape)

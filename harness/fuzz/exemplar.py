@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import hypothesis
@@ -52,26 +52,42 @@ class Exemplars:
         self._strings: dict[tuple[str, int, int | None], list[str]] = {}
 
     def of(self, node: Schema, variant: int = 0, depth: int = 0) -> JSONValue:
-        value = self._build(node, variant, depth)
-        if not self.compiler.is_valid(node)(value):
-            # a combination the builder does not see through: the simplest valid value
-            return _first(self.compiler.compile(node, ""), [])
-        return value
+        is_valid = self.compiler.is_valid(node)
+        for lean in (False, True):
+            try:
+                value = self._build(node, variant, depth, lean)
+            except (NoExemplar, SchemaNotSupported):
+                continue
+            if is_valid(value):
+                return value
+        # a combination the builder does not see through: the simplest valid value
+        return _first(self.compiler.compile(node, ""), [])
 
-    def _build(self, node: Schema, variant: int, depth: int) -> JSONValue:
+    def candidates(self, node: Schema) -> Iterator[JSONValue]:
+        """Valid values of `node`: the rich exemplar, then the lean one (required only)."""
+        is_valid = self.compiler.is_valid(node)
+        for lean in (False, True):
+            try:
+                value = self._build(node, 0, 0, lean)
+            except (NoExemplar, SchemaNotSupported):
+                continue
+            if is_valid(value):
+                yield value
+
+    def _build(self, node: Schema, variant: int, depth: int, lean: bool = False) -> JSONValue:
         if node is True or node == {}:
             return f"value{variant}" if variant else "value"
         if not isinstance(node, Mapping):
             raise NoExemplar("false schema")
         if "$ref" in node:
-            return self._ref(node, variant, depth)
+            return self._ref(node, variant, depth, lean)
         if "allOf" in node:
-            return self._build(self.compiler.merge_all_of(node, ""), variant, depth)
+            return self._build(self.compiler.merge_all_of(node, ""), variant, depth, lean)
         for key in ("anyOf", "oneOf"):
             if key in node:
-                return self._union(node, key, variant, depth)
+                return self._union(node, key, variant, depth, lean)
         if "if" in node:
-            return self._conditional(node, variant, depth)
+            return self._conditional(node, variant, depth, lean)
         if "const" in node:
             return node["const"]
         if "enum" in node:
@@ -82,25 +98,29 @@ class Exemplars:
         declared = types_of(node) or self.compiler._infer_types(node)
         kinds = [t for t in declared if t != "null"] or ["null"]
         kind = kinds[0] if kinds[0] in JSON_TYPES else "null"
-        return getattr(self, "_" + kind)(node, variant, depth)
+        return getattr(self, "_" + kind)(node, variant, depth, lean)
 
-    def _ref(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _ref(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         from harness.fuzz._schema import resolve_ref
 
         target, _ = resolve_ref(self.compiler.root, node["$ref"], "")
         rest = {k: v for k, v in node.items() if k != "$ref"}
         if rest:
             target = self.compiler.merge_all_of({"allOf": [target, rest]}, "")
-        return self._build(target, variant, depth + 1)
+        return self._build(target, variant, depth + 1, lean)
 
-    def _union(self, node: Mapping[str, Any], key: str, variant: int, depth: int) -> JSONValue:
+    def _union(
+        self, node: Mapping[str, Any], key: str, variant: int, depth: int, lean: bool
+    ) -> JSONValue:
+        # a branch with every optional property may match two branches: then a lean one
         for branch in self.branches(node, key):
-            try:
-                value = self._build(branch, variant, depth)
-            except (NoExemplar, SchemaNotSupported):
-                continue
-            if self.compiler.is_valid(node)(value):
-                return value
+            for thin in dict.fromkeys((lean, True)):
+                try:
+                    value = self._build(branch, variant, depth, thin)
+                except (NoExemplar, SchemaNotSupported):
+                    continue
+                if self.compiler.is_valid(node)(value):
+                    return value
         raise NoExemplar(f"no {key} branch gives a value")
 
     def branches(self, node: Mapping[str, Any], key: str) -> list[Schema]:
@@ -116,7 +136,9 @@ class Exemplars:
                 continue
         return out
 
-    def _conditional(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _conditional(
+        self, node: Mapping[str, Any], variant: int, depth: int, lean: bool
+    ) -> JSONValue:
         rest = {k: v for k, v in node.items() if k not in ("if", "then", "else")}
         tries: list[Schema] = []
         if isinstance(node["if"], Mapping):
@@ -126,7 +148,7 @@ class Exemplars:
         tries.append(rest)
         for schema in tries:
             try:
-                value = self._build(schema, variant, depth)
+                value = self._build(schema, variant, depth, lean)
             except (NoExemplar, SchemaNotSupported):
                 continue
             if self.compiler.is_valid(node)(value):
@@ -135,13 +157,13 @@ class Exemplars:
 
     # ---- per type ---------------------------------------------------------------
 
-    def _null(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _null(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         return None
 
-    def _boolean(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _boolean(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         return variant % 2 == 0
 
-    def _string(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _string(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         low = int(node.get("minLength", 0))
         high = node.get("maxLength")
         if "pattern" in node:
@@ -162,7 +184,7 @@ class Exemplars:
             text = text[-int(high) :] if high else ""
         return text
 
-    def _integer(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _integer(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         lo, hi = self.compiler._integer_range(node, "")
         start = lo if lo is not None else (min(hi, 1) if hi is not None else 1)
         step = node.get("multipleOf")
@@ -176,7 +198,7 @@ class Exemplars:
             value = hi
         return value
 
-    def _number(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _number(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         step = node.get("multipleOf")
         low, high, open_low, _open_high = self.compiler._bounds(node, "")
         if isinstance(step, (int, float)) and step > 0:
@@ -194,7 +216,7 @@ class Exemplars:
             value = high
         return int(value) if float(value).is_integer() and step is None else value
 
-    def _array(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _array(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         prefix = node.get("prefixItems", [])
         low = int(node.get("minItems", 0))
         high = node.get("maxItems")
@@ -202,20 +224,21 @@ class Exemplars:
         if high is not None:
             count = min(count, int(high))
         items = node.get("items", True)
-        out = [self._build(s, variant, depth) for s in prefix[:count]]
+        out = [self._build(s, variant, depth, lean) for s in prefix[:count]]
         for index in range(count - len(out)):
             if items is False:
                 break
-            out.append(self._build(items, variant + index, depth))
+            out.append(self._build(items, variant + index, depth, lean))
         return out
 
-    def _object(self, node: Mapping[str, Any], variant: int, depth: int) -> JSONValue:
+    def _object(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
         props: Mapping[str, Schema] = node.get("properties", {})
         required = list(node.get("required", []))
-        keys = list(props) if depth < MAX_DEPTH else [k for k in props if k in required]
+        full = depth < MAX_DEPTH and not lean
+        keys = list(props) if full else [k for k in props if k in required]
         out = {key: self._build(props[key], variant, depth) for key in keys}
         extra = node.get("additionalProperties", True)
         for key in required:
             if key not in out:
-                out[key] = self._build(extra if extra is not False else True, variant, depth)
+                out[key] = self._build(extra if extra is not False else True, variant, depth, lean)
         return out
