@@ -307,8 +307,9 @@ def _smallest_like(
 
     check = validator_for(tool_parameters(tool), formats=True)
 
-    def errors(value: Any) -> frozenset[tuple[str, str]]:
-        return frozenset((str(e.validator), e.json_path) for e in check.iter_errors(value))
+    def errors(value: Any) -> tuple[tuple[str, str], ...]:
+        # counted, not a set: two keys missing at one place is not the one near-miss
+        return tuple(sorted((str(e.validator), e.json_path) for e in check.iter_errors(value)))
 
     value = shrink(example.parsed, keeps_failing, errors)
     return InvalidArguments(dumps(value), value, example.reason, example.kind, example.shape)

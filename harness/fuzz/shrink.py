@@ -72,7 +72,7 @@ def _smaller(value: JSONValue) -> Iterator[JSONValue]:
 def shrink(
     value: JSONValue,
     keeps_failing: Callable[[JSONValue], bool],
-    errors: Callable[[JSONValue], frozenset[tuple[str, str]]],
+    errors: Callable[[JSONValue], tuple[tuple[str, str], ...]],
     budget: int = 200,
 ) -> JSONValue:
     """The smallest `value` found greedily that still fails with the same schema errors."""
