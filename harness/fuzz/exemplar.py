@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
 from harness.fuzz._formats import EXAMPLES
-from harness.fuzz._schema import JSON_TYPES, JSONValue, Schema, SchemaNotSupported, types_of
+from harness.fuzz._schema import (
+    JSON_TYPES,
+    JSONValue,
+    Schema,
+    SchemaNotSupported,
+    resolve_ref,
+    types_of,
+)
 from harness.fuzz.strategies import Compiler
 
 MAX_DEPTH = 4
@@ -101,8 +108,6 @@ class Exemplars:
         return getattr(self, "_" + kind)(node, variant, depth, lean)
 
     def _ref(self, node: Mapping[str, Any], variant: int, depth: int, lean: bool) -> JSONValue:
-        from harness.fuzz._schema import resolve_ref
-
         target, _ = resolve_ref(self.compiler.root, node["$ref"], "")
         rest = {k: v for k, v in node.items() if k != "$ref"}
         if rest:
