@@ -11,6 +11,7 @@ from urllib.parse import unquote
 import jsonschema
 
 from harness.errors import HarnessError
+from harness.fuzz._formats import format_checker
 
 Schema = Any  # a JSON Schema: a mapping or a boolean
 JSONValue = Any  # a value `json.loads` can return
@@ -45,12 +46,21 @@ TYPE_KEYWORDS: Mapping[str, frozenset[str]] = {
     ),
     "array": frozenset({"items", "prefixItems", "minItems", "maxItems", "uniqueItems"}),
     "object": frozenset(
-        {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+        {
+            "properties",
+            "required",
+            "additionalProperties",
+            "minProperties",
+            "maxProperties",
+            "dependentRequired",
+        }
     ),
 }
 """Per JSON type, the keywords the compiler understands."""
 
-GENERIC_KEYWORDS = frozenset({"type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref"})
+GENERIC_KEYWORDS = frozenset(
+    {"type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "if", "then", "else"}
+)
 SUPPORTED = GENERIC_KEYWORDS | ANNOTATIONS | frozenset().union(*TYPE_KEYWORDS.values())
 JSON_TYPES = tuple(TYPE_KEYWORDS)
 
@@ -132,9 +142,12 @@ def resolve_ref(root: Schema, ref: str, where: str) -> tuple[Schema, str]:
     return node, fragment
 
 
-def validator_for(root: Schema) -> jsonschema.protocols.Validator:
-    """A validator of `root` (draft 2020-12 unless `$schema` says otherwise)."""
+def validator_for(root: Schema, *, formats: bool = False) -> jsonschema.protocols.Validator:
+    """A validator of `root` (draft 2020-12 unless `$schema` says otherwise); with
+    `formats`, `format` is asserted (as strict mode does), not only annotated."""
     cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
+    if formats:
+        return cls(root, format_checker=format_checker())
     return cls(root)
 
 

@@ -16,8 +16,15 @@ import hypothesis
 import hypothesis.errors
 
 from harness.fuzz._runner import Violation, run_shrinking, settings_for, shown
-from harness.fuzz._schema import tool_name, tool_parameters
-from harness.fuzz.invalid import InvalidArguments, dumps, invalid_arguments
+from harness.fuzz._schema import tool_name, tool_parameters, validator_for
+from harness.fuzz.invalid import (
+    InvalidArguments,
+    dumps,
+    invalid_arguments,
+    near_misses,
+    rejection,
+)
+from harness.fuzz.shrink import shrink
 from harness.fuzz.strategies import valid_arguments
 
 CallStyle = Literal["auto", "dict", "kwargs"]
@@ -108,6 +115,7 @@ def _serializable(value: Any) -> bool:
 @dataclass(frozen=True)
 class _Contract:
     handler: Handler
+    tool: Mapping[str, Any]
     name: str
     raw: bool
     style: Literal["dict", "kwargs"]
@@ -134,9 +142,18 @@ class _Contract:
         except Exception as exc:
             return Outcome(raised=exc)
 
-    def fail(self, kind: str, text: str, outcome: Outcome, expected: str, reason: str = "") -> None:
+    def fail(
+        self,
+        kind: str,
+        text: str,
+        outcome: Outcome,
+        expected: str,
+        reason: str = "",
+        rejected: str = "",
+        how: str = "shrunk by Hypothesis",
+    ) -> None:
         lines = [
-            f"{self.name}: tool contract broken on {kind} arguments (shrunk by Hypothesis)",
+            f"{self.name}: tool contract broken on {kind} arguments ({how})",
         ]
         if "\n" in text or reason.startswith("malformed"):
             quoted = shown(json.dumps(text, ensure_ascii=False))
@@ -145,6 +162,8 @@ class _Contract:
             lines.append(f"  arguments: {shown(text)}")
         if reason:
             lines.append(f"  invalid because: {reason}")
+        if rejected:
+            lines.append(f"  rejected by: {shown(rejected)}")
         lines += [
             f"  called:    {self.call_shape}",
             f"  outcome:   {outcome.describe()}",
@@ -184,10 +203,12 @@ class _Contract:
             outcome.returned
         )
 
-    def check_invalid(self, example: InvalidArguments) -> None:
+    def check_invalid(self, example: InvalidArguments, how: str = "shrunk by Hypothesis") -> None:
         outcome = self.call(example.text)
         if not self.accepts_invalid(outcome):
-            self.fail("invalid", example.text, outcome, self.expected_for_invalid(), example.reason)
+            rejected = "" if example.malformed else rejection(self.tool, example.parsed)
+            expected = self.expected_for_invalid()
+            self.fail("invalid", example.text, outcome, expected, example.reason, rejected, how)
 
 
 def assert_tool_contract(
@@ -220,9 +241,16 @@ def assert_tool_contract(
     are not a JSON object are skipped: keywords cannot carry them, so the
     dispatch loop, not the handler, must reject them.
 
-    The AssertionError names the shrunk arguments as JSON text and what the
-    handler did. `settings` defaults to the loaded Hypothesis profile without
-    a database and deadline; `max_examples` overrides either.
+    Invalid arguments come in two rounds: first every near-miss of one rich
+    valid example (`harness.fuzz.invalid.near_misses`: each JSON Schema keyword
+    missed by one edit, tried once each, so no planted bug is left to chance),
+    a failing one shrunk to what matters; then, after the valid arguments,
+    near-misses at random places of random valid arguments, shrunk by Hypothesis.
+
+    The AssertionError names the shrunk arguments as JSON text, the keyword and
+    JSON path that reject them, and what the handler did. `settings` defaults
+    to the loaded Hypothesis profile without a database and deadline;
+    `max_examples` overrides either.
     """
     __tracebackhide__ = True
     style = (
@@ -234,6 +262,7 @@ def assert_tool_contract(
         invalid_raises = (invalid_raises,)
     contract = _Contract(
         handler=handler,
+        tool=tool,
         name=tool_name(tool),
         raw=raw,
         style=style,
@@ -242,13 +271,45 @@ def assert_tool_contract(
         invalid_may_succeed=invalid_may_succeed,
     )
     config = settings_for(settings, max_examples)
+    if not check_invalid:
+        run_shrinking(valid_arguments(tool), contract.check_valid, config)
+        return
+    # keywords cannot carry a non-object: the dispatch loop, not the handler, rejects those
+    callable_with: Callable[[InvalidArguments], bool] = (
+        (lambda example: isinstance(example.parsed, dict))
+        if style == "kwargs" and not raw
+        else (lambda example: True)
+    )
+    # every near-miss of one rich example first, each keyword's once: nothing left to chance
+    for example in near_misses(tool):
+        if callable_with(example) and not contract.accepts_invalid(contract.call(example.text)):
+            smallest = _smallest_like(contract, tool, example)
+            try:
+                contract.check_invalid(smallest, "a near-miss, shrunk")
+            except Violation as violation:
+                raise AssertionError(str(violation)) from violation.__cause__
     run_shrinking(valid_arguments(tool), contract.check_valid, config)
-    if check_invalid:
-        invalid = invalid_arguments(tool, malformed=raw)
-        if style == "kwargs" and not raw:
-            invalid = invalid.filter(lambda example: isinstance(example.parsed, dict))
-            # when the schema constrains nothing inside the object, only non-objects break it
-            with contextlib.suppress(hypothesis.errors.Unsatisfiable):
-                run_shrinking(invalid, contract.check_invalid, config)
-        else:
-            run_shrinking(invalid, contract.check_invalid, config)
+    # then near-misses at random places of random valid arguments (and malformed text)
+    invalid = invalid_arguments(tool, malformed=raw).filter(callable_with)
+    # when the schema constrains nothing inside the object, only non-objects break it
+    with contextlib.suppress(hypothesis.errors.Unsatisfiable):
+        run_shrinking(invalid, contract.check_invalid, config)
+
+
+def _smallest_like(
+    contract: _Contract, tool: Mapping[str, Any], example: InvalidArguments
+) -> InvalidArguments:
+    """`example` without what does not matter: the handler still mishandles it and the
+    schema still rejects it for the same reasons (see `harness.fuzz.shrink`)."""
+
+    def keeps_failing(value: Any) -> bool:
+        return not contract.accepts_invalid(contract.call(dumps(value)))
+
+    check = validator_for(tool_parameters(tool), formats=True)
+
+    def errors(value: Any) -> tuple[tuple[str, str], ...]:
+        # counted, not a set: two keys missing at one place is not the one near-miss
+        return tuple(sorted((str(e.validator), e.json_path) for e in check.iter_errors(value)))
+
+    value = shrink(example.parsed, keeps_failing, errors)
+    return InvalidArguments(dumps(value), value, example.reason, example.kind, example.shape)

@@ -149,6 +149,8 @@ class Compiler:
         for key in ("anyOf", "oneOf"):
             if key in node:
                 return self._union(node, key, ptr)
+        if "if" in node:
+            return self._conditional(node, ptr)
         if "const" in node:
             return st.just(node["const"]).filter(self.is_valid(node))
         if "enum" in node:
@@ -198,6 +200,19 @@ class Compiler:
         union = st.one_of(options)
         # oneOf means exactly one branch; the siblings were merged in approximately
         return union.filter(self.is_valid(node)) if key == "oneOf" or rest else union
+
+    def _conditional(self, node: Mapping[str, Any], ptr: str) -> Strategy:
+        """`if`/`then`/`else`: values of the rest, and values built to meet `if` and `then`
+        (so the `then` side is not left to chance), filtered by the whole node."""
+        rest = {k: v for k, v in node.items() if k not in ("if", "then", "else")}
+        options = [self.compile(rest, ptr)]
+        if isinstance(node["if"], Mapping) and node.get("then", True) is not False:
+            try:
+                both = self.merge_all_of({"allOf": [rest, node["if"], node.get("then", True)]}, ptr)
+                options.insert(0, self.compile(both, ptr))
+            except SchemaNotSupported:
+                pass
+        return st.one_of(options).filter(self.is_valid(node))
 
     # ---- allOf ----------------------------------------------------------------
 
@@ -364,7 +379,7 @@ class Compiler:
                 names, extra_strategy, max_size=2 if extra is None else MAX_COLLECTION
             )
             strategy = st.tuples(strategy, extras).map(lambda pair: {**pair[1], **pair[0]})
-        if "minProperties" in node or "maxProperties" in node:
+        if {"minProperties", "maxProperties", "dependentRequired"} & set(node):
             strategy = strategy.filter(self.is_valid(node))
         return strategy
 

@@ -21,7 +21,7 @@ FOODS = (
     b"I do not like broccoli, and I never drink coffee after noon.\n"
 )
 QUESTION = "What is my favorite food?"
-RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.5, "hybrid_search": None}
+RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.5}
 
 
 def raw_json(raw: Any) -> Any:
@@ -177,24 +177,117 @@ def test_a_second_search_in_one_run_counts_the_first(
     assert notes == ["【6:0†favorite_foods.txt】"]
 
 
+CAROLA = b"Filip Carola: cake\n"
+CAROLA_QUESTION = "what's Filip Carola's favorite food?"
+ASKED_WITH_FILLER = "Using the files you have available, what's Filip Carola's favorite food?"
+
+
+@pytest.fixture
+def carola(client: Any) -> Any:
+    """The issue's file: one short line that answers the question, searched at 0.5."""
+    upload = client.files.create(file=("carola.txt", CAROLA), purpose="assistants")
+    store = client.vector_stores.create(name="people", file_ids=[upload.id])
+    assistant = client.beta.assistants.create(
+        model="gpt-4o",
+        tools=[
+            {"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 0.5}}}
+        ],
+        tool_resources={"file_search": {"vector_store_ids": [store.id]}},
+    )
+    return assistant, upload, store
+
+
+def _cited(client: Any, thread_id: str, run_id: str, file_id: str) -> str:
+    (reply,) = client.beta.threads.messages.list(thread_id=thread_id, run_id=run_id).data
+    text = reply.content[0].text
+    (note,) = text.annotations
+    assert note.type == "file_citation" and note.file_citation.file_id == file_id
+    assert text.value[note.start_index : note.end_index] == note.text
+    return str(text.value)
+
+
+def _search_results(client: Any, thread_id: str, run_id: str) -> list[dict[str, Any]]:
+    steps = raw_json(
+        client.beta.threads.runs.steps.with_raw_response.list(
+            run_id,
+            thread_id=thread_id,
+            order="asc",
+            include=["step_details.tool_calls[*].file_search.results[*].content"],
+        )
+    )["data"]
+    results: list[dict[str, Any]] = steps[0]["step_details"]["tool_calls"][0]["file_search"][
+        "results"
+    ]
+    return results
+
+
+@pytest.mark.parametrize("question", [CAROLA_QUESTION, ASKED_WITH_FILLER])
+def test_the_passage_is_found_and_cited_when_polled(
+    client: Any, carola: Any, question: str
+) -> None:
+    """Words of the question the file does not hold ("favorite", "food", "using the files")
+    do not sink the passage holding the words it does hold: found at 0.5, cited."""
+    assistant, upload, store = carola
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": question}])
+    run = client.beta.threads.runs.create_and_poll(thread_id=thread.id, assistant_id=assistant.id)
+    assert run.status == "completed"
+    (result,) = _search_results(client, thread.id, run.id)
+    assert 0.68 <= result["score"] <= 0.76, result["score"]
+    assert result["file_id"] == upload.id
+    assert result["content"][0]["text"] == "Filip Carola: cake"
+    _cited(client, thread.id, run.id, upload.id)
+    searched = client.vector_stores.search(
+        store.id, query=question, ranking_options={"score_threshold": 0.5}
+    ).data
+    assert [(r.file_id, r.score) for r in searched] == [(upload.id, result["score"])]
+
+
+def test_the_passage_is_found_and_cited_when_streamed(client: Any, carola: Any) -> None:
+    assistant, upload, _store = carola
+    thread = client.beta.threads.create()
+    events = ask(client, assistant.id, thread.id, CAROLA_QUESTION)
+    (completed,) = [
+        d for n, d in events if n == "thread.run.step.completed" and d["type"] == "tool_calls"
+    ]
+    (result,) = completed["step_details"]["tool_calls"][0]["file_search"]["results"]
+    assert result["file_id"] == upload.id and result["score"] >= 0.5
+    notes = [n for d in text_deltas(events) for n in d.get("annotations") or []]
+    assert [(n["type"], n["file_citation"]["file_id"]) for n in notes] == [
+        ("file_citation", upload.id)
+    ]
+    run_id = events[0][1]["id"]
+    _cited(client, thread.id, run_id, upload.id)
+
+
+def test_a_chunk_holding_part_of_the_question_stays_under_the_threshold(client: Any) -> None:
+    """Another Carola (the surname alone) ranks far below the passage and under 0.5; a
+    question the store knows no word of finds nothing."""
+    files = [
+        client.files.create(file=(name, body), purpose="assistants")
+        for name, body in (
+            ("filip.txt", CAROLA),
+            ("anna.txt", b"Anna Carola: tea\n"),
+            ("marek.txt", b"Marek Nowak: soup\n"),
+        )
+    ]
+    store = client.vector_stores.create(name="people", file_ids=[f.id for f in files])
+    hits = client.vector_stores.search(store.id, query=ASKED_WITH_FILLER).data
+    assert [h.filename for h in hits] == ["filip.txt", "anna.txt"]
+    assert hits[0].score >= 0.68 and 0 < hits[1].score < 0.5
+    assert client.vector_stores.search(store.id, query="How far away is the moon?").data == []
+
+
 def test_an_unrelated_question_falls_under_the_threshold(client: Any, foods: Any) -> None:
     assistant, _upload, store = foods
     thread = client.beta.threads.create()
-    events = ask(client, assistant["id"], thread.id, "What is my favorite movie?")
+    question = "How far away is the moon from my house?"
+    events = ask(client, assistant["id"], thread.id, question)
     completed = [
         d for n, d in events if n == "thread.run.step.completed" and d["type"] == "tool_calls"
     ]
     assert completed[0]["step_details"]["tool_calls"][0]["file_search"]["results"] == []
     assert not [d for d in text_deltas(events) if d.get("annotations")]
-    (score,) = [
-        r["score"]
-        for r in raw_json(
-            client.vector_stores.with_raw_response.search(
-                store.id, query="What is my favorite movie?"
-            )
-        )["data"]
-    ]
-    assert 0 < score < 0.5
+    assert client.vector_stores.search(store.id, query=question).data == []
 
 
 WORDS = ["pizza", "river", "engine", "violin", "garden", "planet", "copper", "meadow"]
@@ -229,8 +322,16 @@ def test_calibrated_scores_keep_bm25s_ranking(docs: list[list[str]], query: list
     assert set(ranked) == {f for f, s in raw.items() if s > 0}
 
 
+def test_words_the_store_does_not_know_do_not_lower_a_score() -> None:
+    chunks = [Chunk("file-1", "Filip Carola: cake"), Chunk("file-2", "Marek Nowak: soup")]
+    plain = rank(chunks, "Filip Carola", limit=5)
+    padded = rank(chunks, "using the files you have available, what's Filip Carola's food?", 5)
+    assert [h.score for h in padded] == [h.score for h in plain] == [calibrate(1.0, 1.0)]
+
+
 def test_calibration_points() -> None:
     assert calibrate(1.0, 1.0) == pytest.approx(0.68, abs=0.005)
+    assert calibrate(0.5, 1.0) < 0.45
     assert calibrate(0.0, 1.0) == 0.0
     assert calibrate(5.0, 0.0) == 0.0
     assert calibrate(0.3, 1.0) < 0.5 < calibrate(1.0, 1.0) < calibrate(2.0, 1.0) < 1.0

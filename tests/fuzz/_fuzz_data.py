@@ -6,6 +6,7 @@ from typing import Any
 
 import jsonschema
 
+from harness.fuzz._schema import validator_for
 from tests.support.seed import display_quiz_tool
 
 DISPLAY_QUIZ: dict[str, Any] = display_quiz_tool()
@@ -148,8 +149,9 @@ ALL_TOOLS = {
 
 
 def validator(tool: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """A validator of the tool's parameters that asserts `format` (as strict mode does)."""
     function = tool.get("function", tool)
-    return jsonschema.Draft202012Validator(function["parameters"])
+    return validator_for(function["parameters"], formats=True)
 
 
 # ---- display_quiz handlers --------------------------------------------------------

@@ -16,14 +16,16 @@ from typing import Any
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import Obj
 
-DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0, "hybrid_search": None}
+# The Assistants API echoed `ranker` and `score_threshold` only (its FileSearchRankingOptions);
+# `hybrid_search` belongs to vector store search and the Responses tool, and it never sent it.
+DEFAULT_RANKING = {"ranker": "default_2024_08_21", "score_threshold": 0.0}
 NO_PARAMETERS = {"type": "object", "properties": {}}
 
 
 def normalize_tools(tools: list[Obj] | None) -> list[Obj]:
-    """Tools as the API echoes them: file_search gets ranking options (with
-    `hybrid_search: null`), functions get `strict` and, when defined without
-    any, the empty `parameters` object."""
+    """Tools as the API echoes them: file_search gets ranking options (`ranker`
+    and `score_threshold`, `auto` named as the ranker it stands for), functions
+    get `strict` and, when defined without any, the empty `parameters` object."""
     out: list[Obj] = []
     for tool in tools or []:
         tool = copy.deepcopy(tool)

@@ -109,9 +109,12 @@ def terms(text: str) -> list[str]:
 # bm25s' defaults (the "lucene" variant), which the calibration's reference score mirrors.
 K1 = 1.5
 B = 0.75
-# A chunk of average length holding every query term once scores 1 / (1 + HALF) = 0.68,
-# twice 0.75: where the real API put a relevant passage of a short file (about 0.68-0.75).
+# A chunk of average length holding every known query term once scores 1 / (1 + HALF) = 0.68,
+# twice 0.78: where the real API put a relevant passage of a short file (about 0.68-0.75).
 HALF = 0.47
+# Scores fall off as a chunk misses query terms: a chunk holding half the query's weight
+# scores 0.43, under the common 0.5 threshold (an embedding ranks a partial match low too).
+STEEPNESS = 1.5
 
 
 def idf(df: int, n_docs: int) -> float:
@@ -123,22 +126,30 @@ def calibrate(raw: float, reference: float) -> float:
     """A BM25 score on the real API's 0..1 scale.
 
     `reference` is the BM25 score a chunk of average length would get holding
-    each query term once; the ratio `raw / reference` (1 for such a chunk,
-    less for one missing the rarer terms, more for repeats in a short chunk) is
-    squashed by `r / (r + HALF)`. The ratio makes scores comparable across
-    queries and store sizes, which raw BM25 is not (a store of one short file
-    gives every term a tiny idf), and the map is monotonic, so the ranking is
-    bm25s' own.
+    each known query term once; the ratio `r = raw / reference` (1 for such a
+    chunk, less for one missing the rarer terms, more for repeats in a short
+    chunk) is squashed by `r**STEEPNESS / (r**STEEPNESS + HALF)`. The ratio makes
+    scores comparable across queries and store sizes, which raw BM25 is not (a
+    store of one short file gives every term a tiny idf), and the map is
+    monotonic, so the ranking is bm25s' own.
     """
     ratio = raw / reference if reference > 0 else 0.0
-    return round(ratio / (ratio + HALF), 6)
+    lifted = math.pow(ratio, STEEPNESS)
+    return round(lifted / (lifted + HALF), 6)
 
 
 def _reference(query_terms: list[str], docs: list[list[str]]) -> float:
+    """What a chunk of average length holding each query term the store knows once scores.
+
+    Terms no chunk holds are left out: they score nothing anywhere, so counting them
+    would only lower every score ("using the files you have, what's ..." would sink a
+    passage that holds every word of the question the store knows).
+    """
     n_docs = len(docs)
     vocabularies = [set(d) for d in docs]
     once = 1.0 / (1.0 + K1)  # bm25s' term-frequency part for tf 1 at the average length
-    return sum(idf(sum(t in v for v in vocabularies), n_docs) * once for t in query_terms)
+    frequencies = (sum(t in v for v in vocabularies) for t in query_terms)
+    return sum(idf(df, n_docs) * once for df in frequencies if df > 0)
 
 
 @dataclass(frozen=True)
