@@ -19,6 +19,8 @@ from harness.errors import ConfigError
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 BACKENDS = ("emulator", "live")
+TRACE_MODES = ("off", "on-failure", "always")
+"""When a marked test writes its trace page (`--assistants-trace`, ini `assistants_trace`)."""
 DEFAULT_LIVE_BASE_URL = "https://api.openai.com/v1"
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"  # loopback discard port: nothing listens
 SECRET_ENVIRONMENT = (
@@ -54,6 +56,8 @@ class Settings:
     ci: bool = False
     drift: bool = False
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
+    trace: str = "on-failure"
+    """When a marked test writes its trace page: one of `TRACE_MODES`."""
 
     @property
     def ci_refused(self) -> bool:
@@ -70,6 +74,7 @@ def resolve(
     rootdir: Path,
     environ: Mapping[str, str] = os.environ,
     drift: bool = False,
+    trace_option: str | None = None,
 ) -> Settings:
     """Settings from the command line, the ini keys (`assistants_*`, given without the
     prefix: `cassette_dir`, `record_backend`, ...) and the environment."""
@@ -106,6 +111,10 @@ def resolve(
                 f"assistants_redact_patterns: bad pattern {pattern!r} ({exc})"
             ) from None
     brain = ini.get("brain") or None
+    trace = trace_option or str(ini.get("trace") or "").strip() or "on-failure"
+    if trace not in TRACE_MODES:
+        source = "--assistants-trace" if trace_option else "assistants_trace"
+        raise ConfigError(f"{source}: unknown value {trace!r}; choose {', '.join(TRACE_MODES)}")
     return Settings(
         record_mode="none" if ci and not allowed_in_ci else mode,
         requested_mode=mode,
@@ -125,6 +134,7 @@ def resolve(
         redact_patterns=patterns,
         ci=ci,
         drift=drift,
+        trace=trace,
     )
 
 
