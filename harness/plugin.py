@@ -270,6 +270,25 @@ def _trace_page(item: pytest.Item, active: ActiveCassette, report: pytest.TestRe
         report.extras = [*getattr(report, "extras", []), link]  # type: ignore[attr-defined]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """A request replay could not answer fails the test with the harness's message.
+
+    The SDK wraps transport errors in `APIConnectionError` (after retrying),
+    and an app may swallow that, so the first miss is raised here again.
+    """
+    active = item.stash.get(ACTIVE, None)
+    try:
+        result = yield
+    except BaseException:
+        if active is None or not active.session.misses:
+            raise
+    if active is not None and active.session.misses:
+        # No traceback: its frames would show the raw request, secrets included.
+        pytest.fail(str(active.session.misses[0]), pytrace=False)
+    return result
+
+
 class _Summary:
     """Each test's cassette outcome, gathered from its report (xdist workers' too), for the
     "assistants cassettes" section at the end."""

@@ -11,7 +11,7 @@ and images point at; an image whose bytes the cassette holds is given as a data 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from harness import api
@@ -22,17 +22,17 @@ JSON = Any
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
-def conversation_of(cassette: Cassette, built: Transcript) -> dict[str, JSON]:
-    """The conversation `cassette` records (`built` is its transcript)."""
-    apis = {
-        found.operation.api
-        for i in cassette.interactions
-        if (found := api.match(i.request.method, i.request.path)) is not None
-    }
+def conversation_of(
+    cassette: Cassette, built: Transcript, matched: Sequence[api.Match | None] | None = None
+) -> dict[str, JSON]:
+    """The conversation `cassette` records (`built` is its transcript; `matched` the operation
+    of each interaction, when known)."""
+    if matched is None:
+        matched = [api.match(i.request.method, i.request.path) for i in cassette.interactions]
     items = list(_assistants(built))
-    if "responses" in apis:
-        items += _responses(cassette)
-    return {"items": items, "files": _files(cassette, built)}
+    if any(found is not None and found.operation.api == "responses" for found in matched):
+        items += _responses(cassette, matched)
+    return {"items": items, "files": _files(cassette, built, matched)}
 
 
 # --- Assistants: messages from the transcript, a run's calls before its answer ----------
@@ -136,15 +136,18 @@ def _pretty(value: JSON) -> str:
     return value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _files(cassette: Cassette, built: Transcript) -> dict[str, dict[str, JSON]]:
+def _files(
+    cassette: Cassette, built: Transcript, matched: Sequence[api.Match | None]
+) -> dict[str, dict[str, JSON]]:
     """Files by alias: their name, the interaction that uploaded them, their image if held."""
     files: dict[str, dict[str, JSON]] = {}
     for resource in built.resources:
         if resource.kind == "file":
             files[resource.id] = {"filename": resource.info.get("filename")}
-    for where, interaction in enumerate(cassette.interactions, 1):
-        request, response = interaction.request, interaction.response
-        found = api.match(request.method, request.path)
+    for where, (interaction, found) in enumerate(
+        zip(cassette.interactions, matched, strict=True), 1
+    ):
+        response = interaction.response
         if found is None:
             continue
         file_id = found.params.get("file_id")
@@ -163,11 +166,14 @@ def _files(cassette: Cassette, built: Transcript) -> dict[str, dict[str, JSON]]:
 # --- Responses and Conversations: inputs and outputs as recorded -----------------------
 
 
-def _responses(cassette: Cassette) -> Iterator[dict[str, JSON]]:
+def _responses(
+    cassette: Cassette, matched: Sequence[api.Match | None]
+) -> Iterator[dict[str, JSON]]:
     """Each created response's input (the user's turn, tool outputs) and output items."""
-    for where, interaction in enumerate(cassette.interactions, 1):
+    for where, (interaction, found) in enumerate(
+        zip(cassette.interactions, matched, strict=True), 1
+    ):
         request, response = interaction.request, interaction.response
-        found = api.match(request.method, request.path)
         if found is None or found.name != "create_response" or not isinstance(request.body, dict):
             continue
         yield from _inputs(request.body.get("input"), where)

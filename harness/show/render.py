@@ -2,7 +2,7 @@
 package: styles and script inline, nothing fetched) with the data embedded as JSON.
 
 Cassettes are untrusted input. The data goes into a `<script type="application/json">`
-element with `<`, `>` and `&` written as JSON escapes, so no recorded text can close the
+element with every `<` written as a JSON escape, so no recorded text can close the
 element or open a tag; the page's script builds the DOM from it with `textContent` only.
 The title is HTML-escaped. Nothing from a cassette is ever written into markup.
 """
@@ -31,8 +31,8 @@ def _template() -> tuple[str, str, str]:
 def embed(data: Any) -> str:
     """`data` as JSON that is safe inside a `<script>` element."""
     raw = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-    raw = raw.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
-    return raw.decode("utf-8")
+    # Only `<` can end script data (`</script`) or open a comment there (`<!--`).
+    return raw.replace(b"<", b"\\u003c").decode("utf-8")
 
 
 def render_page(data: dict[str, Any]) -> str:

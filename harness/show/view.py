@@ -9,7 +9,7 @@ conversation lives behind `conversation.conversation_of`, the one seam to swap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +22,8 @@ from harness.transcript import transcript
 JSON = Any
 # Objects with a lifecycle the timeline follows, by their `object` field.
 _TIMED = frozenset({"thread.run", "response"})
+# Fields a cassette leaves out when empty.
+_EMPTY = frozenset({"query", "headers"})
 # Requests that move a run or response on: operation -> (timeline event kind, its id param).
 _ACTIONS = {
     "submit_tool_outputs_to_run": ("submit", "run_id"),
@@ -54,32 +56,45 @@ def trace_data(
     from harness.invariants import check
 
     built = transcript(cassette, source=source)
-    aliases = dict(built.aliases)
+    found = matches(cassette)
     data: dict[str, JSON] = {
         "kind": "trace",
         "title": source,
         "meta": cassette.meta,
         "outcome": outcome,
-        "interactions": interactions(cassette),
-        "timelines": timelines(cassette, aliases),
+        "interactions": interactions(cassette, found),
+        "timelines": timelines(cassette, found, built.aliases),
         "errors": [{"where": e.where, **e.to_data()} for e in built.errors],
         "violations": [
             {"where": v.where, "rule": v.rule, "message": v.message}
             for v in check(built, source=source)
         ],
-        "conversation": conversation_of(cassette, built),
+        "conversation": conversation_of(cassette, built, found),
         "departure": _departure(departure, len(cassette.interactions)) if departure else None,
     }
     return data
 
 
-def interactions(cassette: Cassette) -> list[dict[str, JSON]]:
+def matches(cassette: Cassette) -> list[api.Match | None]:
+    """The operation each interaction calls (None: none the table knows), matched once."""
+    seen: dict[tuple[str, str], api.Match | None] = {}
+    out: list[api.Match | None] = []
+    for interaction in cassette.interactions:
+        key = (interaction.request.method, interaction.request.path)
+        if key not in seen:
+            seen[key] = api.match(*key)
+        out.append(seen[key])
+    return out
+
+
+def interactions(cassette: Cassette, matched: Sequence[api.Match | None]) -> list[dict[str, JSON]]:
     """One entry per recorded interaction: what it was (method, path, operation, status) and
     its request and response as recorded."""
     out: list[dict[str, JSON]] = []
-    for number, interaction in enumerate(cassette.interactions, 1):
+    for number, (interaction, found) in enumerate(
+        zip(cassette.interactions, matched, strict=True), 1
+    ):
         request, response = interaction.request, interaction.response
-        found = api.match(request.method, request.path)
         entry: dict[str, JSON] = {
             "n": number,
             "method": request.method,
@@ -87,8 +102,8 @@ def interactions(cassette: Cassette) -> list[dict[str, JSON]]:
             "op": found.name if found else None,
             "api": found.operation.api if found else None,
             "status": response.status,
-            "request": request.to_data(),
-            "response": response.to_data(),
+            "request": _present(vars(request)),
+            "response": _present(vars(response)),
         }
         if interaction.repeat > 1:
             entry["repeat"] = interaction.repeat
@@ -99,7 +114,7 @@ def interactions(cassette: Cassette) -> list[dict[str, JSON]]:
 
 
 class _Timelines:
-    def __init__(self, aliases: dict[str, str]) -> None:
+    def __init__(self, aliases: Mapping[str, str]) -> None:
         self.aliases = aliases
         self.lines: dict[str, dict[str, JSON]] = {}
 
@@ -170,13 +185,16 @@ class _Timelines:
             self.line(owner, "")["events"].insert(start, chip)
 
 
-def timelines(cassette: Cassette, aliases: dict[str, str] | None = None) -> list[dict[str, JSON]]:
+def timelines(
+    cassette: Cassette, matched: Sequence[api.Match | None], aliases: Mapping[str, str]
+) -> list[dict[str, JSON]]:
     """A timeline per run and per response: each status as observed (polls of one status in
     a row counted), the submits and cancels that moved it, its streams' events, its errors."""
-    lines = _Timelines(aliases or {})
-    for where, interaction in enumerate(cassette.interactions, 1):
+    lines = _Timelines(aliases)
+    for where, (interaction, found) in enumerate(
+        zip(cassette.interactions, matched, strict=True), 1
+    ):
         request, response = interaction.request, interaction.response
-        found = api.match(request.method, request.path)
         action = _ACTIONS.get(found.name) if found else None
         if found is not None and action is not None:
             kind, param = action
@@ -200,6 +218,11 @@ def timelines(cassette: Cassette, aliases: dict[str, str] | None = None) -> list
                         }
                     )
     return list(lines.lines.values())
+
+
+def _present(fields: dict[str, JSON]) -> dict[str, JSON]:
+    """A request's or response's recorded fields, those it has: `to_data` without copies."""
+    return {k: v for k, v in fields.items() if v is not None and (v or k not in _EMPTY)}
 
 
 def _error_text(error: JSON) -> str:
