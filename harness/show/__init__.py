@@ -62,8 +62,13 @@ def show(paths: Sequence[Path], output: Path | None = None) -> Shown:
     entries: list[dict[str, Any]] = []
     pages: list[Path] = []
     problems: list[str] = []
+    used: set[str] = set()
     for name, path in files:
-        page = folder / (name.removesuffix(".yaml").replace("/", "__") + ".html")
+        stem = base = name.removesuffix(".yaml").replace("/", "__")
+        while stem in used:  # two cassettes of one name, from two folders
+            stem = f"{base}-{len(used)}"
+        used.add(stem)
+        page = folder / (stem + ".html")
         entry: dict[str, Any] = {"name": name}
         try:
             data = trace_data(read_cassette(path), str(path))

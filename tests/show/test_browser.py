@@ -13,12 +13,13 @@ from typing import Any
 
 import pytest
 
-from harness.cassette.model import Cassette, Interaction
-from harness.cassette.storage import read_cassette
+from harness.cassette.model import Cassette
+from harness.cassette.storage import read_cassette, write_cassette
 from harness.show import Departure, trace_html
 from harness.show.view import trace_data
 from harness.transcript import transcript
 from tests.show.browser import SCREENSHOTS, open_page
+from tests.show.edits import with_text
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = sorted((ROOT / "cassettes").rglob("*.yaml"))
@@ -81,28 +82,10 @@ def _in_order(wanted: list[str], shown: list[str]) -> bool:
 EVIL = '</script><script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2">'
 
 
-def _with_text(cassette: Cassette, old: str, new: str) -> Cassette:
-    def swap(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(old, new)
-        if isinstance(value, list):
-            return [swap(v) for v in value]
-        if isinstance(value, dict):
-            return {k: swap(v) for k, v in value.items()}
-        return value
-
-    changed = []
-    for interaction in cassette.interactions:
-        request = dataclasses.replace(interaction.request, body=swap(interaction.request.body))
-        response = dataclasses.replace(interaction.response, body=swap(interaction.response.body))
-        changed.append(Interaction(request, response, interaction.repeat))
-    return Cassette(meta={**cassette.meta, "test": new}, interactions=changed)
-
-
 def test_hostile_text_in_a_cassette_renders_as_text(browser: Any, tmp_path: Path) -> None:
     cassette = read_cassette(ROOT / "cassettes" / "scenarios" / "math_tutor.yaml")
     question = transcript(cassette).messages[0].text
-    hostile = _with_text(cassette, question, EVIL)
+    hostile = with_text(cassette, question, EVIL)
     page_file = _write(tmp_path, hostile, "hostile", source=EVIL)
     html = page_file.read_text("utf-8")
     assert "<script>window.__pwned" not in html and "<img src" not in html
@@ -161,3 +144,26 @@ def test_the_page_shows_what_recorded_the_cassette(browser: Any, tmp_path: Path)
     opened = open_page(browser, _write(tmp_path, cassette, "quiz"))
     header = opened.page.inner_text("header")
     assert "backend: emulator" in header and "brain: rules" in header
+
+
+def test_a_diff_page_sets_two_conversations_side_by_side(browser: Any, tmp_path: Path) -> None:
+    from harness.diff import diff_paths
+    from harness.show.diffview import diff_html
+
+    old_file = ROOT / "cassettes" / "scenarios" / "math_tutor.yaml"
+    cassette = read_cassette(old_file)
+    answer = transcript(cassette).messages[-1].text
+    new_file = tmp_path / "math_tutor.yaml"
+    write_cassette(new_file, with_text(cassette, answer, "A different answer </script>"))
+    page_file = tmp_path / "diff.html"
+    page_file.write_text(diff_html(diff_paths(old_file, new_file)), "utf-8")
+    opened = open_page(browser, page_file)
+    page = opened.page
+    assert opened.problems == [] and opened.network == []
+    old_cell = page.locator(".diff-grid .cell.changed").nth(0)
+    new_cell = page.locator(".diff-grid .cell.changed").nth(1)
+    assert _squash(answer) in _squash(old_cell.inner_text())
+    assert "A different answer </script>" in new_cell.inner_text()
+    assert "changed" in page.inner_text(".changes")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "diff.png"), full_page=True)
