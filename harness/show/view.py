@@ -128,6 +128,8 @@ class _Timelines:
                 "events": [],
                 "polls": {},
             }
+        elif kind and not found["object"]:
+            found["object"] = kind  # first met in a submit or cancel's path
         return found
 
     def status(self, obj: JSON, where: int, count: int, via: str) -> None:
@@ -139,16 +141,15 @@ class _Timelines:
         line = self.line(real_id, str(obj["object"]))
         events: list[dict[str, JSON]] = line["events"]
         last = events[-1] if events else None
-        if (
+        again = (
             last is not None
             and last["kind"] == "status"
             and last["status"] == status
-            and via == last["via"]
-            and via != "answer"
-        ):
-            if via == "poll":  # a stream saying it twice (created, queued) is one status
-                last["count"] += count
-        else:
+            and last["via"] == via
+        )
+        if again and last is not None and via == "poll":
+            last["count"] += count  # polls that saw one status in a row
+        elif not (again and via == "stream"):  # a stream says queued twice (created, queued)
             events.append(
                 {"kind": "status", "status": status, "where": where, "count": count, "via": via}
             )
@@ -201,14 +202,14 @@ def timelines(
             target = found.params.get(param)
             if target:
                 entry: dict[str, JSON] = {"kind": kind, "where": where, "http": response.status}
-                lines.line(target, "").setdefault("events", []).append(entry)
+                lines.line(target, "")["events"].append(entry)
         if response.events is not None:
             lines.stream(response.events, where)
         elif isinstance(response.body, dict):
             via = "poll" if request.method == "GET" else "answer"
             lines.status(response.body, where, interaction.repeat, via)
             if not 200 <= response.status < 300 and found is not None:
-                owner = next((v for k, v in found.params.items() if k in ("run_id",)), None)
+                owner = found.params.get("run_id") or found.params.get("response_id")
                 if owner is not None and owner in lines.lines:
                     lines.lines[owner]["events"].append(
                         {
