@@ -4,10 +4,11 @@ cassettes listed, timed and read as a conversation, errors placed on their run."
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
-from harness.cassette.model import Cassette
+from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.cassette.storage import read_cassette
 from harness.show import trace_html
 from harness.show.view import trace_data
@@ -87,3 +88,46 @@ def test_a_failed_run_and_an_error_answer_are_placed_where_they_struck() -> None
     ]
     assert errors == [("run_1", 6, "server_error: Sorry, something went wrong.")]
     assert [(e["where"], e["status"]) for e in data["errors"]] == [(20, 404)]
+
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def _with_image() -> Cassette:
+    """code_interpreter with an image among the call's outputs, its bytes downloaded after."""
+    cassette = read_cassette(ROOT / "cassettes" / "scenarios" / "code_interpreter.yaml")
+    steps = cassette.interactions[6]
+    body = json.loads(json.dumps(steps.response.body))
+    call = body["data"][0]["step_details"]["tool_calls"][0]["code_interpreter"]
+    call["outputs"].append({"type": "image", "image": {"file_id": "file-plot1"}})
+    download = Interaction(
+        Request("GET", "/files/file-plot1/content"),
+        Response(200, headers={"content-type": "image/png"}, base64=PNG),
+    )
+    items = list(cassette.interactions)
+    items[6] = dataclasses.replace(steps, response=dataclasses.replace(steps.response, body=body))
+    return Cassette(meta=cassette.meta, interactions=[*items, download])
+
+
+def test_a_code_interpreter_image_whose_bytes_were_downloaded_is_shown(
+    browser: Any, tmp_path: Path
+) -> None:
+    page_file = tmp_path / "plot.html"
+    page_file.write_text(trace_html(_with_image(), "plot"), "utf-8")
+    opened = open_page(browser, page_file)
+    image = opened.page.locator("#conversation .tool img")
+    assert image.count() == 1
+    assert image.get_attribute("src") == f"data:image/png;base64,{PNG}"
+    assert (
+        opened.page.evaluate("document.querySelector('#conversation .tool img').naturalWidth") == 1
+    )
+    assert opened.problems == [] and opened.network == []
+
+
+def test_an_image_whose_bytes_are_not_in_the_cassette_is_named() -> None:
+    cassette = _with_image()
+    without = Cassette(meta=cassette.meta, interactions=cassette.interactions[:-1])
+    data = trace_data(without, "plot")
+    (call,) = [i for i in data["conversation"]["items"] if i["type"] == "tool_call"]
+    assert call["outputs"][-1] == {"image": "file_1"}
+    assert "image" not in data["conversation"]["files"].get("file_1", {})
