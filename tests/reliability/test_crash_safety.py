@@ -189,6 +189,7 @@ def test_failing_test_under_record_keeps_the_old_cassette_and_writes_failed_yaml
     result.stdout.fnmatch_lines([f"kept failed recording: {failed}"])
     assert len(loads(failed.read_text())) == 1
     assert sorted(p.name for p in path.parent.iterdir()) == [
+        "test_conversation.failed.html",  # the failed take's trace page
         "test_conversation.failed.yaml",
         "test_conversation.yaml",
     ]
