@@ -3,11 +3,13 @@
 The pytest plugin is `harness.plugin`; the public pieces a test or a tool uses
 live in `harness.api` (the operation table), `harness.cassette` (the file
 format), `harness.transcript`, `harness.invariants`, `harness.snapshot`,
-`harness.fuzz` and `harness.emulator`. This package exports the errors, which
-all derive from `HarnessError`.
+`harness.fuzz`, `harness.parity` and `harness.emulator`. This package exports the
+errors, which all derive from `HarnessError`, and `assert_same_conversation`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import (
     CassetteError,
@@ -18,6 +20,7 @@ from harness.errors import (
     ForeignRequestError,
     HarnessError,
     InvariantError,
+    ParityError,
     ScenarioError,
     SecretFoundError,
     UnmatchedRequestError,
@@ -34,8 +37,22 @@ __all__ = [
     "ForeignRequestError",
     "HarnessError",
     "InvariantError",
+    "ParityError",
     "ScenarioError",
     "SecretFoundError",
     "UnmatchedRequestError",
     "__version__",
+    "assert_same_conversation",
 ]
+
+if TYPE_CHECKING:
+    from harness.parity.assertion import assert_same_conversation
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so loading the plugin stays light.
+    if name == "assert_same_conversation":
+        from harness.parity.assertion import assert_same_conversation
+
+        return assert_same_conversation
+    raise AttributeError(f"module 'harness' has no attribute {name!r}")

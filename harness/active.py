@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.backends import EmbeddedEmulator, live_backend, load_test_brain
+from harness.cassette.backend_said import backend_said
 from harness.cassette.model import Cassette
 from harness.cassette.naming import cassette_location
 from harness.cassette.redact import Redactor
@@ -26,7 +27,7 @@ from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, T
 from harness.cassette.storage import read_cassette
 from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
-from harness.errors import CassetteError, ConfigError, HarnessError
+from harness.errors import CassetteError, ConfigError, HarnessError, MissingExtraError
 from harness.transcript import Transcript, transcript
 from harness.transcript.compare import same_conversation
 
@@ -49,9 +50,12 @@ class ActiveCassette:
         strict: bool = False,
         drift: bool = False,
         overlay: FaultOverlay | None = None,
+        parity: Path | None = None,
     ) -> None:
         self.session = session
         self.test = test
+        self.parity = parity
+        """The Assistants recording this test's conversation must match (marker `parity=`)."""
         self.strict = strict
         self.drift = drift
         self.overlay = overlay
@@ -99,25 +103,42 @@ class ActiveCassette:
             return Take("none")  # a drift check writes nothing
         return self.session.finish(passed, same_conversation)
 
-    def end(self, passed: bool, ran: bool, notes: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    def end(
+        self, passed: bool, ran: bool, notes: list[str], keep: bool = True
+    ) -> tuple[str, list[tuple[str, str]]]:
         """Everything once the test is over: strict replay, the fault overlay and the drift
-        check, then keeping the take. Returns (the problems, one per line or "", the report
-        properties that carry the outcome to the summary, from xdist workers too)."""
+        check, then keeping the take (unless not `keep`: an expected failure's take is
+        neither a cassette nor a failed recording). Returns (the problems, one per line or
+        "", the report properties that carry the outcome to the summary, from xdist
+        workers too)."""
         problem, drift = self.after_test(passed, ran)
         nodeid = self.test.nodeid if self.test else str(self.path)
         properties: list[tuple[str, str]] = []
         if drift is not None:
             properties.append(("assistants_drift", f"{drift} {nodeid}"))
         try:
-            take = self.finish(passed)
+            take = self.finish(passed) if keep else Take("none")
         except HarnessError as exc:
             problem = str(exc)
         else:
             if take.kind != "none":
                 properties.append(("assistants_take", f"{take.kind} {take.path}"))
+        if self.recording and self.backend is not None and self.backend.name == "live":
+            properties += self.conformance()
         if self.recording and self.backend is not None and self.backend.name == "emulator":
             properties += [("assistants_note", f"{nodeid}: {note}") for note in notes]
         return problem, properties
+
+    def conformance(self) -> list[tuple[str, str]]:
+        """How the live server's answers deviated from the API, once per kind, as report
+        properties for the summary."""
+        from harness.conformance import check
+
+        deviations = check(self.session.cassette(), str(self.path))
+        first: dict[str, str] = {}
+        for deviation in deviations:
+            first.setdefault(deviation.kind, deviation.where)
+        return [("assistants_conformance", f"{kind}\t{where}") for kind, where in first.items()]
 
     def after_test(self, passed: bool, ran: bool) -> tuple[str, str | None]:
         """What strict replay, the fault overlay and the drift check find once the test is
@@ -126,6 +147,7 @@ class ActiveCassette:
         problems: list[str | None] = []
         if passed:
             problems.append(self.unplayed())
+            problems.append(self.parity_problem())
             unfired = self.overlay.unfired() if self.overlay is not None else []
             if unfired:
                 problems.append(
@@ -140,13 +162,37 @@ class ActiveCassette:
             problems.append(drifted)
         return "\n".join(p for p in problems if p), outcome
 
-    def unplayed(self) -> str | None:
-        """Under strict replay, the recorded requests the test never made (None: all made)."""
+    def parity_problem(self) -> str | None:
+        """With marker `parity=`, how this test's conversation differs from the named
+        recording's (None: the same)."""
+        if self.parity is None:
+            return None
+        from harness.parity import compare, load, view
+        from harness.parity.assertion import parity_message
+
+        try:
+            old = load(self.parity)
+        except CassetteError as exc:
+            return f"parity: {exc}"
+        found = compare(old, view(self.cassette(), source=str(self.path)))
+        return parity_message(str(self.parity), str(self.path), found) if found else None
+
+    def unplayed(self, skipped_only: bool = False) -> str | None:
+        """Under strict replay, the recorded requests the test never made (None: all made).
+
+        `skipped_only`: only those recorded before a request the test did make, which no
+        later request (a fixture's teardown, say) can make up for: what the test body
+        itself skipped, known as soon as it returns."""
         player = self.session.player
         if not self.strict or self.mode != "replay" or self.overlay or player is None:
             return None
-        hint = self.test.record_hint if self.test else self.session.record_hint
-        return unplayed_message(self.session.cassette(), player.unplayed(), self.path, hint)
+        unplayed = player.unplayed()
+        if skipped_only:
+            last = player.last_played()
+            unplayed = [index for index in unplayed if index < last]
+        return unplayed_message(
+            self.session.cassette(), unplayed, self.path, self.session.record_hint
+        )
 
     def drifted(self) -> str | None:
         """Under the drift check, the `harness diff` of the committed cassette and this
@@ -156,7 +202,7 @@ class ActiveCassette:
         from harness.diff import DiffReport, FileDiff, diff_cassettes
         from harness.diff.render import render
 
-        hint = self.test.record_hint if self.test else self.session.record_hint
+        hint = self.session.record_hint
         try:
             committed = read_cassette(self.path)
         except CassetteError as exc:
@@ -187,7 +233,13 @@ class TestIdentity:
 
     @property
     def record_hint(self) -> str:
-        return f"pytest --record '{self.nodeid}'"
+        return self.record_command("emulator")
+
+    def record_command(self, backend: str) -> str:
+        """The command that re-records this test against `backend` (a live cassette is
+        re-recorded live)."""
+        flag = " --record-backend=live" if backend == "live" else ""
+        return f"pytest --record{flag} '{self.nodeid}'"
 
 
 def open_cassette(
@@ -218,6 +270,9 @@ def open_cassette(
         raise ConfigError(f"{test.nodeid}: strict: expected True or False, got {strict!r}")
     if settings.drift:
         settings = dataclasses.replace(settings, record_mode="all")
+    parity = options.get("parity")
+    if parity is not None and not isinstance(parity, str | Path):
+        raise ConfigError(f"{test.nodeid}: parity: expected a cassette path, got {parity!r}")
 
     def brain() -> Any:
         return load_test_brain(options.get("brain", settings.brain), test.path, test.nodeid)
@@ -230,7 +285,7 @@ def open_cassette(
     session = CassetteSession.open(
         path,
         settings,
-        record_hint=test.record_hint,
+        record_hint=test.record_command,
         backend_factory=backend,
         test_id=test.nodeid,
         skip_sleep=bool(options.get("skip_sleep", False)),
@@ -254,6 +309,7 @@ def open_cassette(
         strict=settings.strict if strict is None else strict,
         drift=settings.drift,
         overlay=overlay,
+        parity=test.path.parent / parity if parity is not None else None,
     )
 
 
@@ -292,11 +348,17 @@ class EmulatorHandle:
         self._active = active
 
     def set_brain(self, rules: Any) -> None:
-        """Rules for the runs this test creates from now on."""
+        """Rules for the runs this test creates from now on (checked in replay where the
+        emulator is installed: a replay-only install has nothing they could decide)."""
         test = self._active.test
-        brain = load_test_brain(
-            rules, test.path if test else Path.cwd() / "x", test.nodeid if test else "set_brain"
-        )
+        try:
+            brain = load_test_brain(
+                rules, test.path if test else Path.cwd() / "x", test.nodeid if test else "set_brain"
+            )
+        except MissingExtraError:
+            if self.recording:
+                raise
+            return
         if self.recording:
             self._emulator.set_brain(brain)
 
@@ -351,16 +413,40 @@ _KINDS = (
 )
 
 
+def failure_sections(active: ActiveCassette, failure: str) -> list[tuple[str, str]]:
+    """What a recorded test's failure report adds: what the backend said went wrong, and
+    the flag a first snapshot needs."""
+    sections = []
+    said = backend_said(active.cassette())
+    if said:
+        sections.append(("assistants: what the backend said", "\n".join(said)))
+    if "Snapshot" in failure and "does not exist" in failure:
+        sections.append(
+            (
+                "assistants: a new snapshot",
+                "This test's snapshot does not exist yet: record with --snapshot-update too "
+                "(syrupy's flag) to write it.",
+            )
+        )
+    return sections
+
+
 def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
     """The "assistants cassettes" section: a line per written file, the counts, the drift
     check's tally, the notes."""
     counts = dict.fromkeys((kind for kind, _ in _KINDS), 0)
     lines: list[str] = []
-    notes: list[str] = []
+    notes: dict[str, list[str]] = {}
     drift: dict[str, list[str]] = {"same": [], "drifted": []}
+    deviations: dict[str, list[str]] = {}
     for key, value in entries:
+        if key == "assistants_conformance":
+            kind, _, where = value.partition("\t")
+            deviations.setdefault(kind, []).append(where)
+            continue
         if key == "assistants_note":
-            notes.append(f"note: {value}")
+            test, _, note = value.partition(": ")
+            notes.setdefault(note, []).append(test)
             continue
         if key == "assistants_drift":
             outcome, _, test = value.partition(" ")
@@ -378,4 +464,19 @@ def summary_lines(entries: list[tuple[str, str]]) -> list[str]:
     if drift["same"] or drift["drifted"]:
         checked = len(drift["same"]) + len(drift["drifted"])
         lines.append(f"drift check: {checked} checked, {len(drift['drifted'])} drifted")
-    return lines + notes
+    if deviations:
+        lines.append(
+            f"the live server deviated from the API in {len(deviations)} ways "
+            "(`harness conformance CASSETTE...` lists them again):"
+        )
+        for kind, places in deviations.items():
+            tests = f"{len(places)} cassettes, first" if len(places) > 1 else "in"
+            lines.append(f"  {kind} ({tests} {places[0]})")
+    return lines + [line for note, tests in notes.items() for line in _note_lines(note, tests)]
+
+
+def _note_lines(note: str, tests: list[str]) -> list[str]:
+    """A note once, however many tests it concerns: its first line names them."""
+    first, *rest = note.splitlines()
+    shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+    return [f"note: {first} ({shown})", *rest]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.cassette.session import EMULATOR_API_KEY, Backend
 from harness.config import Settings
-from harness.errors import ConfigError
+from harness.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from harness.emulator import EmulatorServer
@@ -24,7 +24,7 @@ def emulator_module(purpose: str = "recording against the embedded emulator") ->
     except ImportError as exc:
         missing = (exc.name or "a module").split(".")[0]
         alternative = ", or record with --record-backend=live" if "record" in purpose else ""
-        raise ConfigError(
+        raise MissingExtraError(
             f"{purpose} needs its extra ({missing} is missing): {EXTRA}{alternative}"
         ) from None
     return emulator

@@ -1,4 +1,5 @@
-"""The `harness` command: inspect | transcript | show | diff | verify | scrub | emulator.
+"""The `harness` command: inspect, transcript, show, diff, parity, verify, scrub, conformance,
+emulator.
 
 Each subcommand is a thin shell over a library function; errors the harness
 raises on purpose print as one line and exit 2, never as a traceback.
@@ -59,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
         help="compare the working tree's cassettes at PATH (default: cassettes) with REV's",
     )
 
+    parity = commands.add_parser(
+        "parity",
+        help="compare an Assistants app's recordings with its Responses port's as conversations;"
+        " exit 1 if they differ",
+    )
+    parity.add_argument("old", metavar="OLD", help="a cassette or a folder of them")
+    parity.add_argument("new", metavar="NEW", help="a cassette or a folder (paired by test name)")
+    parity.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parity.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        choices=["wording", "call_order"],
+        help="a difference to accept (repeatable): the assistant's wording, tool-call order"
+        " within a turn",
+    )
+
     for name, text in (
         ("verify", "report secrets redaction would remove (exit 0 clean, 1 found, 2 error)"),
         ("scrub", "remove what verify reports, in place (atomically, keeping the mode)"),
@@ -66,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("cassettes", nargs="+")
         sub.add_argument("--pattern", action="append", default=[], help="extra regular expression")
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="how the server a cassette was recorded from deviated from the API "
+        "(exit 0 none, 1 deviations, 2 error)",
+    )
+    conformance.add_argument("cassettes", nargs="+", help="cassettes or folders of them")
 
     emulator = commands.add_parser("emulator", help="serve the Assistants API emulator")
     emulator.add_argument("--port", type=int, default=8000)
@@ -152,6 +177,8 @@ def _run(args: argparse.Namespace) -> int:
         return _show(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "parity":
+        return _parity(args)
     if args.command == "verify":
         from harness.verify import verify_main
 
@@ -160,11 +187,13 @@ def _run(args: argparse.Namespace) -> int:
         from harness.verify import scrub_main
 
         return scrub_main(args.cassettes, args.pattern)
+    if args.command == "conformance":
+        return _conformance(args.cassettes)
     from harness.backends import emulator_module
 
     emulator_module("harness emulator")  # one line naming the extra when it is missing
+    from harness.emulator.http.server import serve
     from harness.emulator.options import STANDALONE_POLL_AFTER_MS, EmulatorOptions
-    from harness.emulator.server import serve
 
     options = EmulatorOptions(poll_after_ms=STANDALONE_POLL_AFTER_MS, code_isolation=args.sandbox)
     if args.observe_hold is not None:
@@ -217,6 +246,30 @@ def _show(args: argparse.Namespace) -> int:
     return 2 if shown.problems else 0
 
 
+def _parity(args: argparse.Namespace) -> int:
+    """Exit 0 when both sides hold the same conversations, 1 when they differ (2: an error)."""
+    from pathlib import Path
+
+    from harness.parity.render import render
+    from harness.parity.report import parity_paths
+
+    report = parity_paths(Path(args.old), Path(args.new), tuple(args.accept))
+    print(render(report, args.format))
+    return 0 if report.same else 1
+
+
+def _conformance(paths: Sequence[str]) -> int:
+    from harness.conformance import check_files, summary
+    from harness.verify import cassette_files
+
+    deviations = check_files(cassette_files(paths))
+    for line in summary(deviations):
+        print(line)
+    if not deviations:
+        print("no deviation from the API")
+    return 1 if deviations else 0
+
+
 _MODEL_FLAGS = {
     "base_url": "model_base_url",
     "api_key_env": "model_key_env",
@@ -229,8 +282,8 @@ _MODEL_FLAGS = {
 def _brain(args: argparse.Namespace) -> Any:
     """The brain file's brain, with the model the `--model*` flags name (they win over the
     file's `model` section)."""
-    from harness.emulator.brain import load_brain
-    from harness.emulator.model.settings import parse_model
+    from harness.emulator.engine.brain import load_brain
+    from harness.emulator.engine.model.settings import parse_model
 
     brain = load_brain(args.brain)
     given = {key: getattr(args, flag) for key, flag in _MODEL_FLAGS.items()}

@@ -32,7 +32,7 @@ SECRET_ENVIRONMENT = (
 )
 """Environment variables whose values are live credentials."""
 RECORD_IN_CI = "HARNESS_RECORD_IN_CI"
-MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict")
+MARKER_OPTIONS = ("name", "skip_sleep", "brain", "strict", "parity")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -58,6 +58,8 @@ class Settings:
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
     trace: str = "on-failure"
     """When a marked test writes its trace page: one of `TRACE_MODES`."""
+    replace_live: bool = False
+    """`--record-replace-live`: a take of the emulator may replace a live recording."""
 
     @property
     def ci_refused(self) -> bool:
@@ -75,6 +77,7 @@ def resolve(
     environ: Mapping[str, str] = os.environ,
     drift: bool = False,
     trace_option: str | None = None,
+    replace_live: bool = False,
 ) -> Settings:
     """Settings from the command line, the ini keys (`assistants_*`, given without the
     prefix: `cassette_dir`, `record_backend`, ...) and the environment."""
@@ -135,6 +138,7 @@ def resolve(
         ci=ci,
         drift=drift,
         trace=trace,
+        replace_live=replace_live,
     )
 
 

@@ -17,6 +17,10 @@ class ConfigError(HarnessError, ValueError):
     """A bad option, ini key, marker argument or environment variable."""
 
 
+class MissingExtraError(ConfigError, ImportError):
+    """Something needs an optional extra of the package that is not installed."""
+
+
 class CassetteError(HarnessError):
     """Something is wrong with a cassette file."""
 
@@ -32,6 +36,10 @@ class CassetteFormatError(CassetteError, ValueError):
 class CassetteWriteError(CassetteError, OSError):
     """A take could not be written where it belongs; it was saved elsewhere (the message
     names both places)."""
+
+
+class LiveCassetteError(CassetteError, PermissionError):
+    """Recording would replace a cassette recorded live with a take of another backend."""
 
 
 class UnmatchedRequestError(CassetteError, LookupError):
@@ -56,3 +64,7 @@ class InvariantError(HarnessError, AssertionError):
 
 class SecretFoundError(HarnessError, ValueError):
     """A cassette holds something that looks like a secret."""
+
+
+class ParityError(HarnessError, AssertionError):
+    """Two recordings do not hold the same conversation (`harness.parity`)."""

@@ -32,10 +32,6 @@ TRACED = pytest.StashKey[Path]()
 MARKER = "assistants_cassette"
 FAULTS_MARKER = "assistants_faults"
 TOOL_MARKER = "assistants_tool_contract"
-DEPRECATIONS = (
-    r"ignore:The Assistants API is deprecated:DeprecationWarning",
-    r"ignore:deprecated\Z:DeprecationWarning",
-)
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -73,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "assistants_trace).",
     )
     group.addoption(
+        "--record-replace-live",
+        action="store_true",
+        default=False,
+        help="Let a take of the emulator replace a cassette that was recorded live (refused "
+        "otherwise: live recordings cannot be made again).",
+    )
+    group.addoption(
         "--record-backend",
         action="store",
         default=None,
@@ -96,7 +99,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "assistants_scenario_dirs",
         "Folders whose YAML files are scenario tests.",
         type="linelist",
-        default=["scenarios"],
+        default=[],
     )
     parser.addini(
         "assistants_filter_deprecations",
@@ -127,8 +130,9 @@ def _pytest_recording_owns_record_mode(pluginmanager: pytest.PytestPluginManager
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(name=None, brain=None, skip_sleep=False, strict=None): record/replay this "
-        "test's Assistants API traffic.",
+        f"{MARKER}(name=None, brain=None, skip_sleep=False, strict=None, parity=None): record/"
+        "replay this test's API traffic (parity: an Assistants cassette, relative to the test "
+        "file, whose conversation the test's must match).",
     )
     config.addinivalue_line(
         "markers",
@@ -164,10 +168,20 @@ def pytest_configure(config: pytest.Config) -> None:
             rootdir=config.rootpath,
             drift=config.getoption("assistants_drift", False),
             trace_option=config.getoption("assistants_trace", None),
+            replace_live=config.getoption("record_replace_live", False),
         )
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[SETTINGS] = settings
+    if not os.environ.get("OPENAI_API_KEY") and (
+        settings.record_mode == "none" or settings.backend != "live"
+    ):
+        # An app that builds its client at import time needs a key to be imported; replay
+        # and the emulator need none, so the session lends it a stand-in.
+        from harness.cassette.session import REPLAY_API_KEY
+
+        os.environ["OPENAI_API_KEY"] = REPLAY_API_KEY
+        config.add_cleanup(_forget_stand_in_key)
     config.stash[EMULATOR] = EmbeddedEmulator()
     config.stash[CLAIMED] = {}
     config.pluginmanager.register(_Summary(), "assistants-summary")
@@ -183,6 +197,10 @@ def pytest_configure(config: pytest.Config) -> None:
         and config.getoption("record_mode", None) is None
     ):
         config.option.record_mode = "rewrite"
+
+
+def _forget_stand_in_key() -> None:
+    os.environ.pop("OPENAI_API_KEY", None)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -202,9 +220,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not marked:
         return
     if config.stash[SETTINGS].filter_deprecations:
+        from harness.adapters.openai_sdk import DEPRECATIONS
+
         for item in marked:
-            for spec in DEPRECATIONS:
-                item.add_marker(pytest.mark.filterwarnings(spec))
+            for message in DEPRECATIONS:
+                item.add_marker(pytest.mark.filterwarnings(f"ignore:{message}:DeprecationWarning"))
     import importlib
 
     import harness.active  # noqa: F401
@@ -226,6 +246,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     item.stash.setdefault(REPORTS, {})[report.when] = report
     active = item.stash.get(ACTIVE, None)
+    if active is not None and report.when == "call" and report.failed and active.recording:
+        from harness.active import failure_sections
+
+        report.sections.extend(failure_sections(active, report.longreprtext))
     if active is not None:
         _trace_page(item, active, report)
     return report
@@ -286,6 +310,12 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
     if active is not None and active.session.misses:
         # No traceback: its frames would show the raw request, secrets included.
         pytest.fail(str(active.session.misses[0]), pytrace=False)
+    if active is not None:
+        # Requests the test body skipped fail the test itself; what fixtures' teardowns may
+        # still request is judged once they are done.
+        skipped = active.unplayed(skipped_only=True)
+        if skipped:
+            pytest.fail(skipped, pytrace=False)
     return result
 
 
@@ -299,7 +329,12 @@ class _Summary:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
             for key, value in report.user_properties:
-                if key in ("assistants_take", "assistants_note", "assistants_drift"):
+                if key in (
+                    "assistants_take",
+                    "assistants_note",
+                    "assistants_drift",
+                    "assistants_conformance",
+                ):
                     self.entries.append((key, str(value)))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -402,7 +437,10 @@ def assistants_cassette(
     passed = not active.session.misses and all(
         reports.get(when) is not None and reports[when].passed for when in ("setup", "call")
     )
-    problem, properties = active.end(passed, "call" in reports, config.stash[EMULATOR].notes())
+    call = reports.get("call")
+    problem, properties = active.end(
+        passed, call is not None, config.stash[EMULATOR].notes(), keep=not hasattr(call, "wasxfail")
+    )
     item.user_properties.extend(properties)
     if problem:
         pytest.fail(problem, pytrace=False)

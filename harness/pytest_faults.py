@@ -93,7 +93,15 @@ class FaultOverlays:
             cassette = read_cassette(path)
         except (HarnessError, OSError):
             return None  # the test then says how to record its cassette (or what is wrong)
-        return each(cassette, kinds)
+        found = each(cassette, kinds)
+        if not found:
+            which = f" of kinds {', '.join(kinds)}" if kinds else ""
+            raise ConfigError(
+                f"{MARKER}(faults='each') found nothing{which} to fault in {path}: its "
+                "recording has no run, stream, function call or request a fault can strike "
+                "(`harness transcript` shows what it holds)"
+            )
+        return found
 
 
 class Unusable(str):

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from harness.config import Settings
 
 SCENARIO = pytest.StashKey[Any]()
+CASSETTE_DIR = pytest.StashKey[Path]()
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -38,6 +39,7 @@ class ScenarioCollector:
         if not is_scenario_file(file_path, settings.scenario_dirs, settings.cassette_dir):
             return None
         node = ScenarioFile.from_parent(parent, path=file_path)
+        node.stash[CASSETTE_DIR] = settings.cassette_dir
         # A synthetic module, so that module-scoped fixtures (syrupy's among them) work.
         node.obj = types.ModuleType(f"scenario_{file_path.stem}")
         return node
@@ -54,13 +56,20 @@ class ScenarioFile(pytest.Module):
             scenario = load_scenario(self.path)
         except ScenarioError as exc:
             raise self.CollectError(str(exc)) from None
-        item = pytest.Function.from_parent(self, name=scenario.name, callobj=_play_scenario)
-        options: dict[str, Any] = {"name": f"scenarios/{scenario.name}"}
-        if scenario.brain is not None:
-            options["brain"] = scenario.brain
-        item.add_marker(pytest.mark.assistants_cassette(**options))
-        item.stash[SCENARIO] = scenario
-        yield item
+        brain = {"brain": scenario.brain} if scenario.brain is not None else {}
+        if scenario.api in ("assistants", "both"):
+            item = pytest.Function.from_parent(self, name=scenario.name, callobj=_play_scenario)
+            cassette = f"scenarios/{scenario.name}"
+            item.add_marker(pytest.mark.assistants_cassette(name=cassette, **brain))
+            item.stash[SCENARIO] = scenario
+            yield item
+        if scenario.api in ("responses", "both"):
+            name = f"{scenario.name}_responses"
+            item = pytest.Function.from_parent(self, name=name, callobj=_play_responses)
+            cassette = f"scenarios/{scenario.name}.responses"
+            item.add_marker(pytest.mark.assistants_cassette(name=cassette, **brain))
+            item.stash[SCENARIO] = scenario
+            yield item
 
 
 def _play_scenario(
@@ -83,3 +92,26 @@ def _play_scenario(
         lines = ["the transcript differs from its snapshot ([- snapshot] [+ received]):"]
         lines += [_ANSI.sub("", line) for line in diff]
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def _play_responses(
+    request: pytest.FixtureRequest, assistants_cassette: ActiveCassette, openai_client: Any
+) -> None:
+    """Run a scenario through the Responses API as a ported app would, check it, and with
+    `api: both` hold its conversation to the Assistants recording's."""
+    __tracebackhide__ = True
+    from harness.errors import ParityError
+    from harness.parity.assertion import assert_same_conversation
+    from harness.scenarios_responses import play_responses
+
+    scenario = request.node.stash[SCENARIO]
+    problems = play_responses(scenario, openai_client)
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+    if scenario.api == "both":
+        folder = request.node.parent.stash[CASSETTE_DIR]
+        old = folder / "scenarios" / f"{scenario.name}.yaml"
+        try:
+            assert_same_conversation(old, assistants_cassette, accept=scenario.accept)
+        except ParityError as exc:
+            pytest.fail(str(exc), pytrace=False)

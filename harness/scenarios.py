@@ -58,6 +58,16 @@ class Scenario:
         brain = self.data.get("brain")
         return brain if brain else None
 
+    @property
+    def api(self) -> str:
+        """`assistants`, `responses` or `both`."""
+        return str(self.data.get("api") or "assistants")
+
+    @property
+    def accept(self) -> tuple[str, ...]:
+        """Differences between the two APIs' conversations that `api: both` accepts."""
+        return tuple(self.data.get("accept") or ())
+
     def tools(self) -> list[dict[str, Any]]:
         """Every tool the scenario gives its assistant, `$ref`s resolved."""
         found = list(self.data["assistant"].get("tools") or [])
@@ -91,6 +101,18 @@ def load_scenario(path: Path) -> Scenario:
         actions = [key for key in step if key in ACTIONS]
         if len(actions) != 1:
             raise ScenarioError(f"{path}: /steps/{number}: needs exactly one action, got {actions}")
+    scenario_api = data.get("api") or "assistants"
+    if scenario_api != "assistants" and "not_in_responses" in data:
+        raise ScenarioError(
+            f"{path}: /api: {scenario_api}, but not_in_responses says the Responses API cannot "
+            "express it"
+        )
+    why = obstacle(data["steps"]) if scenario_api != "assistants" else None
+    if why is not None:
+        raise ScenarioError(
+            f"{path}: /api: {scenario_api}: the Responses API cannot express {why} "
+            "(keep api: assistants and say why in not_in_responses)"
+        )
     data["assistant"]["tools"] = _resolve_tools(
         data["assistant"].get("tools") or [], path, "/assistant/tools"
     )
@@ -101,6 +123,29 @@ def load_scenario(path: Path) -> Scenario:
                 update["tools"], path, f"/steps/{number}/update_assistant/tools"
             )
     return Scenario(name=data["name"], path=path, data=data)
+
+
+# Steps and what keeps the Responses API from expressing them.
+_OBSTACLES = {
+    "cancel": "a run cancelled while it works: a response the app waits on cannot be cancelled",
+    "delete_thread": "a deleted thread: a chain of responses has no thread to delete",
+    "retrieve_thread": "a retrieved thread: a chain of responses has no thread to retrieve",
+}
+
+
+def obstacle(steps: list[dict[str, Any]]) -> str | None:
+    """Why the Responses API cannot express these steps (None: it can)."""
+    for number, step in enumerate(steps):
+        for action, why in _OBSTACLES.items():
+            if action in step:
+                return f"/steps/{number}: {why}"
+        until = (step.get("wait") or {}).get("until")
+        if until is not None:
+            return (
+                f"/steps/{number}: a run waited on until {until}: a response does not wait "
+                "for function outputs, nor expire"
+            )
+    return None
 
 
 def _resolve_tools(tools: list[dict[str, Any]], path: Path, where: str) -> list[dict[str, Any]]:

@@ -9,9 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import warnings
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
+
+DEPRECATIONS = (r"The Assistants API is deprecated", r"deprecated\Z")
+"""What the SDK's deprecation warnings of the Assistants API say (regular expressions)."""
+
+
+@contextlib.contextmanager
+def quiet_deprecations() -> Iterator[None]:
+    """Hide the SDK's Assistants deprecation warnings (harness-driven apps: mutation replay)."""
+    with warnings.catch_warnings():
+        for message in DEPRECATIONS:
+            warnings.filterwarnings("ignore", message=message, category=DeprecationWarning)
+        yield
+
 
 # (module, class, method) of every private SDK hook used here.
 HOOKS = (

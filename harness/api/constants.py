@@ -26,3 +26,6 @@ POLL_STOP_STATUSES = TERMINAL_RUN_STATUSES | {"requires_action"}
 STEP_STATUSES = ("in_progress", "cancelled", "failed", "completed", "expired")
 MESSAGE_STATUSES = ("in_progress", "incomplete", "completed")
 ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "vs_", "vsfb_")
+
+ALWAYS_SENT = {"thread.run": ("temperature", "top_p")}
+"""Fields the real API always sent on an object although the spec does not require them."""

@@ -1,14 +1,18 @@
 """What happens to each HTTP request a test makes while a cassette is active.
 
-Assistants API traffic (to the API's host, on a path of `harness.api`'s
-operation table, under any base path) is answered from the cassette when it
-holds the request, else recorded: answered by the in-process emulator, or let
-through to a live server and recorded on the way back. A request replay cannot
-answer fails the test with the nearest recorded requests. An `override` (a fault
-overlay, `harness.faults`) may answer an API request first. Every other request
-(another host, a path outside the API) is never recorded: it goes through while
-recording and is refused in replay, unless another cassette (pytest-recording's)
-is in charge of it. The same object serves vcrpy's transport patches
+API traffic (on a path of `harness.api`'s operation table, under any base path,
+to the cassette's host, the SDK's default host, the host the environment named
+before the test, or an Azure OpenAI resource: so a client built at import time
+is caught too) is answered from the cassette when it holds the request, else
+recorded: answered by the in-process emulator, or let through to a live server
+and recorded on the way back. A request replay cannot answer fails the test
+with the nearest recorded requests. An `override` (a fault overlay,
+`harness.faults`) may answer an API request first. Every other request (another
+host, a path outside the API) is never recorded: while recording it goes where
+the app would have sent it (a request the app sent to the harness's own base
+URL goes to the `upstream` with the app's key: `harness.cassette.upstream`),
+and in replay it is refused, unless another cassette (pytest-recording's) is
+in charge of it. The same object serves vcrpy's transport patches
 (`harness.adapters.vcrpy`) and the in-memory clients of mutation replay.
 """
 
@@ -18,7 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from harness import api
 from harness.cassette.matching import describe, explain_miss
@@ -26,7 +30,13 @@ from harness.cassette.model import Request, Response
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor, credentials
-from harness.cassette.wire import request_from_http, response_from_vcr, response_to_http
+from harness.cassette.upstream import Upstream, forward, is_azure_host
+from harness.cassette.wire import (
+    header_items,
+    request_from_http,
+    response_from_vcr,
+    response_to_http,
+)
 from harness.errors import ForeignRequestError, UnmatchedRequestError
 
 Responder = Callable[[str, str, Any, bytes], tuple[int, list[tuple[str, str]], bytes]]
@@ -85,12 +95,21 @@ class Interception:
         others_pass: bool = False,
         check: Callable[[Request], Response | None] | None = None,
         override: Override | None = None,
+        app_urls: tuple[str, ...] = (),
+        upstream: Upstream | None = None,
     ) -> None:
+        """`api_urls`: the harness's own base URLs (the cassette's, the emulator's);
+        `app_urls`: those the app's clients may have been built with before the test;
+        `upstream`: where other traffic sent to the harness's own base URL goes while
+        recording (None: nowhere but where it was sent)."""
         self.player = player
         self.recorder = recorder
         self.redactor = redactor
         self.api_origins = {origin(url) for url in api_urls}
         self.api_url = api_urls[0] if api_urls else ""
+        self.upstream = upstream
+        self.own_origins = frozenset(self.api_origins)
+        self.api_origins |= {origin(url) for url in app_urls}
         self.source = source
         self.rerecord_hint = rerecord_hint
         self.responder = responder
@@ -107,8 +126,7 @@ class Interception:
         """The response to serve, or None to let the request go to the network."""
         request = self.parse(method, url, headers, body)
         if request is None:
-            self._other(method, url)
-            return None
+            return self._other(method, url, headers, body)
         if self.override is not None:
             try:
                 answered = self.override(method, url, headers, body, self._as_recorded(request))
@@ -127,6 +145,8 @@ class Interception:
                 # redaction changes, and one that did cannot match the recording unredacted).
                 redactor = self.redactor.learning(credentials(request))
                 found = self.player.find(request) or self.player.find(redactor.request(request))
+                if found is None and request.multipart is not None:
+                    found = self.player.find(self._legacy(method, url, headers, body))
             if found is not None:
                 return self._render(found)
         if self.recorder is None:
@@ -141,6 +161,10 @@ class Interception:
             )
         if self.responder is None:
             return None  # a live server answers; `record` is told afterwards
+        if origin(url) not in self.own_origins:
+            # A client built before the test (the SDK's default host, say): the emulator
+            # answers it as if it had been sent to the emulator's own address.
+            url, headers = self._to_own(url, headers)
         status, response_headers, content = self.responder(method, url, headers, body)
         self.recorder.add(request, response_from_vcr(_vcr(status, response_headers, content)))
         return HttpResponse(status, response_headers, content)
@@ -159,7 +183,8 @@ class Interception:
 
     def parse(self, method: str, url: str, headers: Any, body: bytes) -> Request | None:
         """The request as a cassette keeps it, or None when it is not Assistants traffic."""
-        if origin(url) not in self.api_origins:
+        host_port = origin(url)
+        if host_port not in self.api_origins and not is_azure_host(host_port[0]):
             return None
         located = api.locate(method, urlsplit(url).path)
         if located is None:
@@ -168,10 +193,19 @@ class Interception:
             self.base_paths.append(located.base)
         return request_from_http(method, url, headers, body, located.base)
 
-    def _other(self, method: str, url: str) -> None:
-        """Not Assistants traffic: let it through, or refuse it in replay."""
-        if self.recorder is not None or self.others_pass:
-            return
+    def _other(self, method: str, url: str, headers: Any, body: bytes) -> HttpResponse | None:
+        """Not API traffic: while recording, where the app would have sent it (None: the
+        network, as it is); in replay, refused (or left to another cassette)."""
+        if self.others_pass:
+            return None
+        if self.recorder is not None:
+            if self.upstream is None or origin(url) not in self.own_origins:
+                return None
+            target = self.upstream.rebase(url, self.api_url)
+            status, answer_headers, content = forward(
+                self.upstream, method, target, header_items(headers), body
+            )
+            return HttpResponse(status, answer_headers, content)
         where = urlsplit(url)
         shown = f"{method} {where.scheme}://{where.netloc}{where.path}"
         raise self._fail(
@@ -181,6 +215,20 @@ class Interception:
                 "request, or mark the test `vcr` so pytest-recording handles it"
             )
         )
+
+    def _legacy(self, method: str, url: str, headers: Any, body: bytes) -> Request:
+        """An upload as cassettes of harness 0.2 summarised it (so they still replay)."""
+        base = api.locate(method, urlsplit(url).path)
+        request = request_from_http(
+            method, url, headers, body, base.base if base else "", legacy_multipart=True
+        )
+        return self.redactor.learning(credentials(request)).request(request)
+
+    def _to_own(self, url: str, headers: Any) -> tuple[str, list[tuple[str, str]]]:
+        ours, sent = urlsplit(self.api_url), urlsplit(url)
+        moved = urlunsplit((ours.scheme, ours.netloc, sent.path, sent.query, ""))
+        kept = [(k, v) for k, v in header_items(headers) if k.lower() != "host"]
+        return moved, [("host", ours.netloc), *kept]
 
     def _fail(
         self, error: UnmatchedRequestError | ForeignRequestError, request: Request | None = None

@@ -28,12 +28,20 @@ from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.storage import failed_path, locked, read_cassette, write_cassette
+from harness.cassette.upstream import Upstream
 from harness.config import REPLAY_BASE_URL, Settings
-from harness.errors import CassetteError, CassetteNotFoundError, ForeignRequestError
+from harness.errors import (
+    CassetteError,
+    CassetteNotFoundError,
+    ForeignRequestError,
+    LiveCassetteError,
+)
 
 REPLAY_API_KEY = "harness-replay-key"
 EMULATOR_API_KEY = "harness-emulator-key"
 SameTake = Callable[[Cassette, Cassette], bool]
+RecordHint = str | Callable[[str], str]
+"""The command that records a test, or a function of the backend to record it with."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ class CassetteSession:
             else None
         )
         self.base_url = backend.base_url if backend else REPLAY_BASE_URL
+        # Where the app's clients pointed before the test (built at import time, say).
+        upstream = Upstream.from_environment(os.environ)
         self.interception = Interception(
             player=self.player,
             recorder=self.recorder,
@@ -95,6 +105,8 @@ class CassetteSession:
             rerecord_hint=record_hint,
             responder=backend.responder if backend else None,
             others_pass=others_pass,
+            app_urls=upstream.urls(),
+            upstream=upstream if backend is not None and backend.responder is not None else None,
         )
 
     @classmethod
@@ -103,29 +115,51 @@ class CassetteSession:
         path: Path,
         settings: Settings,
         *,
-        record_hint: str,
+        record_hint: RecordHint,
         backend_factory: Callable[[], Backend],
         test_id: str = "",
         skip_sleep: bool = False,
         others_pass: bool = False,
         read_from: Path | None = None,
     ) -> CassetteSession:
-        """`read_from` is where an existing cassette of this test is, when not at `path`."""
+        """`read_from` is where an existing cassette of this test is, when not at `path`.
+
+        A cassette recorded live is re-recorded live: its hints say so, and a take of
+        another backend may replace it only when `settings.replace_live` says so."""
         source = read_from or path
         mode = settings.record_mode
         exists = source.exists()
         if not exists and mode == "none":
+            hint = record_hint(settings.backend) if callable(record_hint) else record_hint
             raise CassetteNotFoundError(
-                f"{path}: cassette not found; {_how_to_record(settings, record_hint)}"
+                f"{path}: cassette not found; {_how_to_record(settings, hint)}"
             )
-        existing = read_cassette(source, record_hint) if exists and mode != "all" else None
         records = mode == "all" or mode == "new_episodes" or not exists
+        existing = read_cassette(source, _text(record_hint)) if exists and mode != "all" else None
+        made_by = _made_by(existing if existing is not None else _peek(source) if exists else None)
+        hint = (
+            record_hint("live" if made_by == "live" else settings.backend)
+            if callable(record_hint)
+            else record_hint
+        )
+        if (
+            records
+            and made_by == "live"
+            and settings.backend != "live"
+            and not settings.replace_live
+            and not settings.drift
+        ):
+            raise LiveCassetteError(
+                f"{path}: recorded live, so a take of the {settings.backend} would replace it; "
+                f"record it live again with: {hint} (or add --record-replace-live to "
+                "replace it anyway)"
+            )
         return cls(
             path,
             settings,
             existing=existing,
             backend=backend_factory() if records else None,
-            record_hint=record_hint,
+            record_hint=hint,
             test_id=test_id,
             skip_sleep=skip_sleep,
             others_pass=others_pass,
@@ -188,6 +222,7 @@ class CassetteSession:
             target = failed_path(self.path)
             with locked(target):
                 write_cassette(target, cassette)
+            _ignore_failed_takes(target.parent)
             return Take("kept-failed", target)
         with locked(self.path):
             old = self._committed()
@@ -235,6 +270,48 @@ class CassetteSession:
         if self.test_id:
             meta["test"] = self.test_id
         return meta
+
+
+FAILED_PATTERNS = ("*.failed.yaml", "*.failed.html")
+"""Kept failed takes and their trace pages (`harness.show.failure`)."""
+
+
+def _ignore_failed_takes(folder: Path) -> None:
+    """Make sure git ignores kept failed takes (and their trace pages) in `folder`: they are
+    for reading, not for committing beside the cassettes."""
+    ignore = folder / ".gitignore"
+    try:
+        lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+        missing = [p for p in FAILED_PATTERNS if p not in (line.strip() for line in lines)]
+        if not missing:
+            return
+        with ignore.open("a", encoding="utf-8") as out:
+            if lines and lines[-1].strip():
+                out.write("\n")
+            out.write("# kept failed recordings (pytest --record), not cassettes\n")
+            out.write("".join(f"{pattern}\n" for pattern in missing))
+    except OSError:
+        pass  # a read-only folder: the take is kept all the same
+
+
+def _text(hint: RecordHint) -> str:
+    return hint("emulator") if callable(hint) else hint
+
+
+def _peek(path: Path) -> Cassette | None:
+    """The cassette at `path` when it can be read (one about to be replaced may not)."""
+    try:
+        return read_cassette(path)
+    except CassetteError:
+        return None
+
+
+def _made_by(cassette: Cassette | None) -> str | None:
+    """The backend a cassette was recorded against (`live`, `emulator`), from its meta."""
+    if cassette is None:
+        return None
+    backend = cassette.meta.get("backend")
+    return backend if isinstance(backend, str) else None
 
 
 def _how_to_record(settings: Settings, hint: str) -> str:

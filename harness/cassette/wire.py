@@ -35,9 +35,17 @@ _TEXT_LIMIT = 1 << 20
 
 
 def request_from_http(
-    method: str, url: str, headers: Any, body: bytes | None, base_path: str
+    method: str,
+    url: str,
+    headers: Any,
+    body: bytes | None,
+    base_path: str,
+    *,
+    legacy_multipart: bool = False,
 ) -> Request:
-    """A cassette `Request` from the parts of an HTTP request."""
+    """A cassette `Request` from the parts of an HTTP request. `legacy_multipart`: file
+    parts summarised as harness 0.2 did, without the content's trailing line breaks (how
+    cassettes recorded then hold them)."""
     parts = urlsplit(url)
     path = parts.path
     if base_path and (path == base_path or path.startswith(base_path + "/")):
@@ -45,7 +53,7 @@ def request_from_http(
     # One pass over the headers (this runs for every replayed request); a
     # repeated header is joined with ", ", as httpx and vcrpy's dict do.
     kept: dict[str, str] = {}
-    for name, value in _header_items(headers):
+    for name, value in header_items(headers):
         name = name.lower()
         if name in PROTOCOL_REQUEST_HEADERS or learns_request_header(name):
             kept[name] = f"{kept[name]}, {value}" if name in kept else value
@@ -55,7 +63,7 @@ def request_from_http(
     fields: dict[str, Any] = {}
     if body:
         if content_type.startswith("multipart/form-data"):
-            fields["multipart"] = tuple(_multipart_parts(body, content_type))
+            fields["multipart"] = tuple(_multipart_parts(body, content_type, legacy_multipart))
         else:
             fields.update(_data_fields(body, content_type))
             if "base64" in fields:
@@ -203,8 +211,10 @@ def _data_fields(body: bytes, content_type: str) -> dict[str, Any]:
     return {"text": text}
 
 
-def _multipart_parts(body: bytes, content_type: str) -> list[dict[str, Any]]:
-    """Summaries of multipart parts: a file part by name, size and hash."""
+def _multipart_parts(body: bytes, content_type: str, legacy: bool = False) -> list[dict[str, Any]]:
+    """Summaries of multipart parts: a file part by name, size and hash of its content,
+    exactly (each part sits between one CRLF after the boundary line and one before the
+    next boundary)."""
     boundary = ""
     for param in content_type.split(";")[1:]:
         key, _, value = param.strip().partition("=")
@@ -216,7 +226,11 @@ def _multipart_parts(body: bytes, content_type: str) -> list[dict[str, Any]]:
     for chunk in body.split(b"--" + boundary.encode())[1:]:
         if chunk.startswith(b"--"):
             break
-        head, _, content = chunk.strip(b"\r\n").partition(b"\r\n\r\n")
+        if legacy:
+            chunk = chunk.strip(b"\r\n")
+        else:
+            chunk = chunk.removeprefix(b"\r\n").removesuffix(b"\r\n")
+        head, _, content = chunk.partition(b"\r\n\r\n")
         part: dict[str, Any] = {}
         for line in head.decode("utf-8", "replace").split("\r\n"):
             key, _, value = line.partition(":")
@@ -236,7 +250,7 @@ def _multipart_parts(body: bytes, content_type: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _header_items(headers: Any) -> list[tuple[str, str]]:
+def header_items(headers: Any) -> list[tuple[str, str]]:
     if hasattr(headers, "multi_items"):
         return list(headers.multi_items())
     items = []
@@ -247,7 +261,7 @@ def _header_items(headers: Any) -> list[tuple[str, str]]:
 
 
 def _header(headers: Any, name: str) -> str:
-    for key, value in _header_items(headers):
+    for key, value in header_items(headers):
         if key.lower() == name:
             return str(value)
     return ""

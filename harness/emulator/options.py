@@ -11,7 +11,7 @@ STANDALONE_POLL_AFTER_MS = 25
 class EmulatorOptions:
     """How the emulator paces clients and what it accepts.
 
-    Runs advance in step with their clients (`harness.emulator.runs`): a run
+    Runs advance in step with their clients (`harness.emulator.engine.runs`): a run
     leaves a status only once a client has been shown it, waiting at most
     `observe_hold` seconds for one (0: do not wait), so a polling client sees
     every status once whatever the timing of its polls. This is the one
@@ -28,7 +28,7 @@ class EmulatorOptions:
     and every response body depend on the requests alone.
 
     `code_isolation` is how code_interpreter code is held
-    (`harness.emulator.sandbox`): "namespaces" (kernel isolation, required),
+    (`harness.emulator.tools.sandbox`): "namespaces" (kernel isolation, required),
     "process" (limits and a best-effort guard) or "auto" (namespaces where
     the machine allows them, else process).
     """

@@ -22,6 +22,7 @@ import hypothesis
 from hypothesis import strategies as st
 
 from harness import api
+from harness.adapters.openai_sdk import quiet_deprecations
 from harness.cassette.model import Cassette, Interaction
 from harness.cassette.storage import read_cassette
 from harness.fuzz._replay import ReplayLog, served
@@ -161,7 +162,7 @@ def _submitted_run(request: Any) -> str | None:
 def replay(app: App, cassette: Cassette, source: str = "<cassette>") -> ReplayResult:
     """Run `app` against `cassette`, served in process."""
     raised: Exception | None = None
-    with served(cassette, source) as (client, log):
+    with served(cassette, source) as (client, log), quiet_deprecations():
         try:
             app(client)
         except Exception as exc:

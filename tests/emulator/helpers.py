@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from harness.emulator import EmulatorOptions
-from harness.emulator.validation import check_instance, param_path
+from harness.emulator.http.validation import check_instance, param_path
 from tests.support.seed import display_quiz_tool
 from tests.support.spec import spec
 

@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from harness.emulator.shapes import AZURE_ACCESS_DENIED, MISSING_KEY
+from harness.emulator.http.shapes import AZURE_ACCESS_DENIED, MISSING_KEY
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

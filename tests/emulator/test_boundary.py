@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from harness.emulator import EmulatorServer, create_app
-from harness.emulator.boundary import Boundary
+from harness.emulator.http.boundary import Boundary
 
 API_HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "assistants=v2"}
 FOREIGN_HOSTS = [

@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from harness.emulator import BRAIN_SCHEMA, BrainError, load_brain
-from harness.emulator.brain import RunContext, example_for
+from harness.emulator.engine.brain import RunContext, example_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -43,6 +43,18 @@ def ctx(
         (
             [{"actions": [{"say": "{{nope}}"}]}],
             "brain rules[0].actions[0].say: unknown placeholder {{nope}}",
+        ),
+        (
+            [
+                {
+                    "actions": [
+                        {"call": {"name": "create_ticket", "arguments": {}}},
+                        {"say": "Done: {{outputs.create_tiket}}"},
+                    ]
+                }
+            ],
+            "brain rules[0].actions[1].say: {{outputs.create_tiket}} names a function this "
+            "rule does not call (it calls create_ticket)",
         ),
         (
             [{"actions": [{"call": {"name": "f", "arguments": "{bad"}}]}],

@@ -9,7 +9,7 @@ import struct
 import zlib
 from typing import Any
 
-from harness.emulator.code_interpreter import run_code
+from harness.emulator.tools.code_interpreter import run_code
 
 
 def png(width: int = 2, height: int = 2) -> bytes:

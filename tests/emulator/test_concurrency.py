@@ -26,7 +26,7 @@ RUNS = int(os.environ.get("EMULATOR_LOAD_RUNS", "25"))
 SERVER = """
 import sys
 from harness.emulator.options import EmulatorOptions
-from harness.emulator.server import serve
+from harness.emulator.http.server import serve
 serve(int(sys.argv[1]), options=EmulatorOptions(poll_after_ms=5))
 """
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.emulator.file_search import calibrate, rank, terms
-from harness.emulator.store import Chunk
+from harness.emulator.backend.store import Chunk
+from harness.emulator.tools.file_search import calibrate, rank, terms
 from tests.emulator.helpers import parse_sse
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.emulator.store import paginate
+from harness.emulator.backend.store import paginate
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -57,7 +57,9 @@ def test_junk_never_gives_5xx(emulator: Any, ids: dict[str, str]) -> None:
             for known in (True, False):
                 path = re.sub(
                     r"\{([^}]+)\}",
-                    lambda m, known=known: ids[m.group(1)] if known else f"{m.group(1)}_x",
+                    lambda m, known=known: (
+                        ids.get(m.group(1), f"{m.group(1)}_x") if known else f"{m.group(1)}_x"
+                    ),
                     template,
                 )
                 bodies = JUNK if method == "POST" else [b""]

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.emulator.code_interpreter import run_code
-from harness.emulator.sandbox import Limits
+from harness.emulator.tools.code_interpreter import run_code
+from harness.emulator.tools.sandbox import Limits
 from tests.emulator.leaks import leaks, planted_key
 
 _AVAILABLE: dict[str, bool] = {}
@@ -421,8 +421,8 @@ def test_auto_falls_back_to_process_isolation_where_namespaces_are_refused(tmp_p
         pytest.skip("namespaces are already refused here; the other tests cover the fallback")
     script = tmp_path / "probe.py"
     script.write_text(
-        "from harness.emulator.code_interpreter import run_code\n"
-        "from harness.emulator.sandbox import SandboxUnavailableError\n"
+        "from harness.emulator.tools.code_interpreter import run_code\n"
+        "from harness.emulator.tools.sandbox import SandboxUnavailableError\n"
         "print(run_code('print(1)', timeout=10).isolation)\n"
         "try:\n    run_code('print(1)', timeout=10, isolation='namespaces')\n"
         "except SandboxUnavailableError as exc:\n    print('unavailable:', exc)\n"

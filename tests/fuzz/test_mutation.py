@@ -232,3 +232,14 @@ def test_an_app_whose_setup_is_broken_is_told_so_not_blamed_on_arguments(
     assert "fails on the recorded conversation itself, before any arguments were changed" in message
     assert "its setup is at fault" in message
     assert "shrunk" not in message
+
+
+def test_mutation_replay_raises_no_sdk_deprecation_warning_in_an_unmarked_test() -> None:
+    import warnings
+
+    app, cassette = polling_app(), recorded("polling")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert_dispatch_contract(app, cassette, arguments="valid", settings=CI)
+    deprecations = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert not any("Assistants API is deprecated" in str(w.message) for w in deprecations)

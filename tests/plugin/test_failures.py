@@ -70,7 +70,7 @@ def test_ci_never_records_a_missing_cassette(
         [
             "assistants: CI=true, so recording is off*HARNESS_RECORD_IN_CI=1*",
             "*cassette not found; CI=true never records (set HARNESS_RECORD_IN_CI=1 to allow it);"
-            " record it locally with: pytest --record 'test_app.py::test_app'",
+            " record it locally with: pytest --record --record-backend=live 'test_app.py::test_app'",
         ]
     )
     assert seen == []
@@ -90,7 +90,7 @@ def test_unmatched_request_shows_nearest_and_diff(pytester: pytest.Pytester, ech
                 "*1. POST /threads",
                 '*-      "user": "ada"',
                 '*+      "user": "grace"',
-                "*To re-record this test: pytest --record 'test_app.py::test_app'",
+                "*To re-record this test: pytest --record --record-backend=live 'test_app.py::test_app'",
             ]
         )
 

@@ -28,8 +28,12 @@ def test_other_services_pass_through_while_recording_and_are_refused_in_replay(
     pytester.makepyfile(test_app=TESTS)
     with echo_server() as (weather_url, seen):
         monkeypatch.setenv("WEATHER_URL", weather_url)
+        # The app's own server: where a request outside the API sent to the emulator goes.
+        monkeypatch.setenv("OPENAI_BASE_URL", weather_url)
         pytester.runpytest("--record").assert_outcomes(passed=1)
-        assert [s["path"] for s in seen] == ["/v1/forecast"], "the weather request went through"
+        assert [s["path"] for s in seen] == ["/v1/forecast", "/v1/chat/models"], (
+            "the weather request went through, and chat/models went to the app's own server"
+        )
         text = (pytester.path / "cassettes" / "test_app" / "test_app.yaml").read_text()
         assert "forecast" not in text and "chat/models" not in text
         assert '"path": "/threads"' in text

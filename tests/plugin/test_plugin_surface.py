@@ -42,7 +42,7 @@ def test_an_unknown_option_in_assistants_config_is_one_line(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         [
             "*test_app.py::test_app: assistants_config: unknown option 'brian'; choose from name, "
-            "skip_sleep, brain, strict"
+            "skip_sleep, brain, strict, parity"
         ]
     )
 

@@ -29,7 +29,9 @@ def _copy_project(pytester: pytest.Pytester) -> None:
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     shutil.copytree(ROOT / "cassettes" / "scenarios", pytester.path / "cassettes" / "scenarios")
-    pytester.makeini("[pytest]\ntestpaths = scenarios\npythonpath = .\n")
+    pytester.makeini(
+        "[pytest]\ntestpaths = scenarios\npythonpath = .\nassistants_scenario_dirs = scenarios\n"
+    )
 
 
 def test_replay_needs_no_network(pytester: pytest.Pytester) -> None:
@@ -57,6 +59,7 @@ def test_rerecording_leaves_every_snapshot_unchanged(pytester: pytest.Pytester) 
 def test_a_bad_scenario_file_is_one_line(pytester: pytest.Pytester) -> None:
     scenarios = pytester.path / "scenarios"
     scenarios.mkdir()
+    pytester.makeini("[pytest]\nassistants_scenario_dirs = scenarios\n")
     (scenarios / "broken.yaml").write_text(
         "name: broken\nassistant: {name: Tutor}\nsteps: [{create_thread: {as: t}}]\n"
     )

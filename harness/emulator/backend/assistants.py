@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.emulator import objects
+from harness.emulator.backend import objects
+from harness.emulator.backend.inputs import Page
 from harness.emulator.backend.state import BackendState, paginated
-from harness.emulator.inputs import Page
-from harness.emulator.store import Obj
+from harness.emulator.backend.store import Obj
 
 
 class AssistantOperations(BackendState):

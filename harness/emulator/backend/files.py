@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from harness.emulator import objects
+from harness.emulator.backend import objects
+from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.state import BackendState, paginated
+from harness.emulator.backend.store import FileRecord, Obj
 from harness.emulator.errors import bad_request
-from harness.emulator.inputs import Page, Upload
-from harness.emulator.store import FileRecord, Obj
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 _UPLOAD_FIELDS = {"purpose", "expires_after[anchor]", "expires_after[seconds]"}

@@ -7,16 +7,16 @@ import asyncio
 import inspect
 from typing import Any
 
-from harness.emulator import recorded
-from harness.emulator.brain import Brain, load_brain
-from harness.emulator.checks import check_metadata
-from harness.emulator.clock import Clock
-from harness.emulator.engine import Engine
-from harness.emulator.ingestion import Ingestion
-from harness.emulator.inputs import Page
+from harness.emulator.backend import recorded
+from harness.emulator.backend.checks import check_metadata
+from harness.emulator.backend.clock import Clock
+from harness.emulator.backend.inputs import Page
+from harness.emulator.backend.store import Obj, RunRecord, Store, StreamItem, ThreadRecord, paginate
+from harness.emulator.engine.brain import Brain, load_brain
+from harness.emulator.engine.run_engine import Engine
+from harness.emulator.http.sse import EventStream
 from harness.emulator.options import EmulatorOptions
-from harness.emulator.sse import EventStream
-from harness.emulator.store import Obj, RunRecord, Store, StreamItem, ThreadRecord, paginate
+from harness.emulator.tools.ingestion import Ingestion
 
 Result = Obj | bytes | EventStream
 

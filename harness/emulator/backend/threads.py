@@ -6,12 +6,12 @@ import asyncio
 
 import orjson
 
-from harness.emulator import objects, rendering
+from harness.emulator.backend import objects, rendering
+from harness.emulator.backend.checks import check_content, check_metadata
+from harness.emulator.backend.inputs import Page
 from harness.emulator.backend.state import BackendState, Result, event_stream, paginated
-from harness.emulator.checks import check_content, check_metadata
+from harness.emulator.backend.store import Obj, RunRecord, StreamItem, ThreadRecord
 from harness.emulator.errors import bad_request, not_found
-from harness.emulator.inputs import Page
-from harness.emulator.store import Obj, RunRecord, StreamItem, ThreadRecord
 
 
 class ThreadOperations(BackendState):

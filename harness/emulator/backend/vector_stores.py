@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from harness.emulator import objects
+from harness.emulator.backend import objects
+from harness.emulator.backend.inputs import Page
 from harness.emulator.backend.state import BackendState, paginated, with_status
+from harness.emulator.backend.store import Obj, VectorStoreRecord
 from harness.emulator.errors import bad_request
-from harness.emulator.file_search import UnsupportedFile, extract_text, matches_filter, rank
-from harness.emulator.inputs import Page
-from harness.emulator.store import Obj, VectorStoreRecord
+from harness.emulator.tools.file_search import UnsupportedFile, extract_text, matches_filter, rank
 
 
 class VectorStoreOperations(BackendState):

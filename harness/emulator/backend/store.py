@@ -1,0 +1,221 @@
+"""The emulator's state: assistants, threads, messages, runs, files and vector stores.
+
+Objects are kept as the JSON dicts the API sends (every field present, nullable
+ones as null) next to the private state they need, and found by id with 404s
+worded as the real API words them. No rules and no HTTP here: the backend
+decides, the store keeps. Everything runs on the server's event loop, so a
+check-then-act sequence with no `await` in between is atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from harness.api import ACTIVE_RUN_STATUSES
+from harness.emulator.errors import ApiError, not_found
+
+if TYPE_CHECKING:
+    from harness.emulator.backend.clock import Deadline
+
+Obj = dict[str, Any]
+StreamItem = tuple[str, bytes] | None
+"""An SSE event (name, JSON bytes) for a stream's queue; None ends the stream."""
+
+
+@dataclass
+class Progress:
+    """Background work on one object (a run, a file being ingested), in step with its clients.
+
+    `idle` is set while the work waits for something outside it (a client to see
+    its status, tool outputs, time) or is done; a client reading the object
+    waits for it first, so it never sees the work half-way. `shown` is whether a
+    client has been sent the current status; `wake` interrupts a wait.
+    """
+
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    shown: bool = True
+    unshown_since: float = 0.0
+    task: asyncio.Task[None] | None = None
+
+    def nudge(self) -> None:
+        """Have the work look again at what it waits for; until it rests again, reads wait,
+        so none sees the state from before the work moved on (work that has ended stays
+        idle)."""
+        if self.task is not None and not self.task.done():
+            self.idle.clear()
+        self.wake.set()
+
+
+@dataclass
+class RunRecord:
+    """A run's public object plus the engine's bookkeeping."""
+
+    obj: Obj
+    steps: dict[str, Obj] = field(default_factory=dict)
+    progress: Progress = field(default_factory=Progress)
+    include_content: bool = False
+    expires: Deadline | None = None
+    cancel_requested: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)
+    subscribers: list[asyncio.Queue[StreamItem]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    step_tokens: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return str(self.obj["status"])
+
+
+@dataclass
+class ThreadRecord:
+    obj: Obj
+    messages: dict[str, Obj] = field(default_factory=dict)
+    runs: dict[str, RunRecord] = field(default_factory=dict)
+
+    def active_run(self) -> RunRecord | None:
+        for run in reversed(self.runs.values()):
+            if run.obj["status"] in ACTIVE_RUN_STATUSES:
+                return run
+        return None
+
+
+@dataclass
+class FileRecord:
+    obj: Obj
+    content: bytes
+    text: str | None = None
+
+
+@dataclass
+class Chunk:
+    file_id: str
+    text: str
+
+
+@dataclass
+class VectorStoreRecord:
+    obj: Obj
+    files: dict[str, Obj] = field(default_factory=dict)
+    chunks: dict[str, list[Chunk]] = field(default_factory=dict)
+    batches: dict[str, Obj] = field(default_factory=dict)
+    batch_files: dict[str, list[str]] = field(default_factory=dict)
+    ingesting: dict[asyncio.Task[None], asyncio.Event] = field(default_factory=dict)
+    """Files not read yet: each reading task waits for its event (a client asked)."""
+
+    async def ready(self) -> None:
+        """Have every file added so far read (or failed), and wait for it."""
+        while self.ingesting:
+            for asked in self.ingesting.values():
+                asked.set()
+            await asyncio.gather(*self.ingesting, return_exceptions=True)
+
+
+@dataclass
+class Store:
+    assistants: dict[str, Obj] = field(default_factory=dict)
+    threads: dict[str, ThreadRecord] = field(default_factory=dict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    vector_stores: dict[str, VectorStoreRecord] = field(default_factory=dict)
+
+    def assistant(self, assistant_id: str) -> Obj:
+        try:
+            return self.assistants[assistant_id]
+        except KeyError:
+            raise not_found("asst", assistant_id) from None
+
+    def thread(self, thread_id: str) -> ThreadRecord:
+        try:
+            return self.threads[thread_id]
+        except KeyError:
+            raise not_found("thread", thread_id) from None
+
+    def message(self, thread_id: str, message_id: str) -> Obj:
+        try:
+            return self.thread(thread_id).messages[message_id]
+        except KeyError:
+            raise not_found("msg", message_id) from None
+
+    def run(self, thread_id: str, run_id: str) -> RunRecord:
+        try:
+            return self.thread(thread_id).runs[run_id]
+        except KeyError:
+            raise not_found("run", run_id) from None
+
+    def step(self, thread_id: str, run_id: str, step_id: str) -> Obj:
+        try:
+            return self.run(thread_id, run_id).steps[step_id]
+        except KeyError:
+            raise not_found("step", step_id) from None
+
+    def file(self, file_id: str) -> FileRecord:
+        try:
+            return self.files[file_id]
+        except KeyError:
+            raise not_found("file", file_id) from None
+
+    def vector_store(self, vector_store_id: str) -> VectorStoreRecord:
+        try:
+            return self.vector_stores[vector_store_id]
+        except KeyError:
+            raise not_found("vs", vector_store_id) from None
+
+    def vector_store_file(self, vector_store_id: str, file_id: str) -> Obj:
+        try:
+            return self.vector_store(vector_store_id).files[file_id]
+        except KeyError:
+            raise ApiError(
+                404, f"No file found with id '{file_id}' in vector store '{vector_store_id}'."
+            ) from None
+
+    def batch(self, vector_store_id: str, batch_id: str) -> Obj:
+        try:
+            return self.vector_store(vector_store_id).batches[batch_id]
+        except KeyError:
+            raise not_found("vsfb", batch_id) from None
+
+    def search_store_ids(self, thread: ThreadRecord, assistant: Obj) -> list[str]:
+        """The vector stores a run on `thread` searches: the assistant's, then the thread's."""
+        ids: list[str] = []
+        for owner in (assistant, thread.obj):
+            resources = owner.get("tool_resources") or {}
+            ids += (resources.get("file_search") or {}).get("vector_store_ids") or []
+        return [i for i in dict.fromkeys(ids) if i in self.vector_stores]
+
+    def runs(self) -> list[RunRecord]:
+        return [run for thread in self.threads.values() for run in thread.runs.values()]
+
+
+def paginate(
+    items: list[Obj],
+    *,
+    limit: int = 20,
+    order: str = "desc",
+    after: str | None = None,
+    before: str | None = None,
+) -> Obj:
+    """The list envelope: `items` is in creation order; cursors are ids in the sort order.
+
+    `after` gives the page that follows the cursor, `before` the page that
+    directly precedes it; `has_more` says whether more lie beyond the page in
+    the direction of travel. An unknown cursor gives an empty page.
+    """
+    seq = items if order == "asc" else items[::-1]
+    position = {obj["id"]: i for i, obj in enumerate(seq)}
+    start, end = 0, len(seq)
+    if after is not None:
+        start = position[after] + 1 if after in position else len(seq)
+    if before is not None:
+        end = position.get(before, 0)
+    window = seq[start:end] if start < end else []
+    page = window[-limit:] if before is not None and after is None else window[:limit]
+    return {
+        "object": "list",
+        "data": page,
+        "first_id": page[0]["id"] if page else None,
+        "last_id": page[-1]["id"] if page else None,
+        "has_more": len(window) > limit,
+    }

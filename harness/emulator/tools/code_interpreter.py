@@ -1,0 +1,134 @@
+"""The code_interpreter tool: run code in the sandbox and turn what it did into outputs.
+
+Each run gets a fresh temporary working directory holding the run's
+code_interpreter files; the code runs there under `harness.emulator.tools.sandbox`.
+What it printed (stdout and stderr) becomes the logs; PNG images it saved in
+its working directory come back as images (the emulator makes them files with
+purpose `assistants_output`, as the real tool did with figures).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.emulator.tools.sandbox import Limits, run
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_IMAGES = 10
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What one run of code produced; `isolation` names what held it (see the sandbox)."""
+
+    logs: str
+    timed_out: bool
+    images: tuple[Image, ...] = ()
+    truncated: bool = False
+    isolation: str = ""
+
+
+async def execute(
+    code: str,
+    *,
+    timeout: float,
+    files: dict[str, bytes] | None = None,
+    isolation: str = "auto",
+    limits: Limits | None = None,
+) -> Execution:
+    """Run `code` in a fresh working directory holding `files`; cancelling stops it."""
+    limits = limits or Limits()
+    base = Path(tempfile.mkdtemp(prefix="emulator-ci-"))
+    try:
+        base.chmod(0o711)  # `nobody` must reach the working directory when we run as root
+        workdir, scratch = base / "work", base / "scratch"
+        workdir.mkdir()
+        scratch.mkdir(mode=0o700)
+        given: dict[str, bytes] = {}
+        for name, content in (files or {}).items():
+            safe = Path(name).name
+            if safe not in ("", ".", ".."):
+                (workdir / safe).write_bytes(content)
+                given[safe] = content
+        outcome = await run(
+            code,
+            workdir=workdir,
+            scratch=scratch,
+            timeout=timeout,
+            isolation=isolation,
+            limits=limits,
+        )
+        logs = outcome.output.decode("utf-8", errors="replace")
+        if outcome.truncated:
+            logs += (
+                f"\n[output truncated: the code printed more than {limits.output_bytes} bytes "
+                "and was stopped]\n"
+            )
+        if outcome.timed_out:
+            logs += f"Execution timed out after {timeout:g} seconds."
+        images = _images(workdir, given, limits.file_bytes)
+        return Execution(logs, outcome.timed_out, images, outcome.truncated, outcome.isolation)
+    finally:
+        await _remove(base)
+
+
+def run_code(
+    code: str,
+    *,
+    timeout: float,
+    files: dict[str, bytes] | None = None,
+    isolation: str = "auto",
+    limits: Limits | None = None,
+) -> Execution:
+    """`execute`, blocking (for scripts and tests; the emulator awaits `execute`)."""
+    return asyncio.run(
+        execute(code, timeout=timeout, files=files, isolation=isolation, limits=limits)
+    )
+
+
+async def _remove(base: Path) -> None:
+    try:
+        await asyncio.to_thread(shutil.rmtree, base, True)  # the code may have made many files
+    except RuntimeError:  # the loop's executor is already shut down
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _images(workdir: Path, given: dict[str, bytes], max_bytes: int) -> tuple[Image, ...]:
+    """PNG files the code saved (or changed) at the top of its working directory."""
+    found: list[Image] = []
+    for name in sorted(os.listdir(workdir)):
+        if len(found) == MAX_IMAGES:
+            break
+        if not name.lower().endswith(".png"):
+            continue
+        content = _read_regular(workdir / name, max_bytes)
+        if content is None or not content.startswith(PNG_SIGNATURE) or given.get(name) == content:
+            continue
+        found.append(Image(name, content))
+    return tuple(found)
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes | None:
+    """The file's bytes if it is a regular file (never through a link the code planted)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with contextlib.closing(os.fdopen(fd, "rb")) as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        return handle.read(max_bytes + 1)[:max_bytes]
