@@ -158,6 +158,7 @@ def test_planted_secrets_never_reach_a_cassette_or_the_output(
     cassettes = pytester.path / "cassettes" / "test_planted"
     written = sorted(p.name for p in cassettes.iterdir())
     assert written == [
+        ".gitignore",
         "test_fails_after_recording.failed.html",  # its trace page: scanned for leaks too
         "test_fails_after_recording.failed.yaml",
         "test_records.yaml",
