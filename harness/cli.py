@@ -1,4 +1,5 @@
-"""The `harness` command: inspect, transcript, diff, parity, verify, scrub, conformance, emulator.
+"""The `harness` command: inspect, transcript, show, diff, parity, verify, scrub, conformance,
+emulator.
 
 Each subcommand is a thin shell over a library function; errors the harness
 raises on purpose print as one line and exit 2, never as a traceback.
@@ -35,6 +36,19 @@ def _parser() -> argparse.ArgumentParser:
     transcript = commands.add_parser("transcript", help="print a cassette's transcript as JSON")
     transcript.add_argument("cassette", help="the cassette file")
 
+    show = commands.add_parser(
+        "show",
+        help="write a self-contained HTML trace page per cassette (a folder: an index of them)",
+    )
+    show.add_argument("cassettes", nargs="+", metavar="CASSETTE")
+    show.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.html",
+        help="the page to write (several cassettes: the index; default: CASSETTE.html here, "
+        "or harness-show.html)",
+    )
+
     diff = commands.add_parser(
         "diff",
         help="compare two cassettes (or folders of them) as conversations; exit 1 if they differ",
@@ -42,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "paths", nargs="*", metavar="OLD NEW", help="two cassettes or two folders (with --git: one)"
     )
-    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff.add_argument("--format", choices=["text", "markdown", "json", "html"], default="text")
+    diff.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of printing it"
+    )
     diff.add_argument(
         "--git",
         metavar="REV",
@@ -178,6 +195,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(escape.json_text(load(args.cassette).to_json()))
         return 0
+    if args.command == "show":
+        return _show(args)
     if args.command == "diff":
         return _diff(args)
     if args.command == "parity":
@@ -227,8 +246,33 @@ def _diff(args: argparse.Namespace) -> int:
         raise ConfigError("give two cassettes or two folders: harness diff OLD NEW")
     else:
         report = diff_paths(Path(args.paths[0]), Path(args.paths[1]))
-    print(render(report, args.format))
+    if args.format == "html":
+        from harness.show.diffview import diff_html
+
+        text = diff_html(report)
+    else:
+        text = render(report, args.format)
+    if args.output:
+        from harness.cassette.storage import write_atomic
+
+        write_atomic(Path(args.output), text)
+        print(f"harness diff: wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
     return 0 if report.equivalent else 1
+
+
+def _show(args: argparse.Namespace) -> int:
+    """Exit 0 when every page was written, 2 when a cassette could not be read."""
+    from pathlib import Path
+
+    from harness.show import show
+
+    shown = show([Path(p) for p in args.cassettes], Path(args.output) if args.output else None)
+    for problem in shown.problems:
+        print(f"harness show: {problem}", file=sys.stderr)
+    print(shown.page)
+    return 2 if shown.problems else 0
 
 
 def _parity(args: argparse.Namespace) -> int:

@@ -20,6 +20,8 @@ from harness.errors import ConfigError
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 BACKENDS = ("emulator", "live")
+TRACE_MODES = ("off", "on-failure", "always")
+"""When a marked test writes its trace page (`--assistants-trace`, ini `assistants_trace`)."""
 DEFAULT_LIVE_BASE_URL = "https://api.openai.com/v1"
 REPLAY_BASE_URL = "http://127.0.0.1:9/v1"  # loopback discard port: nothing listens
 SECRET_ENVIRONMENT = (
@@ -56,6 +58,8 @@ class Settings:
     ci: bool = False
     drift: bool = False
     """`--assistants-drift`: record as usual, write nothing, compare with the committed."""
+    trace: str = "on-failure"
+    """When a marked test writes its trace page: one of `TRACE_MODES`."""
     replace_live: bool = False
     """`--record-replace-live`: a take of the emulator may replace a live recording."""
     sandbox: str = "auto"
@@ -77,6 +81,7 @@ def resolve(
     rootdir: Path,
     environ: Mapping[str, str] = os.environ,
     drift: bool = False,
+    trace_option: str | None = None,
     replace_live: bool = False,
 ) -> Settings:
     """Settings from the command line, the ini keys (`assistants_*`, given without the
@@ -119,6 +124,10 @@ def resolve(
         raise ConfigError(
             f"assistants_sandbox: unknown value {sandbox!r}; choose one of {', '.join(SANDBOXES)}"
         )
+    trace = trace_option or str(ini.get("trace") or "").strip() or "on-failure"
+    if trace not in TRACE_MODES:
+        source = "--assistants-trace" if trace_option else "assistants_trace"
+        raise ConfigError(f"{source}: unknown value {trace!r}; choose {', '.join(TRACE_MODES)}")
     return Settings(
         record_mode="none" if ci and not allowed_in_ci else mode,
         requested_mode=mode,
@@ -138,6 +147,7 @@ def resolve(
         redact_patterns=patterns,
         ci=ci,
         drift=drift,
+        trace=trace,
         replace_live=replace_live,
         sandbox=sandbox,
     )

@@ -6,6 +6,8 @@ Every message is one line that says what happened, where, and what to do.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HarnessError(Exception):
     """Root of every error the harness raises on purpose."""
@@ -42,6 +44,10 @@ class LiveCassetteError(CassetteError, PermissionError):
 
 class UnmatchedRequestError(CassetteError, LookupError):
     """Replay met a request that the cassette does not hold."""
+
+    request: Any = None
+    """The request, redacted as a cassette keeps it (`harness.cassette.model.Request`), when
+    known: a trace page marks where the conversation left the recording with it."""
 
 
 class ForeignRequestError(CassetteError, ConnectionRefusedError):

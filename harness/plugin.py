@@ -26,6 +26,8 @@ EMULATOR: pytest.StashKey[EmbeddedEmulator] = pytest.StashKey()
 CLAIMED = pytest.StashKey[dict[str, str]]()
 ACTIVE: pytest.StashKey[ActiveCassette] = pytest.StashKey()
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+TEMPORARY = pytest.StashKey[pytest.TempPathFactory]()
+TRACED = pytest.StashKey[Path]()
 
 MARKER = "assistants_cassette"
 FAULTS_MARKER = "assistants_faults"
@@ -59,6 +61,14 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "those whose conversation differs from the committed cassette (with the diff).",
     )
     group.addoption(
+        "--assistants-trace",
+        action="store",
+        default=None,
+        choices=["off", "on-failure", "always"],
+        help="When a marked test writes its HTML trace page (default: on-failure; ini "
+        "assistants_trace).",
+    )
+    group.addoption(
         "--record-replace-live",
         action="store_true",
         default=False,
@@ -86,6 +96,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "How the embedded emulator isolates code_interpreter code: auto (default: user "
         "namespaces, refused without them), namespaces, or process (opts in to a best-effort "
         "guard where namespaces are unavailable).",
+    )
+    parser.addini(
+        "assistants_trace", "When marked tests write trace pages: off, on-failure, always."
     )
     parser.addini("assistants_strict", "Fail replayed tests that leave recorded requests unplayed.")
     parser.addini(
@@ -150,6 +163,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "scenario_dirs",
             "filter_deprecations",
             "sandbox",
+            "trace",
         )
     }
     try:
@@ -160,6 +174,7 @@ def pytest_configure(config: pytest.Config) -> None:
             ini=ini,
             rootdir=config.rootpath,
             drift=config.getoption("assistants_drift", False),
+            trace_option=config.getoption("assistants_trace", None),
             replace_live=config.getoption("record_replace_live", False),
         )
     except ConfigError as exc:
@@ -242,7 +257,48 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         from harness.active import failure_sections
 
         report.sections.extend(failure_sections(active, report.longreprtext))
+    if active is not None:
+        _trace_page(item, active, report)
     return report
+
+
+def _trace_page(item: pytest.Item, active: ActiveCassette, report: pytest.TestReport) -> None:
+    """Write the test's trace page when `--assistants-trace` wants it (after the call, and
+    again after teardown, which may fail or add requests); its report names it (and
+    pytest-html, when installed, links it)."""
+    from harness.errors import HarnessError
+    from harness.show.failure import forget_failed_trace, wanted, write_trace
+
+    if report.when not in ("call", "teardown"):
+        return
+    call = item.stash[REPORTS].get("call")
+    passed = not report.failed and call is not None and call.passed
+    if report.when == "teardown" and passed:
+        forget_failed_trace(active)  # this take passed: an earlier failed one's page is stale
+    if not wanted(item.config.stash[SETTINGS].trace, not passed):
+        return
+    if report.when == "teardown" and not report.failed and TRACED not in item.stash:
+        return  # the call's page stands (a skipped or errored call wrote none)
+    try:
+        path = write_trace(
+            active,
+            item.nodeid,
+            "passed" if passed else "failed",
+            item.stash[TEMPORARY].getbasetemp(),
+        )
+    except (HarnessError, OSError) as exc:
+        report.sections.append(("assistants trace", f"could not write the trace page: {exc}"))
+        return
+    if item.stash.get(TRACED, None) == path and not report.failed:
+        return  # rewritten with the teardown's requests; the call's report names it
+    item.stash[TRACED] = path
+    report.sections.append(("assistants trace", f"trace page: {path}"))
+    report.user_properties.append(("assistants_trace", str(path)))
+    with contextlib.suppress(ImportError):
+        from pytest_html import extras
+
+        link = extras.url(path.resolve().as_uri(), name="assistants trace")
+        report.extras = [*getattr(report, "extras", []), link]  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -357,6 +413,7 @@ def assistants_cassette(
 
     item = request.node
     config = request.config
+    item.stash[TEMPORARY] = request.getfixturevalue("tmp_path_factory")
     marker = item.get_closest_marker(MARKER)
     problem = ""
     try:

@@ -134,7 +134,7 @@ class Interception:
             try:
                 answered = self.override(method, url, headers, body, self._as_recorded(request))
             except UnmatchedRequestError as exc:
-                raise self._fail(exc) from None
+                raise self._fail(exc, request) from None
             if answered is not None:
                 return answered
         if self.check is not None:
@@ -159,7 +159,8 @@ class Interception:
                     f"No recorded response for {describe(request)} in {self.source}.\n"
                     f"{explain_miss(request, recorded)}\n"
                     f"To re-record this test: {self.rerecord_hint}"
-                )
+                ),
+                request,
             )
         if self.responder is None:
             return None  # a live server answers; `record` is told afterwards
@@ -253,8 +254,10 @@ class Interception:
         return moved, [("host", ours.netloc), *kept]
 
     def _fail(
-        self, error: UnmatchedRequestError | ForeignRequestError
+        self, error: UnmatchedRequestError | ForeignRequestError, request: Request | None = None
     ) -> UnmatchedRequestError | ForeignRequestError:
+        if request is not None and isinstance(error, UnmatchedRequestError):
+            error.request = self._as_recorded(request)  # redacted: a trace page shows it
         with self._lock:
             self.misses.append(error)
         return error

@@ -98,6 +98,10 @@ class Player:
     def all_played(self) -> bool:
         return all(queue.exhausted for queue in self._queues.values())
 
+    def played(self) -> list[int]:
+        """0-based positions of the interactions served at least once, in recorded order."""
+        return [index for index, played in enumerate(self._played) if played]
+
     def last_played(self) -> int:
         """The 0-based position of the last recorded interaction served (-1: none yet)."""
         return max((i for i, played in enumerate(self._played) if played), default=-1)

@@ -280,23 +280,24 @@ class CassetteSession:
         return meta
 
 
-FAILED_PATTERN = "*.failed.yaml"
+FAILED_PATTERNS = ("*.failed.yaml", "*.failed.html")
+"""Kept failed takes and their trace pages (`harness.show.failure`)."""
 
 
 def _ignore_failed_takes(folder: Path) -> None:
-    """Make sure git ignores kept failed takes in `folder`: they are for reading, not for
-    committing beside the cassettes."""
+    """Make sure git ignores kept failed takes (and their trace pages) in `folder`: they are
+    for reading, not for committing beside the cassettes."""
     ignore = folder / ".gitignore"
     try:
         lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
-        if FAILED_PATTERN in (line.strip() for line in lines):
+        missing = [p for p in FAILED_PATTERNS if p not in (line.strip() for line in lines)]
+        if not missing:
             return
         with ignore.open("a", encoding="utf-8") as out:
             if lines and lines[-1].strip():
                 out.write("\n")
-            out.write(
-                f"# kept failed recordings (pytest --record), not cassettes\n{FAILED_PATTERN}\n"
-            )
+            out.write("# kept failed recordings (pytest --record), not cassettes\n")
+            out.write("".join(f"{pattern}\n" for pattern in missing))
     except OSError:
         pass  # a read-only folder: the take is kept all the same
 

@@ -9,7 +9,7 @@ it as text, Markdown (for a pull-request comment) or JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.cassette.model import Cassette
@@ -40,6 +40,10 @@ class FileDiff:
     name: str
     status: str
     changes: tuple[Change, ...] = ()
+    sides: tuple[Loader | None, Loader | None] = field(
+        default=(None, None), compare=False, repr=False
+    )
+    """How to read the old and the new cassette again (an HTML report shows both)."""
 
     def to_data(self) -> dict[str, JSON]:
         return {
@@ -103,11 +107,13 @@ def _report(
 ) -> DiffReport:
     files: list[FileDiff] = []
     for name, read_old, read_new in pairs(old, new):
+        sides = (read_old, read_new)
         if read_old is None:
-            files.append(FileDiff(name, "added"))
+            files.append(FileDiff(name, "added", sides=sides))
         elif read_new is None:
-            files.append(FileDiff(name, "removed"))
+            files.append(FileDiff(name, "removed", sides=sides))
         else:
             changes = diff_cassettes(read_old(), read_new())
-            files.append(FileDiff(name, "changed" if changes else "same", tuple(changes)))
+            status = "changed" if changes else "same"
+            files.append(FileDiff(name, status, tuple(changes), sides))
     return DiffReport(old_name, new_name, tuple(files))

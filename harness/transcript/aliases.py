@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -41,6 +42,11 @@ _ID = re.compile(
 _ID_KEY = re.compile(r"id|.*_ids?|after|before|conversation", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_id_key(key: str) -> bool:
+    return _ID_KEY.fullmatch(key) is not None
+
+
 class Aliases:
     """Real id -> alias, numbered per kind in order of first appearance."""
 
@@ -57,13 +63,22 @@ class Aliases:
         self.table[value] = f"{kind}_{self._counts[kind]}"
 
     def collect(self, value: JSON, key: str = "") -> None:
+        # Containers are walked, strings under an id key added; everything else is skipped
+        # without a call (this walk touches every value of a cassette).
         if isinstance(value, dict):
             for k, v in value.items():
-                self.collect(v, str(k))
+                if isinstance(v, (dict, list)):
+                    self.collect(v, str(k))
+                elif isinstance(v, str) and _is_id_key(str(k)):
+                    self.add(v)
         elif isinstance(value, list):
+            strings = _is_id_key(key)
             for item in value:
-                self.collect(item, key)
-        elif _ID_KEY.fullmatch(key):
+                if isinstance(item, (dict, list)):
+                    self.collect(item, key)
+                elif strings and isinstance(item, str):
+                    self.add(item)
+        elif isinstance(value, str) and _is_id_key(key):
             self.add(value)
 
     def text(self, value: str) -> str:

@@ -215,6 +215,7 @@ def test_a_failed_recording_says_what_the_backend_said(pytester: pytest.Pytester
     assert (folder / "test_app.failed.yaml").exists()
     ignore = (folder / ".gitignore").read_text()
     assert "*.failed.yaml" in ignore.splitlines(), "kept takes are not committed by accident"
+    assert "*.failed.html" in ignore.splitlines(), "nor their trace pages"
     pytester.runpytest("--record").assert_outcomes(failed=1)
     assert (folder / ".gitignore").read_text() == ignore, "the line is added once"
 

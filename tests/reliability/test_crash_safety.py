@@ -189,6 +189,8 @@ def test_failing_test_under_record_keeps_the_old_cassette_and_writes_failed_yaml
     result.stdout.fnmatch_lines([f"kept failed recording: {failed}"])
     assert len(loads(failed.read_text())) == 1
     assert sorted(p.name for p in path.parent.iterdir()) == [
+        ".gitignore",  # which ignores the two below
+        "test_conversation.failed.html",  # the failed take's trace page
         "test_conversation.failed.yaml",
         "test_conversation.yaml",
     ]
@@ -196,4 +198,5 @@ def test_failing_test_under_record_keeps_the_old_cassette_and_writes_failed_yaml
     monkeypatch.delenv("BREAK_THE_APP")
     pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
     assert not failed.exists()
-    assert list(files_under(path.parent)) == [path]
+    # the failed take's page went with it; the folder's .gitignore stays
+    assert list(files_under(path.parent)) == [path.parent / ".gitignore", path]

@@ -157,7 +157,12 @@ def test_planted_secrets_never_reach_a_cassette_or_the_output(
     assert [kind for kind, value in values.items() if value not in sent] == []
     cassettes = pytester.path / "cassettes" / "test_planted"
     written = sorted(p.name for p in cassettes.iterdir())
-    assert written == ["test_fails_after_recording.failed.yaml", "test_records.yaml"]
+    assert written == [
+        ".gitignore",
+        "test_fails_after_recording.failed.html",  # its trace page: scanned for leaks too
+        "test_fails_after_recording.failed.yaml",
+        "test_records.yaml",
+    ]
     assert_no_leaks(pytester.path, result.stdout.str() + result.stderr.str(), values)
     # What the recorder wrote also passes `harness verify`.
     out = io.StringIO()
