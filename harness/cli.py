@@ -73,7 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parity.add_argument("old", metavar="OLD", help="a cassette or a folder of them")
     parity.add_argument("new", metavar="NEW", help="a cassette or a folder (paired by test name)")
-    parity.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    parity.add_argument("--format", choices=["text", "markdown", "json", "html"], default="text")
+    parity.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE instead of printing it"
+    )
     parity.add_argument(
         "--accept",
         action="append",
@@ -252,13 +255,7 @@ def _diff(args: argparse.Namespace) -> int:
         text = diff_html(report)
     else:
         text = render(report, args.format)
-    if args.output:
-        from harness.cassette.storage import write_atomic
-
-        write_atomic(Path(args.output), text)
-        print(f"harness diff: wrote {args.output}", file=sys.stderr)
-    else:
-        print(text)
+    _emit("diff", text, args.output)
     return 0 if report.equivalent else 1
 
 
@@ -283,8 +280,27 @@ def _parity(args: argparse.Namespace) -> int:
     from harness.parity.report import parity_paths
 
     report = parity_paths(Path(args.old), Path(args.new), tuple(args.accept))
-    print(render(report, args.format))
+    if args.format == "html":
+        from harness.show.diffview import parity_html
+
+        text = parity_html(report, Path(args.old), Path(args.new))
+    else:
+        text = render(report, args.format)
+    _emit("parity", text, args.output)
     return 0 if report.same else 1
+
+
+def _emit(command: str, text: str, output: str | None) -> None:
+    """Print a report, or write it to `output` atomically."""
+    if output:
+        from pathlib import Path
+
+        from harness.cassette.storage import write_atomic
+
+        write_atomic(Path(output), text)
+        print(f"harness {command}: wrote {output}", file=sys.stderr)
+    else:
+        print(text)
 
 
 def _conformance(paths: Sequence[str]) -> int:

@@ -12,11 +12,15 @@ import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.cassette.model import Cassette
 from harness.diff import Change, DiffReport
 from harness.diff.render import headline
+from harness.diff.sources import local_side
+from harness.parity.render import sentence
+from harness.parity.report import ParityReport
 from harness.show.conversation import conversation_of
 from harness.show.render import render_page
 from harness.transcript import transcript
@@ -133,3 +137,29 @@ def _line(change: Change) -> str:
 def _short(value: JSON, limit: int = 300) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def parity_html(report: ParityReport, old: Path, new: Path) -> str:
+    """`harness parity --format html`: each pair of recordings side by side, with the parity
+    differences (in the conversation view's words) as its change lines."""
+    old_side, old_folder = local_side(old)
+    new_side, _ = local_side(new)
+    if not old_folder:
+        old_side = {new.name: old_side[old.name]}
+    compared = []
+    for pair in report.pairs:
+        read_old, read_new = old_side.get(pair.name), new_side.get(pair.name)
+        status = {"old": "added", "new": "removed"}.get(pair.missing or "", "")
+        status = status or ("same" if pair.same else "changed")
+        lines = tuple(("changed", d.aspect, sentence(d)) for d in pair.differences)
+        compared.append(
+            Compared(
+                pair.name,
+                status,
+                lines,
+                conversation(read_old(), pair.name) if read_old else None,
+                conversation(read_new(), pair.name) if read_new else None,
+            )
+        )
+    title = f"harness parity {report.old} {report.new}"
+    return comparison_html(title, report.old, report.new, compared)

@@ -61,6 +61,12 @@ def test_a_broken_port_is_named_by_exactly_that_difference(
     assert main(["parity", str(old), str(new), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert [d["aspect"] for d in report["pairs"][0]["differences"]] == [aspect]
+    # The review page: both conversations side by side, the difference named on it.
+    page = new.parent / "parity.html"
+    assert main(["parity", str(old), str(new), "--format", "html", "-o", str(page)]) == 1
+    raw = page.read_text().split('<script type="application/json" id="data">', 1)[1]
+    embedded = json.loads(raw.split("</script>", 1)[0])
+    assert [c["line"] for f in embedded["files"] for c in f["changes"]] == [line]
 
 
 def test_folders_pair_recordings_by_test_name(
