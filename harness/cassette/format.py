@@ -83,6 +83,8 @@ def dumps(cassette: Cassette) -> str:
     return "".join(parts)
 
 
+# How deep orjson writes; a value nested deeper cannot be written back.
+_ORJSON_DEPTH = 255
 # A line indented as `dumps` indents a value nested MAX_DEPTH deep (two spaces a level, four
 # to start); a plain `find` of it runs at memchr speed, where a regular expression crawls.
 _MAYBE_DEEP = "\n" + " " * (4 + 2 * MAX_DEPTH)
@@ -96,19 +98,23 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     `harness.safe_yaml`. Both end in the same field-by-field validation.
     """
     with _gc_paused():
-        data = _read_own_layout(text)
+        deep: list[tuple[Any, int]] = []
+        data = _read_own_layout(text, deep)
         if data is not None:
-            if _MAYBE_DEEP in text or not _serializable(data):  # only then walk every value
-                check_depth(data, source)
+            if _MAYBE_DEEP in text or not all(_serializable(v, level) for v, level in deep):
+                check_depth(data, source)  # only then walk every value
             return build(data, source, json_checked=True)
         return from_data(_read_yaml(text, source), source)
 
 
-def _serializable(data: dict[str, Any]) -> bool:
-    """Whether orjson writes `data` back: it refuses nesting past 255 levels, which a value
-    hand-written on one line reaches without the indentation `_MAYBE_DEEP` looks for."""
+def _serializable(value: Any, level: int) -> bool:
+    """Whether orjson writes `value` back where it sits (`level` deep in the document): it
+    refuses nesting past 255 levels, which a value hand-written on one line reaches without
+    the indentation `_MAYBE_DEEP` looks for."""
+    for _ in range(level):
+        value = [value]
     try:
-        orjson.dumps(data["interactions"])
+        orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
         return False
     return True
@@ -141,7 +147,7 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _read_own_layout(text: str) -> dict[str, Any] | None:
+def _read_own_layout(text: str, deep: list[tuple[Any, int]]) -> dict[str, Any] | None:
     """The document, when `text` has the layout `dumps` writes; None for anything else."""
     raw = text.encode()
     if b"\r" in raw:
@@ -161,7 +167,7 @@ def _read_own_layout(text: str) -> dict[str, Any] | None:
         raw = b"".join(kept)
         del view, kept
     try:
-        return _split(raw, head.end(), int(head.group(1)))
+        return _split(raw, head.end(), int(head.group(1)), deep)
     except (ValueError, _NotOwnLayout):  # orjson's errors are ValueErrors
         return None  # not our own layout after all: the YAML reader takes it, or says where
 
@@ -189,18 +195,27 @@ class _NotOwnLayout(Exception):
     pass
 
 
-def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
+def _split(raw: bytes, start: int, version: int, deep: list[tuple[Any, int]]) -> dict[str, Any]:
     """Cut the layout `dumps` writes apart without YAML.
 
     Every line of a value is indented and a JSON string holds no raw line break, so the item
     markers (`- request: `, `  response: `, `  repeat: ` at a line start) can only be markers:
     `bytes.find` locates them and orjson parses each value in place (memoryview slices, no copy).
+    A value goes to `deep` with its level in the document unless its text holds too few
+    opening brackets to nest past orjson's limit (each level needs one; a string's only add).
     """
     view = memoryview(raw)
+
+    def value(begin: int, stop: int, level: int) -> Any:
+        parsed = orjson.loads(view[begin:stop])
+        if raw.count(b"[", begin, stop) + raw.count(b"{", begin, stop) > _ORJSON_DEPTH - level:
+            deep.append((parsed, level))
+        return parsed
+
     marker = raw.find(b"\ninteractions:", start)
     if marker < 0:
         raise _NotOwnLayout
-    meta = orjson.loads(view[start:marker])
+    meta = value(start, marker, 1)
     end = len(raw)
     newline = raw.find(b"\n", marker + 1)
     pos = end if newline < 0 else newline + 1
@@ -229,12 +244,12 @@ def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
         if repeat < response:
             repeat = raw.find(_REPEAT, response)
             repeat = end if repeat < 0 else repeat
-        item = {"request": orjson.loads(view[pos + len(_REQUEST) : response])}
+        item = {"request": value(pos + len(_REQUEST), response, 3)}
         if repeat < following:
-            item["response"] = orjson.loads(view[response + len(_RESPONSE) : repeat])
+            item["response"] = value(response + len(_RESPONSE), repeat, 3)
             item["repeat"] = orjson.loads(view[repeat + len(_REPEAT) : following])
         else:
-            item["response"] = orjson.loads(view[response + len(_RESPONSE) : following])
+            item["response"] = value(response + len(_RESPONSE), following, 3)
         items.append(item)
         pos = following
     return {"format": version, "meta": meta, "interactions": items}
