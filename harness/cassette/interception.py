@@ -21,6 +21,7 @@ the in-memory clients of mutation replay.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,13 @@ body, the request as a recording keeps it) -> the response, or None to go on as 
 def origin(url: str) -> tuple[str, int]:
     """(host, port) of a URL, the default port filled in."""
     parts = urlsplit(url)
+    return _origin(parts.scheme, parts.netloc)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(scheme: str, netloc: str) -> tuple[str, int]:
+    # Memoized: every request of a test goes to the same few hosts.
+    parts = urlsplit(f"{scheme}://{netloc}")
     host = (parts.hostname or "").lower()
     try:
         port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
@@ -122,6 +130,7 @@ class Interception:
         self.misses: list[UnmatchedRequestError | ForeignRequestError] = []
         self.base_paths: list[str] = []
         self._lock = threading.Lock()
+        self._learned: set[tuple[tuple[str, str], ...]] = set()
 
     # -- the two questions a transport asks ---------------------------------
 
@@ -146,7 +155,7 @@ class Interception:
                 # What its credential headers hold is learned from every request; the request
                 # is redacted only when it does not match as it is (most carry nothing that
                 # redaction changes, and one that did cannot match the recording unredacted).
-                redactor = self.redactor.learning(credentials(request))
+                redactor = self._learning(request)
                 found = self.player.find(request) or self.player.find(redactor.request(request))
                 if found is None and request.multipart is not None:
                     found = self.player.find(self._legacy(method, url, headers, body))
@@ -189,12 +198,12 @@ class Interception:
         host_port = origin(url)
         if host_port not in self.api_origins and not is_azure_host(host_port[0]):
             return None
-        located = api.locate(method, urlsplit(url).path)
-        if located is None:
+        base = _api_base(method, urlsplit(url).path)
+        if base is None:
             return None
-        if located.base not in self.base_paths:
-            self.base_paths.append(located.base)
-        return request_from_http(method, url, headers, body, located.base)
+        if base not in self.base_paths:
+            self.base_paths.append(base)
+        return request_from_http(method, url, headers, body, base)
 
     def _other(self, method: str, url: str, headers: Any, body: bytes) -> HttpResponse | None:
         """Not API traffic: while recording, where the app would have sent it (None: the
@@ -269,7 +278,32 @@ class Interception:
     def _as_recorded(self, request: Request) -> Request:
         """The request as a recording would have kept it: redacted, so it can match a
         recorded one whose secrets were replaced."""
-        return self.redactor.learning(credentials(request)).request(request)
+        return self._learning(request).request(request)
+
+    def _learning(self, request: Request) -> Redactor:
+        """The redactor, having learned what `request` carries. Headers already learned from
+        are not looked at again (a client sends the same key with every request), so a
+        request without query or body costs no more than a dict lookup."""
+        headers = tuple(request.headers.items())
+        if (
+            headers in self._learned
+            and not request.query
+            and request.body is None
+            and request.multipart is None
+        ):
+            return self.redactor
+        learned = self.redactor.learning(credentials(request))
+        if len(self._learned) < 64:  # bounded: one entry per distinct set of headers
+            self._learned.add(headers)
+        return learned
+
+
+@functools.lru_cache(maxsize=4096)
+def _api_base(method: str, path: str) -> str | None:
+    """The API base path of an Assistants request, or None for another path (memoized: a
+    polling client asks for the same path again and again)."""
+    located = api.locate(method, path)
+    return None if located is None else located.base
 
 
 def _vcr(status: int, headers: list[tuple[str, str]], body: bytes) -> dict[str, Any]:

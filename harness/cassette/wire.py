@@ -55,9 +55,9 @@ def request_from_http(
     # repeated header is joined with ", ", as httpx and vcrpy's dict do.
     kept: dict[str, str] = {}
     for name, value in header_items(headers):
-        name = name.lower()
-        if name in PROTOCOL_REQUEST_HEADERS or learns_request_header(name):
-            kept[name] = f"{kept[name]}, {value}" if name in kept else value
+        key = _kept_request_header(name)
+        if key is not None:
+            kept[key] = f"{kept[key]}, {value}" if key in kept else value
     content_type = str(kept.get("content-type", ""))
     if "content-type" in kept:
         kept["content-type"] = kept["content-type"].split(";", 1)[0].strip()
@@ -77,6 +77,14 @@ def request_from_http(
         headers=kept,
         **fields,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_request_header(name: str) -> str | None:
+    """The lower-case name of a request header a cassette keeps, or None (memoized: a client
+    sends the same few names with every request)."""
+    name = name.lower()
+    return name if name in PROTOCOL_REQUEST_HEADERS or learns_request_header(name) else None
 
 
 def response_from_vcr(data: dict[str, Any]) -> Response:
@@ -221,6 +229,16 @@ def _multipart_parts(body: bytes, content_type: str, legacy: bool = False) -> li
 
 
 def header_items(headers: Any) -> list[tuple[str, str]]:
+    raw = getattr(headers, "raw", None)
+    if isinstance(raw, list):
+        # httpx's `Headers`: its `multi_items()` looks its `encoding` property up twice per
+        # header, the most expensive step of replaying a poll. The bytes decode the same way:
+        # httpx picks ASCII when every header is ASCII, else its own fallback.
+        try:
+            return [(name.decode("ascii"), value.decode("ascii")) for name, value in raw]
+        except UnicodeDecodeError:
+            encoding = headers.encoding
+            return [(name.decode(encoding), value.decode(encoding)) for name, value in raw]
     if hasattr(headers, "multi_items"):
         return list(headers.multi_items())
     items = []

@@ -79,3 +79,17 @@ def test_encodings_are_taken_off_in_reverse_and_the_rest_is_kept() -> None:
     )
     assert response.headers["content-encoding"] == "compress"
     assert response_to_http(response)[1] == inner
+
+
+@pytest.mark.parametrize(
+    "value", [b"plain-ascii", "caf\u00e9-utf8".encode(), "caf\u00e9-latin1".encode("latin-1")]
+)
+def test_request_headers_read_from_raw_bytes_decode_as_httpx_decodes_them(value: bytes) -> None:
+    import httpx2
+
+    from harness.cassette.wire import request_from_http
+
+    headers = httpx2.Headers([(b"X-Team-Token", value), (b"OpenAI-Beta", b"assistants=v2")])
+    request = request_from_http("GET", "http://127.0.0.1:9/v1/threads/t", headers, b"", "/v1")
+    assert request.headers == dict(headers.multi_items())
+    assert request.path == "/threads/t"
