@@ -231,6 +231,7 @@ def test_a_bad_scenario_file_is_one_collection_error_line(
     path = pytester.path / "scenarios" / "broken.yaml"
     path.parent.mkdir()
     path.write_bytes(content)
+    pytester.makeini("[pytest]\nassistants_scenario_dirs = scenarios\n")
 
     result = pytester.runpytest("-p", "no:cacheprovider", "scenarios")
 

@@ -422,6 +422,7 @@ def _check_outputs(actions: tuple[Action, ...], where: str) -> None:
     """`{{outputs.NAME}}` in a `say` names a function the same rule calls: a typo would
     otherwise render as nothing."""
     called = [call.name for action in actions for call in action.calls or ()]
+    called += [str(a.data["name"]) for a in actions if a.kind == "mcp" and a.data]
     for j, action in enumerate(actions):
         if action.kind != "say":
             continue

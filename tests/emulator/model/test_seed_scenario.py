@@ -24,6 +24,7 @@ def test_function_quiz_recorded_with_a_model(
     (scenarios / "tools").mkdir(parents=True)
     shutil.copy(ROOT / "scenarios" / "function_quiz.yaml", scenarios)
     shutil.copy(ROOT / "scenarios" / "tools" / "display_quiz.json", scenarios / "tools")
+    pytester.makeini("[pytest]\nassistants_scenario_dirs = scenarios\n")
     chat.script(
         completion(calls=[call("call_quiz", "display_quiz", json.dumps(QUIZ_ARGUMENTS))]),
         completion("Good try: the derivative is 6x + 2, and the answer is 1."),
