@@ -70,6 +70,10 @@ class ResponsesScenarioRunner:
         tools = responses_tools(self.tools, self.stores)
         if tools:
             out["tools"] = tools
+        # A ported app that shows what its code ran reads the outputs the Assistants API
+        # put in run steps: the Responses API sends them only when asked.
+        if any(tool["type"] == "code_interpreter" for tool in tools):
+            out["include"] = ["code_interpreter_call.outputs"]
         return out
 
     # -- steps

@@ -22,7 +22,7 @@ def _project(pytester: pytest.Pytester, *names: str, extra: str = "") -> None:
     shutil.copy(ROOT / "scenarios" / "handlers.py", folder / "handlers.py")
     (folder / "__init__.py").write_text("")
     for name in names:
-        text = (ROOT / "scenarios" / f"{name}.yaml").read_text()
+        text = (ROOT / "scenarios" / f"{name}.yaml").read_text().replace("api: both\n", "", 1)
         text = text.replace(f"name: {name}\n", f"name: {name}\napi: both\n{extra}", 1)
         (folder / f"{name}.yaml").write_text(text)
     pytester.makeini(

@@ -38,7 +38,7 @@ def test_replay_needs_no_network(pytester: pytest.Pytester) -> None:
     _copy_project(pytester)
     pytester.makeconftest(NO_NETWORK)
     result = pytester.runpytest("scenarios")
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=17)
 
 
 def test_rerecording_leaves_every_snapshot_unchanged(pytester: pytest.Pytester) -> None:
@@ -47,8 +47,8 @@ def test_rerecording_leaves_every_snapshot_unchanged(pytester: pytest.Pytester) 
         p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")
     }
     result = pytester.runpytest("scenarios", "--record")
-    result.assert_outcomes(passed=9)
-    result.stdout.fnmatch_lines(["*0 new, 0 rewritten, 9 unchanged, 0 kept failed*"])
+    result.assert_outcomes(passed=17)
+    result.stdout.fnmatch_lines(["*0 new, 0 rewritten, 17 unchanged, 0 kept failed*"])
     result.stdout.fnmatch_lines(["*9 snapshots passed*"])
     after = {
         p.name: p.read_text() for p in (pytester.path / "cassettes" / "scenarios").glob("*.yaml")
