@@ -29,6 +29,13 @@ ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "v
 
 ALWAYS_SENT = {"thread.run": ("temperature", "top_p")}
 """Fields the real API always sent on an object although the spec does not require them."""
+REAL_API_OMITTED = {
+    "thread.message": ("status", "incomplete_details", "completed_at", "incomplete_at"),
+}
+"""Fields the spec requires that the real API left out over REST (its stream events carry
+them): their absence is how the API behaved, not a deviation."""
+REAL_API_NULLS = {"response": ("user", "usage")}
+"""Fields the spec types as non-null that the real API sent as null."""
 RESPONSE_STATUSES = ("queued", "in_progress", "completed", "incomplete", "failed", "cancelled")
 """A response's lifecycle: `queued → in_progress → completed | incomplete | failed | cancelled`
 (only a background response is ever seen queued or in progress)."""
