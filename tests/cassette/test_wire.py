@@ -85,11 +85,16 @@ def test_encodings_are_taken_off_in_reverse_and_the_rest_is_kept() -> None:
     "value", [b"plain-ascii", "caf\u00e9-utf8".encode(), "caf\u00e9-latin1".encode("latin-1")]
 )
 def test_request_headers_read_from_raw_bytes_decode_as_httpx_decodes_them(value: bytes) -> None:
-    import httpx2
+    import importlib
 
     from harness.cassette.wire import request_from_http
 
-    headers = httpx2.Headers([(b"X-Team-Token", value), (b"OpenAI-Beta", b"assistants=v2")])
+    # The SDK's HTTP library: httpx2 under openai 3.x, httpx under 2.x.
+    try:
+        http = importlib.import_module("httpx2")
+    except ImportError:
+        http = importlib.import_module("httpx")
+    headers = http.Headers([(b"X-Team-Token", value), (b"OpenAI-Beta", b"assistants=v2")])
     request = request_from_http("GET", "http://127.0.0.1:9/v1/threads/t", headers, b"", "/v1")
     assert request.headers == dict(headers.multi_items())
     assert request.path == "/threads/t"
