@@ -241,11 +241,9 @@ class Interception:
 
     def _legacy(self, method: str, url: str, headers: Any, body: bytes) -> Request:
         """An upload as cassettes of harness 0.2 summarised it (so they still replay)."""
-        base = api.locate(method, urlsplit(url).path)
-        request = request_from_http(
-            method, url, headers, body, base.base if base else "", legacy_multipart=True
-        )
-        return self.redactor.learning(credentials(request)).request(request)
+        base = _api_base(method, urlsplit(url).path) or ""
+        request = request_from_http(method, url, headers, body, base, legacy_multipart=True)
+        return self._as_recorded(request)
 
     def _under_own_base(self, url: str) -> bool:
         """Sent to the harness's own API base (`/v1/...` on the emulator): where the app's
