@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.api import deviations
 from harness.transcript.aliases import Aliases
 from harness.transcript.model import JSON, RunEvent, Submission, ToolCall
 from harness.transcript.summaries import as_dict, dicts, tool_call
@@ -72,12 +73,19 @@ class Observations:
     # -- objects in responses and stream events
 
     def observe(self, obj: JSON, where: int, repeat: int = 1) -> None:
+        """File what `obj` shows, read by its shape (`harness.api.deviations`): a page however
+        labelled is its items; a deletion answer marks its object deleted and keeps what was
+        known of it; an object without an id of its own tells nothing."""
         if not isinstance(obj, dict):
             return
-        kind = obj.get("object")
+        kind = deviations.kind(obj)
         if kind == "list":
             for item in dicts(obj.get("data")):
                 self.observe(item, where, repeat)
+        elif deviations.is_deletion(obj):
+            self.lifecycle(obj.get("id"), "deleted")
+        elif not isinstance(obj.get("id"), str):
+            return
         elif kind == "thread.run":
             self.observe_run(obj, where, repeat)
         elif kind == "thread.run.step":
@@ -91,8 +99,6 @@ class Observations:
             if store is not None:
                 spans = store["files"].setdefault(self.a.of(obj.get("id")) or "?", [])
                 spans.append((str(obj.get("status")), repeat))
-        elif isinstance(kind, str) and kind.endswith(".deleted") and obj.get("deleted"):
-            self.lifecycle(obj.get("id"), "deleted")
 
     def observe_run(self, obj: dict[str, Any], where: int, repeat: int) -> None:
         run = self.run(str(obj.get("id")))
