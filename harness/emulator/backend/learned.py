@@ -61,17 +61,28 @@ def reshaped(obj: Obj) -> Obj:
     return obj
 
 
-def fill(store: Store) -> None:
-    """Every object the store keeps gets the fields the API sends for its kind: a missing
-    time or owner is null, anything else missing the default the emulator gives a new
-    object of that kind. Done once everything is learned, so a field that only some views
-    carry (a streamed message's status) is taken from the view that has it."""
+def fill(store: Store, clock: Clock) -> None:
+    """Every object the store keeps gets the fields the API sends for its kind: a step the
+    thread and assistant of its run, a missing creation time now, another missing time or
+    owner null, anything else missing the default the emulator gives a new object of that
+    kind. Done once everything is learned, so a field that only some views carry (a
+    streamed message's status) is taken from the view that has it."""
+    for thread in store.threads.values():
+        for run in thread.runs.values():
+            for step in run.steps.values():
+                for owner in ("thread_id", "assistant_id"):
+                    step.setdefault(owner, run.obj.get(owner))
     for obj in _kept(store):
         template = _templates().get(deviations.kind(obj) or "", {})
         for key, default in template.items():
-            if key not in obj:
-                nothing = key.endswith("_at") or key in _OWNERS
-                obj[key] = None if nothing else copy.deepcopy(default)
+            if key in obj:
+                continue
+            if key == "created_at":
+                obj[key] = clock.now()
+            elif key.endswith("_at") or key in _OWNERS:
+                obj[key] = None
+            else:
+                obj[key] = copy.deepcopy(default)
 
 
 def _kept(store: Store) -> Iterator[Obj]:

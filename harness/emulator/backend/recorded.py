@@ -59,8 +59,8 @@ def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
     for thread_id in touched:
         if thread_id in store.threads:
             _in_creation_order(store.threads[thread_id])
-    learned.fill(store)  # a REST view leaves a message's status out: one read back is done
     clock.advance_to(latest + 1)
+    learned.fill(store, clock)  # a REST view leaves a message's status out: one read back is done
 
 
 def take_over(engine: Engine, thread_id: str) -> None:
