@@ -213,3 +213,32 @@ def test_harness_diff_of_two_takes_of_a_deviating_server_names_no_phantom(
     out = capsys.readouterr().out
     assert "None" not in out and "'value'" not in out
     assert "Hi" in out and "Ho" in out
+
+
+def test_a_file_deleted_on_the_emulator_keeps_its_name_in_the_transcript(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytester.makepyfile(
+        test_files="""
+import pytest
+
+@pytest.mark.assistants_cassette
+def test_upload_and_delete(openai_client, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("the notes")
+    made = openai_client.files.create(file=path.open("rb"), purpose="assistants")
+    assert openai_client.files.delete(made.id).deleted
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
+    cassette = pytester.path / "cassettes" / "test_files" / "test_upload_and_delete.yaml"
+    capsys.readouterr()
+    data = json.loads(_run(["transcript", str(cassette)], capsys))
+    assert data["files"] == [
+        {
+            "id": "file_1",
+            "filename": "notes.txt",
+            "purpose": "assistants",
+            "lifecycle": ["created", "deleted"],
+        }
+    ]
