@@ -315,8 +315,7 @@ async def _skip_made_steps(
     if not isinstance(script, PlanScript):
         return  # a model decides from the steps it sees
     if waiting is not None and not any(
-        a.kind == "call" and sorted(c.name for c in a.calls) == waiting
-        for a in script.plan.actions
+        a.kind == "call" and sorted(c.name for c in a.calls) == waiting for a in script.plan.actions
     ):
         return  # the plan never asks for these calls: the recording was not made from it
     if waiting is not None:
