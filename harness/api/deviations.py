@@ -70,6 +70,21 @@ def text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def label(value: Any) -> str:
+    """A field the API sends as a string (a status, a type), as a reader shows it: a string
+    as it is, a missing one as `?`, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "?"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def optional_label(value: Any) -> str | None:
+    """`label`, keeping a missing value missing."""
+    return None if value is None else label(value)
+
+
 @dataclass(frozen=True)
 class ErrorFields:
     type: str | None

@@ -98,13 +98,13 @@ class Observations:
             store = self.resource("vector_store", obj.get("vector_store_id"))
             if store is not None:
                 spans = store["files"].setdefault(self.a.of(obj.get("id")) or "?", [])
-                spans.append((str(obj.get("status")), repeat))
+                spans.append((deviations.label(obj.get("status")), repeat))
 
     def observe_run(self, obj: dict[str, Any], where: int, repeat: int) -> None:
         run = self.run(str(obj.get("id")))
         run.thread = self.a.of(obj.get("thread_id")) or run.thread
         run.assistant = self.a.of(obj.get("assistant_id")) or run.assistant
-        status = str(obj.get("status"))
+        status = deviations.label(obj.get("status"))
         calls: tuple[ToolCall, ...] = ()
         action = obj.get("required_action")
         if status == "requires_action" and isinstance(action, dict):
@@ -128,9 +128,11 @@ class Observations:
             run.usage = obj["usage"]
 
     def observe_step(self, obj: dict[str, Any], where: int, repeat: int) -> None:
-        run = self.run(str(obj.get("run_id")))
+        if not isinstance(obj.get("run_id"), str):
+            return  # a step that names no run belongs to none the transcript can show
+        run = self.run(obj["run_id"])
         step = run.steps.setdefault(str(obj.get("id")), {"where": where, "statuses": []})
-        step["statuses"].append((str(obj.get("status")), repeat))
+        step["statuses"].append((deviations.label(obj.get("status")), repeat))
         if isinstance(obj.get("created_at"), int):
             step["created_at"] = obj["created_at"]
             self.created["step"].add(obj["created_at"])
@@ -176,4 +178,4 @@ class Observations:
         elif kind == "vector_store":
             entry["info"] = {"name": obj.get("name")}
         if "status" in obj and kind != "file":
-            entry["statuses"].append((str(obj["status"]), repeat))
+            entry["statuses"].append((deviations.label(obj["status"]), repeat))

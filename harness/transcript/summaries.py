@@ -31,7 +31,7 @@ def parse_json_text(value: JSON) -> JSON:
 
 
 def tool_call(a: Aliases, call: dict[str, Any]) -> ToolCall:
-    kind = str(call.get("type"))
+    kind = deviations.label(call.get("type"))
     data: dict[str, JSON] = {}
     inner = as_dict(call.get(kind))
     if kind == "function":

@@ -242,3 +242,54 @@ def test_upload_and_delete(openai_client, tmp_path):
             "lifecycle": ["created", "deleted"],
         }
     ]
+
+
+# Every field of each object left out, or sent as a value of another JSON type: the
+# deviations the conformance report names (a required field missing, a field of the wrong
+# type or shape) never crash the readers, and never show a Python repr.
+_OBJECTS = {
+    "run": ("/threads/thread_a/runs/run_a", RUN),
+    "step": (
+        "/threads/thread_a/runs/run_a/steps",
+        {**STEP, "step_details": {"type": "tool_calls", "tool_calls": [{"id": "call_a"}]}},
+    ),
+    "message": (
+        "/threads/thread_a/messages",
+        _message([{"type": "text", "text": {"value": "Hi"}}]),
+    ),
+    "file": (
+        "/files/file-a",
+        {"id": "file-a", "object": "file", "filename": "a.txt", "purpose": "assistants"},
+    ),
+}
+_ODD_VALUES: list[Any] = [None, 7, "text", [{"value": "x"}], {"value": "x"}]
+
+
+def _deviations() -> list[tuple[str, str, Any]]:
+    cases: list[tuple[str, str, Any]] = []
+    for name, (_, obj) in _OBJECTS.items():
+        for field in obj:
+            cases.append((name, field, "missing"))
+            cases += [(name, field, value) for value in _ODD_VALUES if value != obj[field]]
+    return cases
+
+
+def test_every_missing_or_mistyped_field_reads_without_crashing() -> None:
+    from harness.diff import diff_cassettes
+    from harness.inspect import render_lines
+    from harness.transcript import transcript
+
+    def cassette(name: str, field: str, value: Any) -> Cassette:
+        path, obj = _OBJECTS[name]
+        changed = {k: v for k, v in obj.items() if k != field}
+        if value != "missing":
+            changed[field] = value
+        body = {"object": "list", "data": [changed]} if name in ("step", "message") else changed
+        return Cassette(interactions=[_get(path, body)])
+
+    for name, field, value in _deviations():
+        odd = cassette(name, field, value)
+        lines = [text for _, text in render_lines(transcript(odd).to_data())]
+        shown = "\n".join(lines)
+        assert "{'" not in shown and "['" not in shown, (name, field, value, shown)
+        diff_cassettes(cassette(name, field, "missing"), odd)
