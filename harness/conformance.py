@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import api
+from harness.api import deviations
 from harness.api.constants import ALWAYS_SENT, REAL_API_NULLS, REAL_API_OMITTED
 from harness.cassette.model import Cassette, Interaction
 
@@ -29,8 +30,6 @@ _EVENT_SCHEMAS = (
     ("thread.message.", "MessageObject"),
     ("thread.created", "ThreadObject"),
 )
-# Unix seconds stay below this until the year 5138; milliseconds are far above it.
-_MILLISECONDS = 10**11
 
 
 @dataclass(frozen=True)
@@ -214,12 +213,7 @@ def _always_sent(where: str, value: Any, path: str) -> Iterator[str]:
 def _timestamps(where: str, value: Any, path: str) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if (
-                key.endswith("_at")
-                and isinstance(item, (int, float))
-                and not isinstance(item, bool)
-                and item > _MILLISECONDS
-            ):
+            if key.endswith("_at") and deviations.in_milliseconds(item):
                 yield f"{where}: {path}/{key}: a timestamp in milliseconds (the API uses seconds)"
             else:
                 yield from _timestamps(where, item, f"{path}/{key}")

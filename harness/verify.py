@@ -4,9 +4,11 @@ Both read a cassette with the recorder's own redactor (`cassette.redact`),
 plus the credentials in this process's environment and users' `--pattern`s:
 `verify` reports each secret redaction would remove (file, line, column,
 kind; never the secret whole), including base64 forms, secrets split across
-streamed events and YAML comments; `scrub` removes exactly those, replacing
-the file atomically under the cassette's lock and keeping its mode. A vcrpy
-cassette is checked and scrubbed in its own format.
+streamed events and YAML comments; `scrub` removes exactly those (a comment line
+that holds one goes, every other comment stays where it was), replacing the file
+atomically under the cassette's lock and keeping its mode; a file with nothing to
+remove is left byte for byte. A vcrpy cassette is checked and scrubbed in its own
+format.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import orjson
 import yaml
 
 from harness import escape, safe_yaml
+from harness.cassette.comments import carry_comments
 from harness.cassette.credentials import (
     IDENTITY_HEADERS,
     REDACTED,
@@ -89,9 +92,13 @@ def audit(path: Path, text: str, patterns: Sequence[str] = ()) -> Audit:
         cassette, hits = _scan(cassette, redactor)
         scrubbed = dumps(cassette)
     findings = _Locator(path, text).findings(hits)
-    findings += _comment_findings(path, text, redactor)
+    in_comments = _comment_findings(path, text, redactor)
+    findings += in_comments
     findings.sort(key=lambda f: (f.line, f.column))
-    return Audit(findings, scrubbed if findings else text)
+    if not findings:
+        return Audit(findings, text)
+    # A reviewer's comments stay; a comment that holds a secret goes.
+    return Audit(findings, carry_comments(text, scrubbed, {f.line for f in in_comments}))
 
 
 def _scan(cassette: Cassette, redactor: Redactor) -> tuple[Cassette, list[tuple[int, Hit]]]:
@@ -153,7 +160,7 @@ def _dump_vcrpy(data: Any) -> str:
 
 
 def _comment_findings(path: Path, text: str, redactor: Redactor) -> list[Finding]:
-    """Secrets in YAML comment lines (a scrubbed file drops its comments)."""
+    """Secrets in YAML comment lines (a scrubbed file drops those lines, keeps the rest)."""
     found = []
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):

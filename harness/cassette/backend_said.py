@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from harness.api.deviations import error_fields
 from harness.cassette.model import Cassette, Interaction
 
 # The object kinds that end like a run, and where each keeps why it ended.
@@ -62,21 +63,17 @@ def _ended(obj: Any, where: str) -> Iterator[str]:
 
 
 def _error_message(body: Any, text: str | None) -> str:
-    """The message of an error body, whatever its shape."""
+    """The message of an error body, whatever its shape (`harness.api.deviations`)."""
     if isinstance(body, dict):
         error = body.get("error", body)
-        if isinstance(error, dict):
-            code = error.get("code") or error.get("reason") or error.get("type")
-            message = error.get("message") or error.get("detail")
-            if message is not None or code is not None:
-                parts = [str(p) for p in (code, message) if p is not None]
-                return ": ".join(parts)
-        if "detail" in body:
-            return _short(body["detail"])
-        return _short(body)
-    if body is not None:
-        return _short(body)
-    return _short(text or "(no body)")
+        reason = error.get("reason") if isinstance(error, dict) else None
+        found = error_fields(body)
+        code = found.code or reason or found.type
+        parts = [p for p in (code, found.message) if p]
+        if parts:
+            return _short(": ".join(parts))
+    found = error_fields(body, text)
+    return _short(found.message or "(no body)")
 
 
 def _short(value: Any, limit: int = 300) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from harness.api import deviations
 from harness.cassette.model import Cassette, Interaction, Request
 
 
@@ -88,7 +89,7 @@ def _calls_in(value: Any, owner: Mapping[str, Any] | None = None) -> Iterator[_S
         return
     if not isinstance(value, Mapping):
         return
-    kind = value.get("object")
+    kind = deviations.kind(value)
     if kind == "thread.run":
         action = value.get("required_action") or {}
         calls = (action.get("submit_tool_outputs") or {}).get("tool_calls")

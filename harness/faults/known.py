@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from harness.api import deviations
 from harness.cassette.model import Cassette, Request, Response
 
 Obj = dict[str, Any]
@@ -41,7 +42,7 @@ def _objects(values: Iterable[Any]) -> Iterator[Obj]:
         if not isinstance(value, dict):
             continue
         yield value
-        if value.get("object") == "list":
+        if deviations.is_list(value):
             yield from _objects(value.get("data") or ())
 
 
@@ -51,7 +52,7 @@ class RecordedMessages:
     def __init__(self, cassette: Cassette) -> None:
         latest: dict[str, Obj] = {}
         for obj in recorded_objects(cassette):
-            if obj.get("object") == "thread.message" and isinstance(obj.get("id"), str):
+            if deviations.kind(obj) == "thread.message" and isinstance(obj.get("id"), str):
                 latest[obj["id"]] = {**latest.get(obj["id"], {}), **obj}
         self._by_thread: dict[str, list[Obj]] = {}
         for message in sorted(latest.values(), key=lambda m: _stamp(m.get("created_at"))):
@@ -111,9 +112,8 @@ def _text(content: Any) -> str:
     texts = []
     for part in content if isinstance(content, list) else ():
         if isinstance(part, dict) and part.get("type") == "text":
-            text = part.get("text")
-            texts.append(text.get("value") if isinstance(text, dict) else text)
-    return "\n".join(str(t) for t in texts)
+            texts.append(deviations.text(part.get("text")))
+    return "\n".join(texts)
 
 
 def _stamp(value: Any) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import api
+from harness.api import deviations
 from harness.cassette.model import Cassette, Request, Response
 from harness.parity.model import (
     JSON,
@@ -160,7 +161,7 @@ class AssistantsReader:
     def observe(self, obj: JSON) -> None:
         if not isinstance(obj, dict):
             return
-        kind = obj.get("object")
+        kind = deviations.kind(obj)
         if kind == "list":
             for item in dicts(obj.get("data")):
                 self.observe(item)
@@ -230,7 +231,7 @@ class AssistantsReader:
         for part in dicts(obj.get("content")):
             body = as_dict(part.get("text"))
             if part.get("type") == "text":
-                texts.append(str(body.get("value", "")))
+                texts.append(deviations.text(part.get("text")))
                 annotations += dicts(body.get("annotations"))
             else:
                 texts.append(f"[{part.get('type')}]")

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from harness import api
+from harness.api.deviations import error_fields
 from harness.cassette.model import Cassette, Request
 from harness.show.conversation import conversation_of
 from harness.transcript import transcript
@@ -205,17 +206,19 @@ def timelines(
                 lines.line(target, "")["events"].append(entry)
         if response.events is not None:
             lines.stream(response.events, where)
-        elif isinstance(response.body, dict):
-            via = "poll" if request.method == "GET" else "answer"
-            lines.status(response.body, where, interaction.repeat, via)
+        else:
+            if isinstance(response.body, dict):
+                via = "poll" if request.method == "GET" else "answer"
+                lines.status(response.body, where, interaction.repeat, via)
             if not 200 <= response.status < 300 and found is not None:
                 owner = found.params.get("run_id") or found.params.get("response_id")
                 if owner is not None and owner in lines.lines:
+                    said = _error_text(response.body, response.text)
                     lines.lines[owner]["events"].append(
                         {
                             "kind": "error",
                             "where": where,
-                            "message": f"HTTP {response.status}: {_error_text(response.body)}",
+                            "message": f"HTTP {response.status}: {said}",
                         }
                     )
     return list(lines.lines.values())
@@ -226,14 +229,10 @@ def _present(fields: dict[str, JSON]) -> dict[str, JSON]:
     return {k: v for k, v in fields.items() if v is not None and (v or k not in _EMPTY)}
 
 
-def _error_text(error: JSON) -> str:
-    if isinstance(error, dict):
-        inner = error.get("error")
-        if isinstance(inner, dict):
-            error = inner
-        parts = [str(error[k]) for k in ("code", "message") if error.get(k)]
-        return ": ".join(parts) or "error"
-    return str(error)
+def _error_text(error: JSON, raw: str | None = None) -> str:
+    """An error's code and message, whatever the body's shape (`harness.api.deviations`)."""
+    found = error_fields(error, raw)
+    return ": ".join(p for p in (found.code, found.message) if p) or "error"
 
 
 def _departure(departure: Departure, count: int) -> dict[str, JSON]:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from harness import api
+from harness.api.deviations import error_fields, is_list, kind
 from harness.cassette.model import Cassette, Request, Response
 from harness.transcript.aliases import collect_ids
 from harness.transcript.effects import EFFECTS, Exchange
@@ -79,22 +80,20 @@ class _Builder:
         if response.events is not None:
             self.stream(where, request, response.events)
         elif x.ok and isinstance(response.body, dict):
-            if found.name in _LISTINGS and response.body.get("object") == "list":
+            if found.name in _LISTINGS and is_list(response.body):
                 self.listing(x, *_LISTINGS[found.name])
             self.seen.observe(response.body, where, repeat)
 
     def error(self, where: int, request: Request, response: Response) -> None:
-        body = as_dict(response.body)
-        err = body.get("error") if isinstance(body.get("error"), dict) else body
-        message = err.get("message") if isinstance(err, dict) else None
+        found = error_fields(response.body, response.text)
         self.collected.errors.append(
             ErrorEntry(
                 where=where,
                 request=self.line(request),
                 status=response.status,
-                type=err.get("type") if isinstance(err, dict) else None,
-                code=err.get("code") if isinstance(err, dict) else None,
-                message=self.a.text(message) if isinstance(message, str) else response.text,
+                type=found.type,
+                code=found.code,
+                message=self.a.text(found.message) if found.message is not None else None,
             )
         )
 
@@ -119,22 +118,16 @@ class _Builder:
         for event in events:
             name = str(event.get("event"))
             data = event.get("data")
-            obj_kind = data.get("object") if isinstance(data, dict) else None
+            obj_kind = kind(data)
             ref = self.a.of(data.get("id")) if isinstance(data, dict) else None
             if obj_kind == "thread.run" and run is None:
                 run = ref
             seen.append(StreamEvent(name, ref, obj_kind))
             if name == "error" and isinstance(data, dict):
-                err = as_dict(data.get("error")) or data
+                found = error_fields(data)
+                message = self.a.text(found.message) if found.message is not None else None
                 self.collected.errors.append(
-                    ErrorEntry(
-                        where,
-                        self.line(request),
-                        200,
-                        err.get("type"),
-                        err.get("code"),
-                        self.a.text(str(err.get("message"))),
-                    )
+                    ErrorEntry(where, self.line(request), 200, found.type, found.code, message)
                 )
             else:
                 self.seen.observe(data, where)

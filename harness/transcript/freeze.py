@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from harness.api import deviations
 from harness.transcript.model import (
     JSON,
     ErrorEntry,
@@ -49,9 +50,9 @@ def freeze(c: Collected) -> Transcript:
             id=a.of(real) or real,
             real_id=real,
             thread=a.of(m.get("thread_id")),
-            role=m.get("role"),
+            role=deviations.optional_label(m.get("role")),
             run=a.of(m.get("run_id")),
-            status=m.get("status"),
+            status=deviations.optional_label(m.get("status")),
             text=a.text(message_text(m.get("content"))),
             annotations=tuple(annotation_summaries(a, m.get("content"))),
             created=_rank(ranks["message"], m.get("created_at")),
@@ -106,7 +107,7 @@ def _run(seen: Observations, run: RunState, step_ranks: dict[int, int], usage: b
             Step(
                 id=a.of(real) or real,
                 real_id=real,
-                type=str(s.get("type")),
+                type=deviations.label(s.get("type")),
                 statuses=collapse(s["statuses"]),
                 message=a.of(s.get("message")),
                 tool_calls=s.get("tool_calls", ()),
@@ -134,7 +135,7 @@ def _listing(seen: Observations, item: dict[str, Any], ranks: Ranks) -> Listing:
         if messages:
             owner = a.of(obj.get("thread_id"))
             summary: dict[str, JSON] = {
-                "role": obj.get("role"),
+                "role": deviations.optional_label(obj.get("role")),
                 "text": a.text(message_text(obj.get("content"))),
             }
             notes = list(annotation_summaries(a, obj.get("content")))
@@ -144,8 +145,8 @@ def _listing(seen: Observations, item: dict[str, Any], ranks: Ranks) -> Listing:
             owner = a.of(obj.get("run_id"))
             details = as_dict(obj.get("step_details"))
             summary = {
-                "type": details.get("type") or obj.get("type"),
-                "status": obj.get("status"),
+                "type": deviations.optional_label(details.get("type") or obj.get("type")),
+                "status": deviations.optional_label(obj.get("status")),
             }
         listed.append(ListedItem(a.of(real) or real, owner, created, summary))
     return Listing(

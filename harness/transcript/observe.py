@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.api import deviations
 from harness.transcript.aliases import Aliases
 from harness.transcript.model import JSON, RunEvent, Submission, ToolCall
 from harness.transcript.summaries import as_dict, dicts, tool_call
@@ -72,12 +73,19 @@ class Observations:
     # -- objects in responses and stream events
 
     def observe(self, obj: JSON, where: int, repeat: int = 1) -> None:
+        """File what `obj` shows, read by its shape (`harness.api.deviations`): a page however
+        labelled is its items; a deletion answer marks its object deleted and keeps what was
+        known of it; an object without an id of its own tells nothing."""
         if not isinstance(obj, dict):
             return
-        kind = obj.get("object")
+        kind = deviations.kind(obj)
         if kind == "list":
             for item in dicts(obj.get("data")):
                 self.observe(item, where, repeat)
+        elif deviations.is_deletion(obj):
+            self.lifecycle(obj.get("id"), "deleted")
+        elif not isinstance(obj.get("id"), str):
+            return
         elif kind == "thread.run":
             self.observe_run(obj, where, repeat)
         elif kind == "thread.run.step":
@@ -90,15 +98,13 @@ class Observations:
             store = self.resource("vector_store", obj.get("vector_store_id"))
             if store is not None:
                 spans = store["files"].setdefault(self.a.of(obj.get("id")) or "?", [])
-                spans.append((str(obj.get("status")), repeat))
-        elif isinstance(kind, str) and kind.endswith(".deleted") and obj.get("deleted"):
-            self.lifecycle(obj.get("id"), "deleted")
+                spans.append((deviations.label(obj.get("status")), repeat))
 
     def observe_run(self, obj: dict[str, Any], where: int, repeat: int) -> None:
         run = self.run(str(obj.get("id")))
         run.thread = self.a.of(obj.get("thread_id")) or run.thread
         run.assistant = self.a.of(obj.get("assistant_id")) or run.assistant
-        status = str(obj.get("status"))
+        status = deviations.label(obj.get("status"))
         calls: tuple[ToolCall, ...] = ()
         action = obj.get("required_action")
         if status == "requires_action" and isinstance(action, dict):
@@ -122,9 +128,11 @@ class Observations:
             run.usage = obj["usage"]
 
     def observe_step(self, obj: dict[str, Any], where: int, repeat: int) -> None:
-        run = self.run(str(obj.get("run_id")))
+        if not isinstance(obj.get("run_id"), str):
+            return  # a step that names no run belongs to none the transcript can show
+        run = self.run(obj["run_id"])
         step = run.steps.setdefault(str(obj.get("id")), {"where": where, "statuses": []})
-        step["statuses"].append((str(obj.get("status")), repeat))
+        step["statuses"].append((deviations.label(obj.get("status")), repeat))
         if isinstance(obj.get("created_at"), int):
             step["created_at"] = obj["created_at"]
             self.created["step"].add(obj["created_at"])
@@ -170,4 +178,4 @@ class Observations:
         elif kind == "vector_store":
             entry["info"] = {"name": obj.get("name")}
         if "status" in obj and kind != "file":
-            entry["statuses"].append((str(obj["status"]), repeat))
+            entry["statuses"].append((deviations.label(obj["status"]), repeat))

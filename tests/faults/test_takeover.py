@@ -158,6 +158,52 @@ import pytest
 from weather_app import BRAIN, weather
 
 @pytest.mark.assistants_cassette(brain=BRAIN)
+@pytest.mark.assistants_faults("failed@run_1")
+def test_weather(openai_client):
+    statuses, messages, steps = weather(openai_client, initial=False)
+    assert statuses[-1] == "completed"
+""",
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
+    # A take-over that breaks the protocol (here, an emulator that lists a thread's messages
+    # as belonging to another thread) fails the test with the rule it breaks.
+    pytester.makeconftest(
+        """
+import pytest
+import harness.emulator.backend.rendering as rendering
+
+@pytest.fixture(autouse=True)
+def misplaced_messages(monkeypatch):
+    shown = rendering.rest_message
+    moved = lambda message: {**shown(message), "thread_id": "thread_elsewhere"}
+    monkeypatch.setattr(rendering, "rest_message", moved)
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "fault overlay failed@run_1: the conversation the test was served breaks "
+            "the Assistants protocol:",
+            "*interaction *: GET /threads/thread_1/messages?order=asc (order=asc) returns msg_1 (*) "
+            "of thread thread_2",
+        ]
+    )
+
+
+def test_what_the_recording_itself_breaks_is_not_blamed_on_the_overlay(
+    pytester: pytest.Pytester,
+) -> None:
+    # A recorded server that broke the protocol (here: a run shown completed, then in
+    # progress) is how that server behaved; overlaying a fault on its recording is no reason
+    # to fail the test.
+    pytester.makepyfile(
+        weather_app=APP,
+        test_weather="""
+import pytest
+from weather_app import BRAIN, weather
+
+@pytest.mark.assistants_cassette(brain=BRAIN)
 @pytest.mark.assistants_faults("http503@request_1")
 def test_weather(openai_client):
     statuses, messages, steps = weather(openai_client, initial=False)
@@ -167,14 +213,5 @@ def test_weather(openai_client):
     pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
     cassette = pytester.path / "cassettes" / "test_weather" / "test_weather.yaml"
     text = cassette.read_text(encoding="utf-8")
-    # the run as created is shown completed, and then in progress: a terminal state left
     cassette.write_text(text.replace('"queued"', '"completed"', 1), encoding="utf-8")
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "fault overlay http503@request_1: the conversation the test was served breaks "
-            "the Assistants protocol:",
-            "*interaction *: run run_1 (*): illegal transition completed -> in_progress*",
-        ]
-    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -333,3 +333,41 @@ def test_verify_names_the_line_and_column_of_each_finding(tmp_path: Path) -> Non
     assert line[finding.column - 1 :].startswith(secret)
     assert str(finding).startswith(f"{path}:{finding.line}:{finding.column}: possible secret")
     assert os.fspath(path) in str(finding) and secret[:12] not in str(finding)
+
+
+def test_scrub_keeps_every_comment_that_holds_no_secret(tmp_path: Path) -> None:
+    secret = openai_key()
+    text = dumps(
+        Cassette(
+            meta={"base_path": "/v1"},
+            interactions=[
+                Interaction(Request("POST", "/assistants", body={"note": secret}), _ok()),
+                Interaction(Request("GET", "/assistants/x"), _ok()),
+            ],
+        )
+    )
+    lines = text.splitlines(keepends=True)
+    second = next(i for i, line in enumerate(lines) if '"path": "/assistants/x"' in line) - 2
+    reviewed = "".join(
+        [
+            "# Reviewed by Ana: the second request is the poll the app retries.\n",
+            *lines[:second],
+            "\n",
+            "  # the retry, kept on purpose\n",
+            f"# recorded with {secret}\n",
+            *lines[second:],
+        ]
+    )
+    path = _write(tmp_path, reviewed)
+    assert scrub_main([str(path)], [], out=io.StringIO()) == 0
+    scrubbed = path.read_text()
+    assert secret not in scrubbed and "recorded with" not in scrubbed
+    kept = scrubbed.splitlines()
+    assert kept[0] == "# Reviewed by Ana: the second request is the poll the app retries."
+    assert kept.count(lines[0].rstrip("\n")) == 1  # the cassette's own header, once
+    at = kept.index("  # the retry, kept on purpose")
+    assert kept[at - 1] == "" and kept[at + 1 : at + 3] == [
+        line.rstrip("\n") for line in lines[second : second + 2]
+    ]
+    assert verify_main([str(path)], [], out=io.StringIO()) == 0
+    assert main(["inspect", str(path)]) == 0

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.cassette.storage import read_cassette
 from harness.show import trace_html
@@ -88,6 +90,38 @@ def test_a_failed_run_and_an_error_answer_are_placed_where_they_struck() -> None
     ]
     assert errors == [("run_1", 6, "server_error: Sorry, something went wrong.")]
     assert [(e["where"], e["status"]) for e in data["errors"]] == [(20, 404)]
+
+
+@pytest.mark.parametrize(
+    ("response", "message"),
+    [
+        (
+            Response(400, body={"detail": "run run_a cannot be cancelled"}),
+            "HTTP 400: run run_a cannot be cancelled",
+        ),
+        (Response(404, text="no such run"), "HTTP 404: no such run"),
+        (
+            Response(502, text="<html><body><h1>Bad Gateway</h1></body></html>"),
+            "HTTP 502: Bad Gateway",
+        ),
+    ],
+    ids=["detail", "plain-text", "html"],
+)
+def test_an_error_answer_of_any_shape_is_shown_with_its_message(
+    response: Response, message: str
+) -> None:
+    run = {"id": "run_a", "object": "thread.run", "thread_id": "thread_a", "status": "completed"}
+    cassette = Cassette(
+        interactions=[
+            Interaction(Request("GET", "/threads/thread_a/runs/run_a"), Response(200, body=run)),
+            Interaction(Request("POST", "/threads/thread_a/runs/run_a/cancel"), response),
+        ]
+    )
+    data = trace_data(cassette, "deviating")
+    errors = [
+        e["message"] for line in data["timelines"] for e in line["events"] if e["kind"] == "error"
+    ]
+    assert errors == [message]
 
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

@@ -13,13 +13,12 @@ shows (a model decides from the steps it sees), so a run left in
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from harness.api import ACTIVE_RUN_STATUSES
-from harness.emulator.backend import objects
+from harness.api import ACTIVE_RUN_STATUSES, deviations
+from harness.emulator.backend import learned, objects
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import (
     FileRecord,
@@ -41,12 +40,6 @@ log = logging.getLogger(__name__)
 STEP_ACTIONS = frozenset({"say", "reply", "call", "code", "search"})
 """Actions that leave a run step behind (the others: wait, fail, incomplete)."""
 _STAMPS = ("created_at", "completed_at", "failed_at", "cancelled_at", "started_at")
-_MESSAGE_DEFAULTS: dict[str, Any] = {
-    "status": "completed",  # a REST view leaves it out; a message read back is done
-    "incomplete_details": None,
-    "completed_at": None,
-    "incomplete_at": None,
-}
 
 
 def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
@@ -56,7 +49,7 @@ def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
     touched: set[str] = set()
     store.learned = True
     for obj in _flatten(objects):
-        obj = copy.deepcopy(obj)
+        obj = learned.reshaped(obj)
         latest = max([latest, *(v for k in _STAMPS if isinstance(v := obj.get(k), int))])
         if _deleted(store, obj):
             continue
@@ -67,6 +60,7 @@ def learn(store: Store, clock: Clock, objects: Iterable[Obj]) -> None:
         if thread_id in store.threads:
             _in_creation_order(store.threads[thread_id])
     clock.advance_to(latest + 1)
+    learned.fill(store, clock)  # a REST view leaves a message's status out: one read back is done
 
 
 def take_over(engine: Engine, thread_id: str) -> None:
@@ -86,7 +80,7 @@ def _flatten(objects: Iterable[Any]) -> Iterable[Obj]:
     for obj in objects:
         if not isinstance(obj, dict):
             continue
-        if obj.get("object") == "list":
+        if deviations.is_list(obj):
             yield from _flatten(obj.get("data") or ())
         else:
             yield obj
@@ -133,8 +127,6 @@ def _file(store: Store, clock: Clock, obj: Obj) -> str | None:
     elif kind == "thread.message":
         messages = _thread(store, obj).messages
         messages[object_id] = _merged(messages.get(object_id), obj)
-        for field, default in _MESSAGE_DEFAULTS.items():
-            messages[object_id].setdefault(field, default)
         return str(obj["thread_id"])
     elif kind == "thread.run":
         _run(store, obj)
@@ -322,6 +314,10 @@ async def _skip_made_steps(
     for outputs is past the call that asked for them (whose step it may never have shown)."""
     if not isinstance(script, PlanScript):
         return  # a model decides from the steps it sees
+    if waiting is not None and not any(
+        a.kind == "call" and sorted(c.name for c in a.calls) == waiting for a in script.plan.actions
+    ):
+        return  # the plan never asks for these calls: the recording was not made from it
     if waiting is not None:
         made -= 1  # the call's own step
     while made > 0:
