@@ -1,10 +1,19 @@
-"""Repository-level pytest settings: the harness's Hypothesis profiles."""
+"""Repository-level pytest settings: the harness's Hypothesis profiles, and the suite's own.
 
-import os
+The suite runs `suite`: `ci` (derandomized, so a smaller budget never makes a test flaky)
+with a quarter of Hypothesis's default number of examples, so the whole suite stays within its
+time budget (issue 28). `pytest --hypothesis-profile=ci` (100 examples) or `=dev` (200,
+randomized, with the example database) runs more; the counts tests set themselves scale with
+the profile (`tests.support.budget.examples`).
+"""
 
 from hypothesis import settings
 
 from harness.fuzz import register_profiles
 
 register_profiles()
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.register_profile(
+    "suite",
+    settings(settings.get_profile("ci"), max_examples=25),
+)
+settings.load_profile("suite")

@@ -31,8 +31,9 @@ MAY_ONLY_IMPORT: dict[str, tuple[str, ...]] = {
     "harness.escape": (),
     "harness.api": (),
     "harness.safe_yaml": (),
+    "harness.formats": (),  # string formats: the fuzzer's and the emulator's examples
     "harness.adapters": (),  # the doors into vcrpy's and openai's private parts
-    "harness.emulator": ("harness.api", "harness.safe_yaml"),
+    "harness.emulator": ("harness.api", "harness.safe_yaml", "harness.formats"),
     "harness.cassette": ("harness.api", "harness.config", "harness.safe_yaml", "harness.adapters"),
     "harness.transcript": ("harness.cassette", "harness.api"),
     # the conversation view reads cassettes through the operation table, never the emulator

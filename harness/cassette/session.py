@@ -82,7 +82,10 @@ class CassetteSession:
         test_id: str = "",
         skip_sleep: bool = False,
         others_pass: bool = False,
+        on_disk: Cassette | None = None,
     ) -> None:
+        """`on_disk` is the cassette at `path` when `existing` (what replay plays) is not it:
+        in `all` mode, which replays nothing but compares the new take with it."""
         self.path = path
         self.settings = settings
         self.existing = existing
@@ -91,6 +94,7 @@ class CassetteSession:
         self.test_id = test_id
         self.skip_sleep = skip_sleep
         self.player = Player(existing) if existing is not None else None
+        self._on_disk = existing if existing is not None else on_disk
         redactor = Redactor.build(
             (*settings.secrets, backend.api_key if backend else None), settings.redact_patterns
         )
@@ -144,7 +148,10 @@ class CassetteSession:
             refuse_newer_format(source)
         records = mode == "all" or mode == "new_episodes" or not exists
         existing = read_cassette(source, _text(record_hint)) if exists and mode != "all" else None
-        made_by = _made_by(existing if existing is not None else _peek(source) if exists else None)
+        # `all` replays nothing, but the file on disk still says who made it and, at the
+        # end, whether the new take changed it: read it once, here.
+        peeked = _peek(source) if exists and mode == "all" else None
+        made_by = _made_by(existing if existing is not None else peeked)
         hint = (
             record_hint("live" if made_by == "live" else settings.backend)
             if callable(record_hint)
@@ -171,6 +178,7 @@ class CassetteSession:
             test_id=test_id,
             skip_sleep=skip_sleep,
             others_pass=others_pass,
+            on_disk=peeked if source == path else None,
         )
 
     @property
@@ -248,8 +256,8 @@ class CassetteSession:
 
     def _committed(self) -> Cassette | None:
         """The cassette on disk now, if it can be read."""
-        if self.existing is not None:
-            return self.existing
+        if self._on_disk is not None:
+            return self._on_disk
         try:
             return read_cassette(self.path) if self.path.exists() else None
         except CassetteError:

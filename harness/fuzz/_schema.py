@@ -11,7 +11,7 @@ from urllib.parse import unquote
 import jsonschema
 
 from harness.errors import HarnessError
-from harness.fuzz._formats import format_checker
+from harness.formats import format_checker
 
 Schema = Any  # a JSON Schema: a mapping or a boolean
 JSONValue = Any  # a value `json.loads` can return

@@ -14,7 +14,7 @@ from hypothesis import Phase
 from hypothesis import strategies as st
 from hypothesis.errors import HypothesisException
 
-from harness.fuzz._formats import EXAMPLES
+from harness.formats import EXAMPLES
 from harness.fuzz._schema import (
     JSON_TYPES,
     JSONValue,

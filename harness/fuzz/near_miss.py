@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
-from harness.fuzz._formats import NEAR_MISSES
+from harness.formats import NEAR_MISSES
 from harness.fuzz._schema import JSONValue, Schema, child, types_of
 from harness.fuzz.exemplar import Exemplars, NoExemplar
 

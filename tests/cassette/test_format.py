@@ -23,6 +23,7 @@ from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.storage import read_cassette
 from harness.errors import CassetteFormatError
+from tests.support.budget import examples
 
 # --- generated cassettes -------------------------------------------------------
 
@@ -138,7 +139,7 @@ def _no_yaml() -> Iterator[None]:
         yield
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_cassettes)
 def test_fast_reader_equals_yaml_reader_on_generated_cassettes(cassette: Cassette) -> None:
     text = dumps(cassette)
@@ -514,7 +515,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_edit_of_any_field_loads_or_is_one_line(data: st.DataObject) -> None:
     from harness.invariants import check
@@ -535,7 +536,7 @@ def test_any_edit_of_any_field_loads_or_is_one_line(data: st.DataObject) -> None
     check(cassette)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_corruption_of_the_text_loads_or_is_one_line(data: st.DataObject) -> None:
     text = dumps(_realistic(1))

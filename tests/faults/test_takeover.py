@@ -1,8 +1,11 @@
 """Fault overlays take over from the whole recorded state (issue 27): a thread's initial
 messages, the ids the recording used, and the protocol invariants on what follows. Each test
-records a small app with `pytest --record`, then replays it with a fault."""
+records a small app with `pytest --record` (once per module for each kind of app), then
+replays it with a fault."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -68,19 +71,51 @@ def texts(messages):
 """
 
 
-def _record_then_fault(pytester: pytest.Pytester, tests: str) -> pytest.RunResult:
-    """Record the test (its faults are left out while recording), then replay it faulted."""
+RECORD = """
+import pytest
+from weather_app import BRAIN, weather
+
+@pytest.mark.assistants_cassette(brain=BRAIN)
+def test_weather(openai_client):
+    statuses, messages, steps = weather(openai_client, initial={initial})
+    assert statuses == ["completed"]
+"""
+CASSETTE = Path("cassettes", "test_weather", "test_weather.yaml")
+
+
+@pytest.fixture(scope="module")
+def recordings() -> dict[bool, bytes]:
+    """The app's recording with and without initial messages, made once per module: a fault
+    overlay is left out while recording, so every test of one kind records the same bytes."""
+    return {}
+
+
+def _recording(pytester: pytest.Pytester, recordings: dict[bool, bytes], *, initial: bool) -> bytes:
+    """The app's cassette, recorded with `pytest --record` by the first test that needs it."""
+    if initial not in recordings:
+        pytester.makepyfile(weather_app=APP, test_weather=RECORD.format(initial=initial))
+        pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
+        recordings[initial] = (pytester.path / CASSETTE).read_bytes()
+    return recordings[initial]
+
+
+def _record_then_fault(
+    pytester: pytest.Pytester, recordings: dict[bool, bytes], tests: str, *, initial: bool
+) -> pytest.RunResult:
+    """`tests` (one `test_weather`) replayed faulted from the app's recording."""
+    recorded = _recording(pytester, recordings, initial=initial)
     pytester.makepyfile(weather_app=APP, test_weather=tests)
-    recorded = pytester.runpytest("-p", "no:cacheprovider", "--record")
-    recorded.assert_outcomes(passed=1)
+    (pytester.path / CASSETTE).parent.mkdir(parents=True, exist_ok=True)
+    (pytester.path / CASSETTE).write_bytes(recorded)
     return pytester.runpytest("-p", "no:cacheprovider")
 
 
 def test_initial_messages_are_kept_and_the_run_goes_on_after_replaced_arguments(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recordings: dict[bool, bytes]
 ) -> None:
     result = _record_then_fault(
         pytester,
+        recordings,
         """
 import pytest
 from weather_app import BRAIN, weather, texts
@@ -98,15 +133,17 @@ def test_weather(openai_client, assistants_fault):
     assert [s.type for s in steps] == ["tool_calls", "message_creation"]
     assert steps[0].step_details.tool_calls[0].function.output == output
 """,
+        initial=True,
     )
     result.assert_outcomes(passed=1)
 
 
 def test_the_retry_after_a_failed_run_sees_the_initial_message_and_the_rule_fires(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recordings: dict[bool, bytes]
 ) -> None:
     result = _record_then_fault(
         pytester,
+        recordings,
         """
 import pytest
 from weather_app import BRAIN, weather, texts
@@ -122,13 +159,17 @@ def test_weather(openai_client, assistants_fault):
     ]
     assert [s.type for s in steps] == ["tool_calls", "message_creation"]
 """,
+        initial=True,
     )
     result.assert_outcomes(passed=1)
 
 
-def test_ids_the_emulator_mints_never_take_a_recorded_id(pytester: pytest.Pytester) -> None:
+def test_ids_the_emulator_mints_never_take_a_recorded_id(
+    pytester: pytest.Pytester, recordings: dict[bool, bytes]
+) -> None:
     result = _record_then_fault(
         pytester,
+        recordings,
         """
 import pytest
 from weather_app import BRAIN, weather, texts
@@ -144,29 +185,18 @@ def test_weather(openai_client, assistants_fault):
     ]
     assert len({m.id for m in messages}) == 2
 """,
+        initial=False,
     )
     result.assert_outcomes(passed=1)
 
 
 def test_an_overlaid_conversation_that_breaks_the_protocol_fails_with_the_invariant(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recordings: dict[bool, bytes]
 ) -> None:
-    pytester.makepyfile(
-        weather_app=APP,
-        test_weather="""
-import pytest
-from weather_app import BRAIN, weather
-
-@pytest.mark.assistants_cassette(brain=BRAIN)
-@pytest.mark.assistants_faults("failed@run_1")
-def test_weather(openai_client):
-    statuses, messages, steps = weather(openai_client, initial=False)
-    assert statuses[-1] == "completed"
-""",
-    )
-    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
     # A take-over that breaks the protocol (here, an emulator that lists a thread's messages
-    # as belonging to another thread) fails the test with the rule it breaks.
+    # as belonging to another thread) fails the test with the rule it breaks. The recording
+    # is made before the emulator is patched.
+    _recording(pytester, recordings, initial=False)
     pytester.makeconftest(
         """
 import pytest
@@ -179,7 +209,21 @@ def misplaced_messages(monkeypatch):
     monkeypatch.setattr(rendering, "rest_message", moved)
 """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = _record_then_fault(
+        pytester,
+        recordings,
+        """
+import pytest
+from weather_app import BRAIN, weather
+
+@pytest.mark.assistants_cassette(brain=BRAIN)
+@pytest.mark.assistants_faults("failed@run_1")
+def test_weather(openai_client):
+    statuses, messages, steps = weather(openai_client, initial=False)
+    assert statuses[-1] == "completed"
+""",
+        initial=False,
+    )
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
@@ -192,14 +236,17 @@ def misplaced_messages(monkeypatch):
 
 
 def test_what_the_recording_itself_breaks_is_not_blamed_on_the_overlay(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recordings: dict[bool, bytes]
 ) -> None:
     # A recorded server that broke the protocol (here: a run shown completed, then in
     # progress) is how that server behaved; overlaying a fault on its recording is no reason
     # to fail the test.
-    pytester.makepyfile(
-        weather_app=APP,
-        test_weather="""
+    recorded = _recording(pytester, recordings, initial=False)
+    broken = {False: recorded.replace(b'"queued"', b'"completed"', 1)}
+    result = _record_then_fault(
+        pytester,
+        broken,
+        """
 import pytest
 from weather_app import BRAIN, weather
 
@@ -209,9 +256,6 @@ def test_weather(openai_client):
     statuses, messages, steps = weather(openai_client, initial=False)
     assert statuses == ["completed"]
 """,
+        initial=False,
     )
-    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
-    cassette = pytester.path / "cassettes" / "test_weather" / "test_weather.yaml"
-    text = cassette.read_text(encoding="utf-8")
-    cassette.write_text(text.replace('"queued"', '"completed"', 1), encoding="utf-8")
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    result.assert_outcomes(passed=1)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bench.mutation import BUGS, ORDER, TICKET, TOOLS, run_bug, run_control
+from harness.formats import NEAR_MISSES
 from harness.fuzz import assert_tool_contract
-from harness.fuzz._formats import NEAR_MISSES
 from harness.fuzz.invalid import near_misses
 from tests.fuzz._fuzz_data import ALL_TOOLS, validator
 

@@ -19,7 +19,7 @@ from harness.fuzz import (
     mutate_arguments,
     pending_calls,
 )
-from tests.support.responses_api_server import record_app
+from tests.support.responses_server import record_app
 
 WEATHER: dict[str, Any] = {
     "type": "function",

@@ -19,9 +19,10 @@ from harness.fuzz import (
 )
 from harness.fuzz.profiles import register_profiles
 from tests.fuzz._fuzz_data import ALL_TOOLS, DISPLAY_QUIZ, NESTED, validator
+from tests.support.budget import examples
 
 register_profiles()
-CI = settings(settings.get_profile("ci"), max_examples=100)
+CI = settings(settings.get_profile("ci"), max_examples=examples(100))
 FEW = settings(CI, max_examples=30)
 SEARCH = settings(CI, max_examples=2000, phases=[Phase.generate])
 

@@ -81,9 +81,9 @@ def record_port(folder: Path, source: str) -> Path:
     """Record the tests in `source` (a test file's text) into `folder`/cassettes; return it."""
     (folder / "pytest.ini").write_text("[pytest]\n")
     (folder / "test_tutor_port.py").write_text(source)
-    with responses_server(RULES) as url:
+    with responses_server(rules=RULES) as app:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        env.update(OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-test", HARNESS_RECORD_IN_CI="1")
+        env.update(OPENAI_BASE_URL=app.base_url, OPENAI_API_KEY="sk-test", HARNESS_RECORD_IN_CI="1")
         done = subprocess.run(
             [*_PYTEST, "--record", "--record-backend=live", "test_tutor_port.py"],
             cwd=folder,

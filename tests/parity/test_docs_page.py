@@ -55,8 +55,8 @@ def test_the_page_records_replays_and_holds_parity(
     pytester.runpytest(
         "-p", "no:cacheprovider", "--record", "-k", "assistants_app"
     ).assert_outcomes(passed=1)
-    with responses_server(RULES) as url:
-        monkeypatch.setenv("OPENAI_BASE_URL", url)
+    with responses_server(rules=RULES) as app:
+        monkeypatch.setenv("OPENAI_BASE_URL", app.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         recorded = pytester.runpytest(
             "-p", "no:cacheprovider", "--record", "--record-backend=live", "-k", "ported_app"

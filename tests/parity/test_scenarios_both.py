@@ -42,8 +42,8 @@ def _record_both(
     pytester.runpytest(
         "-p", "no:cacheprovider", "--record", "--snapshot-update", "-k", "not responses"
     ).assert_outcomes(passed=scenarios)
-    with responses_server(rules) as url:
-        monkeypatch.setenv("OPENAI_BASE_URL", url)
+    with responses_server(rules=rules) as app:
+        monkeypatch.setenv("OPENAI_BASE_URL", app.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         recorded = pytester.runpytest(
             "-p", "no:cacheprovider", "--record", "--record-backend=live", "-k", "responses"

@@ -38,6 +38,14 @@ ORDERS = {
 }
 
 
+def _run(pytester: pytest.Pytester, order: str, *args: str) -> pytest.RunResult:
+    """Run pytest with the plugins loaded in `order`: in this process when they autoload,
+    in a fresh one for an explicit order (which plugin registered first is per process)."""
+    if ORDERS[order]:
+        return pytester.runpytest_subprocess(*ORDERS[order], "-p", "pytester", *args)
+    return pytester.runpytest(*args)
+
+
 @pytest.mark.parametrize("order", ["autoload"])  # every load order: see the test below
 def test_both_plugins_record_and_replay(
     pytester: pytest.Pytester, echo_backend, monkeypatch, order
@@ -47,8 +55,7 @@ def test_both_plugins_record_and_replay(
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=TESTS)
-    args = [*ORDERS[order], "-p", "pytester"] if ORDERS[order] else []
-    result = pytester.runpytest_subprocess(*args, "--record-mode=once", "--record-backend=live")
+    result = _run(pytester, order, "--record-mode=once", "--record-backend=live")
     result.assert_outcomes(passed=2)
     assert len(seen) == 2
     ours = pytester.path / "cassettes" / "test_app" / "test_ours.yaml"
@@ -58,7 +65,7 @@ def test_both_plugins_record_and_replay(
     assert "test_ours" not in theirs.read_text() and "/ping" not in ours.read_text()
 
     seen.clear()
-    result = pytester.runpytest_subprocess(*args, "--record-mode=none", "--block-network")
+    result = _run(pytester, order, "--record-mode=none", "--block-network")
     result.assert_outcomes(passed=2)
     assert seen == []
 
@@ -68,7 +75,7 @@ def test_rewrite_means_all(pytester: pytest.Pytester, echo_backend) -> None:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=TESTS)
     for _ in range(2):
-        pytester.runpytest_subprocess(
+        pytester.runpytest(
             "--record-mode=rewrite", "--record-backend=live", "-k", "ours"
         ).assert_outcomes(passed=1, deselected=1)
     assert len(seen) == 2
@@ -78,11 +85,11 @@ def test_without_pytest_recording_the_harness_owns_record_mode(
     pytester: pytest.Pytester, echo_backend
 ) -> None:
     pytester.makepyfile(test_app=TESTS)
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "-p", "no:recording", "--record-mode=once", "--record-backend=live", "-k", "ours"
     )
     result.assert_outcomes(passed=1, deselected=1)
-    help_text = pytester.runpytest_subprocess("-p", "no:recording", "--help").stdout.str()
+    help_text = pytester.runpytest("-p", "no:recording", "--help").stdout.str()
     assert help_text.count("--record-mode=") == 1
     assert "--record-backend=" in help_text
 
@@ -111,10 +118,9 @@ def test_record_flag_records_vcr_tests_and_block_network_spares_the_emulator(
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=RECORD_FLAG_TESTS)
-    args = [*ORDERS[order], "-p", "pytester"] if ORDERS[order] else []
     # `--record` alone: pytest-recording records its test too; `--block-network` does not
     # stop the harness from recording against its embedded emulator.
-    result = pytester.runpytest_subprocess(*args, "--record", "--block-network")
+    result = _run(pytester, order, "--record", "--block-network")
     result.assert_outcomes(passed=2)
     assert len(seen) == 1, "pytest-recording's test reached the server while recording"
     theirs = pytester.path / "cassettes" / "test_app" / "test_theirs.yaml"
@@ -122,5 +128,5 @@ def test_record_flag_records_vcr_tests_and_block_network_spares_the_emulator(
     assert theirs.exists() and ours.exists()
     assert '"backend": "emulator"' in ours.read_text()
     seen.clear()
-    pytester.runpytest_subprocess(*args, "--block-network").assert_outcomes(passed=2)
+    _run(pytester, order, "--block-network").assert_outcomes(passed=2)
     assert seen == []

@@ -69,12 +69,12 @@ def test_app(openai_client):
     )
     with echo_server() as (weather_url, seen):
         monkeypatch.setenv("WEATHER_URL", weather_url)
-        pytester.runpytest_subprocess("--record").assert_outcomes(passed=1)
+        pytester.runpytest("--record").assert_outcomes(passed=1)
         folder = pytester.path / "cassettes" / "test_app"
         ours = (folder / "test_app.assistants.yaml").read_text()
         theirs = (folder / "test_app.yaml").read_text()
         assert "forecast" not in ours and '"path": "/threads"' in ours
         assert "forecast" in theirs and "/threads" not in theirs
         seen.clear()
-        pytester.runpytest_subprocess().assert_outcomes(passed=1)
+        pytester.runpytest().assert_outcomes(passed=1)
         assert seen == [], "pytest-recording replayed the weather request"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.responses_api_server import responses_server
+from tests.support.responses_server import responses_server
 
 APP = """
 import pytest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.responses_api_server import responses_server
+from tests.support.responses_server import responses_server
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "responses.md"
 

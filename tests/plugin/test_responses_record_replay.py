@@ -1,6 +1,6 @@
 """Responses and Conversations traffic records and replays through the same marker, fixtures
 and options as Assistants traffic (live backend: the scripted loopback server of
-`tests.support.responses_api_server`)."""
+`tests.support.responses_server`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.responses_api_server import ResponsesServer, responses_server
+from tests.support.responses_server import ResponsesServer, responses_server
 
 KEY = "sk-test-planted-0123456789abcdef"
 LIVE = ("-p", "no:cacheprovider", "--record", "--record-backend=live")

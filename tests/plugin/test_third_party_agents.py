@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.responses_api_server import responses_server
+from tests.support.responses_server import responses_server
 
 pytest.importorskip("agents")
 

@@ -1,6 +1,6 @@
 """Shared pieces of the reliability suite: the echo server and a clean environment.
 
-Recordings run in subprocesses (`pytester.runpytest_subprocess`) against the
+Recordings run through pytester (in this process unless a test needs its own) against the
 loopback echo server of `tests.support`, with every proxy variable removed so
 no byte leaves 127.0.0.1.
 """

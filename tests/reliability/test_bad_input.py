@@ -329,7 +329,7 @@ def test_a_pytest_recording_cassette_replays_under_the_harness(
             client.beta.threads.messages.list("thread_1", order="asc")
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert target.read_bytes() == source.read_bytes()
 

@@ -176,12 +176,12 @@ def test_failing_test_under_record_keeps_the_old_cassette_and_writes_failed_yaml
     monkeypatch.setenv("OPENAI_API_KEY", "sk-failtest0123456789")
     pytester.makepyfile(test_app=FAILING_TEST)
     args = ("-p", "no:cacheprovider", "--record", "--record-backend=live")
-    pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    pytester.runpytest(*args).assert_outcomes(passed=1)
     path = pytester.path / "cassettes" / "test_app" / "test_conversation.yaml"
     old = path.read_bytes()
 
     monkeypatch.setenv("BREAK_THE_APP", "1")
-    result = pytester.runpytest_subprocess(*args)
+    result = pytester.runpytest(*args)
 
     result.assert_outcomes(failed=1)
     assert path.read_bytes() == old
@@ -196,7 +196,7 @@ def test_failing_test_under_record_keeps_the_old_cassette_and_writes_failed_yaml
     ]
     # A passing recording replaces the cassette and clears the failed take.
     monkeypatch.delenv("BREAK_THE_APP")
-    pytester.runpytest_subprocess(*args).assert_outcomes(passed=1)
+    pytester.runpytest(*args).assert_outcomes(passed=1)
     assert not failed.exists()
     # the failed take's page went with it; the folder's .gitignore stays
     assert list(files_under(path.parent)) == [path.parent / ".gitignore", path]

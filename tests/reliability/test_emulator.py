@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.budget import examples
 from tests.support.spec import spec
 
 EmulatorServer: Any
@@ -330,7 +331,7 @@ def _well_formed_error(status: int, answer: Any, what: str) -> None:
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(300),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

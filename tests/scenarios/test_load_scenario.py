@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from harness.errors import ScenarioError
 from harness.scenarios import load_scenario
+from tests.support.budget import examples
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -97,7 +98,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_any_edit_of_any_field_loads_or_is_one_line(
     tmp_path_factory: pytest.TempPathFactory, data: st.DataObject

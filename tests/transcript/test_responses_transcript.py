@@ -13,7 +13,7 @@ import pytest
 from harness.cassette.storage import read_cassette
 from harness.invariants import check
 from harness.transcript import transcript
-from tests.support.responses_api_server import record_app
+from tests.support.responses_server import record_app
 
 APP = """
 import pytest

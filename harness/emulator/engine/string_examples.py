@@ -13,23 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harness.formats import EXAMPLES
+
 try:  # Python 3.11 moved the parser; 3.10 has only the old name
     from re import _parser as sre_parse  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
     import sre_parse
 
-FORMATS = {
-    "date": "2024-01-01",
-    "date-time": "2024-01-01T00:00:00Z",
-    "time": "00:00:00Z",
-    "email": "user@example.com",
-    "uri": "https://example.com/",
-    "url": "https://example.com/",
-    "uuid": "00000000-0000-4000-8000-000000000000",
-    "ipv4": "192.0.2.1",
-    "ipv6": "2001:db8::1",
-    "hostname": "example.com",
-}
 _CATEGORY = {
     "CATEGORY_DIGIT": "0",
     "CATEGORY_NOT_DIGIT": "a",
@@ -46,7 +36,7 @@ class _Unsupported(Exception):
 
 def string_example(schema: dict[str, Any]) -> str:
     """A string `schema` accepts (its pattern, format and lengths), or "example"."""
-    text = FORMATS.get(str(schema.get("format")), "example")
+    text = EXAMPLES.get(str(schema.get("format")), "example")
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         found = pattern_example(pattern)
@@ -128,4 +118,4 @@ def _first_in(items: list[Any]) -> str:
     raise _Unsupported(name)
 
 
-__all__ = ["FORMATS", "pattern_example", "string_example"]
+__all__ = ["pattern_example", "string_example"]

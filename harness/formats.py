@@ -1,6 +1,9 @@
 """String formats as tool contracts use them: a checker that asserts `format` (OpenAI's
 strict mode enforces date, date-time, time, email, uuid, hostname, ipv4, ipv6; uri is
-common), one well-formed example of each, and the almost-valid values models send."""
+common), one well-formed example of each, and the almost-valid values models send.
+
+The one home of these facts: the fuzzer's exemplars and near misses and the emulator's
+generated arguments (`harness.emulator.engine.string_examples`) read them from here."""
 
 from __future__ import annotations
 
@@ -74,17 +77,18 @@ def format_checker() -> jsonschema.FormatChecker:
 
 
 EXAMPLES: Mapping[str, str] = {
-    "date": "2024-05-17",
-    "date-time": "2024-05-17T10:30:00Z",
-    "time": "10:30:00Z",
-    "email": "ada@example.com",
-    "uri": "https://example.com/a",
-    "uuid": "123e4567-e89b-42d3-a456-426614174000",
+    "date": "2024-01-01",
+    "date-time": "2024-01-01T00:00:00Z",
+    "time": "00:00:00Z",
+    "email": "user@example.com",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+    "uuid": "00000000-0000-4000-8000-000000000000",
     "ipv4": "192.0.2.1",
     "ipv6": "2001:db8::1",
     "hostname": "example.com",
 }
-"""One well-formed value per format (the exemplar's choice)."""
+"""One well-formed value per format: the fuzzer's exemplar and the emulator's argument."""
 
 NEAR_MISSES: Mapping[str, tuple[str, ...]] = {
     "date": (
