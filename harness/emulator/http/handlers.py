@@ -36,7 +36,9 @@ from harness.emulator.http.limits import (
     capped,
     check_filename,
     file_too_large,
+    malformed_form,
     read_body,
+    shown,
 )
 from harness.emulator.http.shapes import ApiShape
 from harness.emulator.http.sse import EventStream
@@ -214,10 +216,7 @@ async def _upload(request: Request, match: Match, backend: AssistantsBackend) ->
             max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
         )
     except (HTTPException, MultiPartException) as exc:
-        detail = exc.detail if isinstance(exc, HTTPException) else exc.message
-        raise bad_request(
-            f"Could not parse multipart form data: {detail}", code="invalid_multipart"
-        ) from None
+        raise malformed_form(exc) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -259,7 +258,7 @@ async def _include_content(request: Request, match: Match, backend: AssistantsBa
     for value in values:
         if value != INCLUDE_CONTENT:
             raise bad_request(
-                f"Invalid value: '{value}'. Supported values are: '{INCLUDE_CONTENT}'.",
+                f"Invalid value: '{shown(value)}'. Supported values are: '{INCLUDE_CONTENT}'.",
                 param="include",
                 code="invalid_value",
             )
@@ -301,7 +300,7 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if value > high:
         raise bad_request(
             f"Invalid '{name}': integer above maximum value. Expected a value <= {high}, but got "
-            f"{value} instead.",
+            f"{shown(raw)} instead.",
             param=name,
             code="integer_above_max_value",
         )
@@ -326,7 +325,7 @@ def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str |
             else ", ".join(f"'{c}'" for c in choices)
         )
         raise bad_request(
-            f"Invalid value: '{raw}'. Supported values are: {supported}.",
+            f"Invalid value: '{shown(raw)}'. Supported values are: {supported}.",
             param=name,
             code="invalid_value",
         )

@@ -80,6 +80,32 @@ def capped(request: Request, limit: int, refusal: ApiError) -> Request:
     return Request(request.scope, counted)
 
 
+_PARSERS = {"starlette", "python_multipart", "multipart"}  # whose reasons are shown
+
+
+def malformed_form(exc: BaseException) -> ApiError:
+    """The 400 for a multipart body the form parser refused (`exc`, as Starlette raised it),
+    with the parsers' own reasons."""
+    reasons: list[str] = []
+    cause: BaseException | None = exc
+    while cause is not None and type(cause).__module__.split(".")[0] in _PARSERS:
+        reason = str(getattr(cause, "detail", None) or getattr(cause, "message", cause))
+        if reason.rstrip(".") not in reasons:
+            reasons.append(reason.rstrip("."))
+        cause = cause.__cause__ or cause.__context__
+    if any("Maximum header size" in reason for reason in reasons):
+        return bad_request(
+            "Could not parse multipart form data: a part's header line is too long (a file "
+            f"name is at most {MAX_FILENAME_BYTES} bytes).",
+            param="file",
+            code="invalid_multipart",
+        )
+    return bad_request(
+        "Could not parse multipart form data: " + (": ".join(reasons) or "malformed") + ".",
+        code="invalid_multipart",
+    )
+
+
 def check_filename(name: str) -> str:
     """An uploaded file's name, or a 400 naming the `file` field: no control characters
     (a NUL cannot name a file), at most `MAX_FILENAME_BYTES` in UTF-8. Directories in the
@@ -100,6 +126,11 @@ def check_filename(name: str) -> str:
             code="invalid_filename",
         )
     return name
+
+
+def shown(value: str, most: int = 100) -> str:
+    """A value as an error message quotes it: at most `most` characters."""
+    return value if len(value) <= most else value[:most] + "…"
 
 
 def bounded_query(name: str, value: str | None) -> str | None:
