@@ -236,3 +236,60 @@ def test_an_odd_json_body_is_a_400(emulator: Any, body: bytes) -> None:
     )
     api_error(response)
     json.dumps(response.json())
+
+
+_ODD = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**64), 2**64),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(["gpt-4o", "user", "assistant", "auto", "file_search", "code_interpreter"]),
+)
+_VALUES = st.recursive(
+    _ODD,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_FIELDS = st.sampled_from(
+    [
+        "model",
+        "name",
+        "metadata",
+        "tools",
+        "messages",
+        "input",
+        "instructions",
+        "temperature",
+        "top_p",
+        "max_output_tokens",
+        "expires_after",
+        "chunking_strategy",
+        "file_ids",
+        "items",
+        "tool_resources",
+        "response_format",
+        "truncation",
+        "include",
+        "text",
+        "reasoning",
+    ]
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        ["/threads", "/assistants", "/vector_stores", "/responses", "/conversations", "/containers"]
+    ),
+    body=st.dictionaries(_FIELDS, _VALUES, max_size=4),
+)
+def test_no_json_body_gets_a_5xx(emulator: Any, path: str, body: dict[str, Any]) -> None:
+    response = httpx.post(emulator.base_url + path, json=body, headers=HEADERS, timeout=30)
+    assert response.status_code < 500, (body, response.text)
+    if response.status_code >= 400:
+        api_error(response, response.status_code)
