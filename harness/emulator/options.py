@@ -27,6 +27,12 @@ class EmulatorOptions:
     nothing skips their waits. It changes only that header: what a run does
     and every response body depend on the requests alone.
 
+    `max_body_bytes` (a JSON body) and `max_file_bytes` (an upload) are refused
+    while read (`harness.emulator.http.limits`); `header_timeout` is how long a
+    connection may take to send a request's headers, or stall in its body, and
+    `max_pending_connections` how many may wait for headers at once (None: half
+    the open-file limit) (`harness.emulator.http.connections`).
+
     `code_isolation` is how code_interpreter code is held
     (`harness.emulator.tools.sandbox`): "namespaces" (kernel isolation, required),
     "process" (limits and a best-effort guard) or "auto" (namespaces where
@@ -40,6 +46,8 @@ class EmulatorOptions:
     code_isolation: str = "auto"
     max_body_bytes: int = 32 * 1024 * 1024
     max_file_bytes: int = 64 * 1024 * 1024
+    header_timeout: float = 20.0
+    max_pending_connections: int | None = None
     stream_chunk_chars: int = 12
 
     def __post_init__(self) -> None:

@@ -29,6 +29,7 @@ from harness.emulator.http.handlers import (
     json_response,
     nesting_exceeds,
 )
+from harness.emulator.http.limits import read_body
 
 PREFIX = "/_emulator/"
 
@@ -77,12 +78,7 @@ class ControlHandler:
 
     async def _document(self, request: Request) -> Any:
         """A JSON (or YAML) request body; nothing is None."""
-        limit = self.backend.options.max_body_bytes
-        raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > limit:
-                raise ApiError(413, f"Request body too large: the maximum is {limit} bytes.")
+        raw = await read_body(request, self.backend.options.max_body_bytes)
         if not raw.strip():
             return None
         try:

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -27,6 +28,18 @@ from harness.api import BETA_VALUE, Match, Operation
 from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.service import AssistantsBackend
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
+from harness.emulator.http.limits import (
+    FORM_ALLOWANCE,
+    MAX_FIELD_BYTES,
+    MAX_FORM_FIELDS,
+    bounded_query,
+    capped,
+    check_filename,
+    file_too_large,
+    malformed_form,
+    read_body,
+    shown,
+)
 from harness.emulator.http.shapes import ApiShape
 from harness.emulator.http.sse import EventStream
 from harness.emulator.http.validation import check_body
@@ -156,13 +169,7 @@ def _path_param(name: str) -> Parser:
 
 async def _body(request: Request, match: Match, backend: AssistantsBackend) -> dict[str, Any]:
     """The JSON body, checked against the operation's request schema (400 on any problem)."""
-    raw = await request.body()
-    limit = backend.options.max_body_bytes
-    if len(raw) > limit:
-        raise bad_request(
-            f"Request body too large: {len(raw)} bytes. The maximum is {limit} bytes.",
-            code="request_too_large",
-        )
+    raw = await read_body(request, backend.options.max_body_bytes)
     if not raw.strip():
         body: Any = {}
     else:
@@ -196,14 +203,20 @@ def _children(item: dict[str, Any] | list[Any]) -> Any:
 
 
 async def _upload(request: Request, match: Match, backend: AssistantsBackend) -> Upload:
+    """The multipart form: one `file` and a few short text fields. A malformed body is a
+    400; so is a file or a body over the limit, refused while it is read."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise bad_request(
             "Invalid content type. Expected multipart/form-data.", code="invalid_content_type"
         )
+    limit = backend.options.max_file_bytes
+    reading = capped(request, limit + FORM_ALLOWANCE, file_too_large(limit))
     try:
-        form = await request.form(max_files=1, max_fields=16, max_part_size=64 * 1024)
-    except MultiPartException as exc:
-        raise bad_request(f"Could not parse multipart form data: {exc.message}") from None
+        form = await reading.form(
+            max_files=1, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+        )
+    except (HTTPException, MultiPartException) as exc:
+        raise malformed_form(exc) from None
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
@@ -212,9 +225,12 @@ async def _upload(request: Request, match: Match, backend: AssistantsBackend) ->
                 param="file",
                 code="missing_required_parameter",
             )
-        content = await upload.read(backend.options.max_file_bytes + 1)
+        if upload.size is not None and upload.size > limit:
+            raise file_too_large(limit)
+        filename = check_filename(upload.filename or "")
+        content = await upload.read(limit + 1)
         fields = {k: v for k, v in form.multi_items() if k != "file" and isinstance(v, str)}
-        return Upload(upload.filename or "", content, fields)
+        return Upload(filename, content, fields)
     finally:
         await form.close()
 
@@ -228,8 +244,8 @@ def _page_parser(operation: Operation) -> Parser:
         return Page(
             limit=query_int(request, "limit", default, 1, high),
             order=query_choice(request, "order", ("asc", "desc")) or "desc",
-            after=request.query_params.get("after") or None,
-            before=(request.query_params.get("before") or None)
+            after=bounded_query("after", request.query_params.get("after") or None),
+            before=bounded_query("before", request.query_params.get("before") or None)
             if "before" in operation.query
             else None,
         )
@@ -242,7 +258,7 @@ async def _include_content(request: Request, match: Match, backend: AssistantsBa
     for value in values:
         if value != INCLUDE_CONTENT:
             raise bad_request(
-                f"Invalid value: '{value}'. Supported values are: '{INCLUDE_CONTENT}'.",
+                f"Invalid value: '{shown(value)}'. Supported values are: '{INCLUDE_CONTENT}'.",
                 param="include",
                 code="invalid_value",
             )
@@ -264,7 +280,7 @@ def _query_parser(name: str, schema: dict[str, Any]) -> Parser:
     async def parse(request: Request, match: Match, backend: AssistantsBackend) -> str | None:
         if choices:
             return query_choice(request, name, choices)
-        return request.query_params.get(name) or None
+        return bounded_query(name, request.query_params.get(name) or None)
 
     return parse
 
@@ -284,7 +300,7 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if value > high:
         raise bad_request(
             f"Invalid '{name}': integer above maximum value. Expected a value <= {high}, but got "
-            f"{value} instead.",
+            f"{shown(raw)} instead.",
             param=name,
             code="integer_above_max_value",
         )
@@ -309,7 +325,7 @@ def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str |
             else ", ".join(f"'{c}'" for c in choices)
         )
         raise bad_request(
-            f"Invalid value: '{raw}'. Supported values are: {supported}.",
+            f"Invalid value: '{shown(raw)}'. Supported values are: {supported}.",
             param=name,
             code="invalid_value",
         )

@@ -22,6 +22,7 @@ from harness.emulator.engine.brain import Brain
 from harness.emulator.errors import EmulatorError
 from harness.emulator.http.app import create_app
 from harness.emulator.http.boundary import TOKEN_HEADER_NAME, Boundary
+from harness.emulator.http.connections import guarded_protocol
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.tools.sandbox import describe_isolation
 
@@ -30,11 +31,12 @@ START_TIMEOUT = 10.0
 ANSWER_TIMEOUT = 600.0  # as long as the SDK waits for a response
 
 
-def _config(app: Any, host: str, port: int) -> uvicorn.Config:
+def _config(app: Any, host: str, port: int, options: EmulatorOptions) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=guarded_protocol(options.header_timeout, options.max_pending_connections),
         log_level="warning",
         access_log=False,
         lifespan="on",
@@ -114,7 +116,8 @@ class EmulatorServer:
         sock = listen(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._socket = sock
-        self._server = uvicorn.Server(_config(self._asgi, self.host, self.port))
+        config = _config(self._asgi, self.host, self.port, self.backend.options)
+        self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -266,7 +269,7 @@ def serve(
     say(f"harness emulator: control http://{shown}:{bound}/_emulator/ needs the header")
     say(f"harness emulator: {TOKEN_HEADER_NAME}: {boundary.token}")
     try:
-        uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
+        uvicorn.Server(_config(app, host, port, options)).run(sockets=[sock])
     finally:
         sock.close()
 
