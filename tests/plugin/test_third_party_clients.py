@@ -2,8 +2,9 @@
 OpenAIResponsesModel, LangChain's ChatOpenAI(use_responses_api=True), LlamaIndex's
 OpenAIResponses), each with a function tool and its client built the library's own way at
 import time, complete a tool-calling conversation through the plugin: recorded against the
-embedded emulator by a brain rule, and against a Responses-compatible loopback server; each
-recording replays offline with the same answer, and nothing ever leaves loopback."""
+embedded emulator by a brain rule (again: byte-identical), and against a Responses-compatible
+loopback server; each recording replays offline with the same answer, and nothing ever leaves
+loopback."""
 
 from __future__ import annotations
 
@@ -55,6 +56,11 @@ def test_a_client_records_on_the_emulator_by_a_brain_rule_and_replays_offline(
     replayed = pytester.runpytest("-p", "no:cacheprovider", "-s")
     replayed.assert_outcomes(passed=1)
     assert _final(replayed) == _final(recorded)
+    assert pytester.path.joinpath(*CASSETTE).read_bytes() == cassette
+
+    again = pytester.runpytest("-p", "no:cacheprovider", "--record")
+    again.assert_outcomes(passed=1)
+    again.stdout.fnmatch_lines(["*0 new, 0 rewritten, 1 unchanged*"])
     assert pytester.path.joinpath(*CASSETTE).read_bytes() == cassette
     assert outside == []
 
