@@ -28,6 +28,8 @@ class Client:
     name: str
     module: str
     """What the app imports first (imported here once, so in-process runs reuse it)."""
+    symbol: str
+    """The module's name the app uses: an old release without it counts as missing."""
     package: str
     conflict: dict[int, str]
     """SDK major -> why the package cannot be installed beside it."""
@@ -35,15 +37,14 @@ class Client:
     def load(self) -> None:
         """Import the client, or skip (fail under CI where CI installs it) saying why not."""
         try:
-            importlib.import_module(self.module)
+            if hasattr(importlib.import_module(self.module), self.symbol):
+                return
         except ImportError:
             pass
-        else:
-            return
         if SDK_MAJOR in self.conflict:
             pytest.skip(f"{self.package}: {self.conflict[SDK_MAJOR]} (openai {openai.__version__})")
         extra = "clients" if not self.conflict else "clients-openai2"
-        reason = f"{self.package} is not installed (pip install -e '.[{extra}]')"
+        reason = f"{self.package} with {self.symbol} is not installed (pip install -e '.[{extra}]')"
         if IN_CI:
             pytest.fail(f"{reason}; CI must run it: see .ci/run", pytrace=False)
         pytest.skip(reason)
@@ -55,12 +56,19 @@ class Client:
 
 
 CLIENTS = [
-    Client("agents", "agents", "openai-agents", {}),
-    Client("pydantic_ai", "pydantic_ai.models.openai", "pydantic-ai-slim[openai]", {}),
-    Client("langchain", "langchain_openai", "langchain-openai", {}),
+    Client("agents", "agents", "Runner", "openai-agents", {}),
+    Client(
+        "pydantic_ai",
+        "pydantic_ai.models.openai",
+        "OpenAIResponsesModel",
+        "pydantic-ai-slim[openai]",
+        {},
+    ),
+    Client("langchain", "langchain_openai", "ChatOpenAI", "langchain-openai", {}),
     Client(
         "llamaindex",
         "llama_index.llms.openai",
+        "OpenAIResponses",
         "llama-index-llms-openai",
         {3: "every release with OpenAIResponses requires openai<3"},
     ),
