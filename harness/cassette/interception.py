@@ -5,7 +5,9 @@ to the cassette's host, the SDK's default host, the host the environment named
 before the test, or an Azure OpenAI resource: so a client built at import time
 is caught too) is answered from the cassette when it holds the request, else
 recorded: answered by the in-process emulator, or let through to a live server
-and recorded on the way back. A request replay cannot answer fails the test
+and recorded on the way back (one sent to the SDK's default host while recording
+against another live server, by a library that does not read OPENAI_BASE_URL, is
+carried to that server with its key: never to OpenAI). A request replay cannot answer fails the test
 with the nearest recorded requests. An `override` (a fault overlay,
 `harness.faults`) may answer an API request first. Every other request (another
 host, a path outside the API) is never recorded: while recording it goes where
@@ -34,7 +36,7 @@ from harness.cassette.model import Request, Response
 from harness.cassette.player import Player
 from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor, credentials
-from harness.cassette.upstream import Upstream, forward, is_azure_host
+from harness.cassette.upstream import DEFAULT_BASE_URL, Upstream, forward, is_azure_host
 from harness.cassette.wire import (
     header_items,
     request_from_http,
@@ -90,6 +92,9 @@ def _origin(scheme: str, netloc: str) -> tuple[str, int]:
     return host, port
 
 
+_SDK_DEFAULT = origin(DEFAULT_BASE_URL)
+
+
 class Interception:
     """Answers, records or refuses one test's HTTP requests (see the module docstring)."""
 
@@ -108,17 +113,22 @@ class Interception:
         override: Override | None = None,
         app_urls: tuple[str, ...] = (),
         upstream: Upstream | None = None,
+        live: Upstream | None = None,
     ) -> None:
         """`api_urls`: the harness's own base URLs (the cassette's, the emulator's);
         `app_urls`: those the app's clients may have been built with before the test;
         `upstream`: where other traffic sent to the harness's own base URL goes while
-        recording (None: nowhere but where it was sent)."""
+        recording (None: nowhere but where it was sent); `live`: the live server being
+        recorded, with its key (None: not recording live)."""
         self.player = player
         self.recorder = recorder
         self.redactor = redactor
         self.api_origins = {origin(url) for url in api_urls}
         self.api_url = api_urls[0] if api_urls else ""
         self.upstream = upstream
+        # API requests a client sends to the SDK's default host (a library that reads its
+        # own variable, not OPENAI_BASE_URL) belong to the live server being recorded.
+        self.live = live if live and origin(live.base_url) != _SDK_DEFAULT else None
         self.own_origins = frozenset(self.api_origins)
         self.api_origins |= {origin(url) for url in app_urls}
         self.source = source
@@ -172,6 +182,8 @@ class Interception:
                 request,
             )
         if self.responder is None:
+            if self.live is not None and origin(url) == _SDK_DEFAULT:
+                return self._carry(self.live, self.recorder, request, method, url, headers, body)
             return None  # a live server answers; `record` is told afterwards
         if origin(url) not in self.own_origins:
             # A client built before the test (the SDK's default host, say): the emulator
@@ -192,6 +204,27 @@ class Interception:
             self.recorder.add(request, response_from_vcr(response))
 
     # -- helpers --------------------------------------------------------------
+
+    @staticmethod
+    def _carry(
+        live: Upstream,
+        recorder: Recorder,
+        request: Request,
+        method: str,
+        url: str,
+        headers: Any,
+        body: bytes,
+    ) -> HttpResponse:
+        """An API request sent to the SDK's default host while recording against another
+        live server: answered by that server, with its key, and recorded; never sent to
+        OpenAI with a key meant for somewhere else."""
+        sent = urlsplit(url)
+        base = urlunsplit((sent.scheme, sent.netloc, _api_base(method, sent.path) or "", "", ""))
+        status, answer_headers, content = forward(
+            live, method, live.rebase(url, base), header_items(headers), body
+        )
+        recorder.add(request, response_from_vcr(_vcr(status, answer_headers, content)))
+        return HttpResponse(status, answer_headers, content)
 
     def parse(self, method: str, url: str, headers: Any, body: bytes) -> Request | None:
         """The request as a cassette keeps it, or None when it is not Assistants traffic."""

@@ -117,6 +117,11 @@ class CassetteSession:
             others_pass=others_pass,
             app_urls=upstream.urls(),
             upstream=upstream if backend is not None and backend.responder is not None else None,
+            live=(
+                Upstream(backend.base_url, backend.api_key)
+                if backend is not None and backend.responder is None
+                else None
+            ),
         )
 
     @classmethod

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.chat_server import chat_server, completion
+from tests.support.offline import loopback_only
+from tests.support.responses_server import responses_server
 
 APP = """
 import openai
@@ -386,3 +388,40 @@ def test_app(openai_client):
     result.stdout.fnmatch_lines(
         ['*arguments: {"customer_id": "C000000", "email": "user@example.com"}*']
     )
+
+
+DEFAULT_HOST_APP = """
+import openai
+import pytest
+
+# A library that does not read OPENAI_BASE_URL (LlamaIndex reads OPENAI_API_BASE) builds its
+# client on the SDK's default host, with the key it found.
+client = openai.OpenAI(base_url="https://api.openai.com/v1")
+
+
+@pytest.mark.assistants_cassette
+def test_app():
+    response = client.responses.create(model="gpt-test", input="hello")
+    print("ANSWER", response.output_text)
+"""
+
+
+def test_live_recording_carries_requests_sent_to_the_sdks_default_host_to_the_live_server(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(test_app=DEFAULT_HOST_APP)
+    with loopback_only() as outside, responses_server() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-planted-0123456789abcdef")
+        live = ("-p", "no:cacheprovider", "-s", "--record", "--record-backend=live")
+        recorded = pytester.runpytest(*live)
+        recorded.assert_outcomes(passed=1)
+        seen = [(e["path"], e["headers"].get("authorization")) for e in server.seen]
+    assert seen == [("/v1/responses", "Bearer sk-test-planted-0123456789abcdef")]
+    assert outside == []
+    assert "ANSWER You said: hello" in recorded.stdout.str()
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.delenv("OPENAI_API_KEY")
+    replayed = pytester.runpytest("-p", "no:cacheprovider", "-s")
+    replayed.assert_outcomes(passed=1)
+    assert "ANSWER You said: hello" in replayed.stdout.str()
