@@ -359,3 +359,57 @@ def test_package_faces_export_a_deliberate_public_api(package: str) -> None:
         and getattr(value, "__module__", package).startswith(package + ".")
     ]
     assert not leaked, f"{package} imports private names of its modules: {leaked}"
+
+
+# --- recorded tool calls are read in one place ----------------------------------------------
+
+# Where a recorded run asks for or is answered with tool calls, by the wire's key names.
+_TOOL_CALL_KEYS = frozenset(
+    {"required_action", "submit_tool_outputs", "tool_calls", "tool_outputs"}
+)
+# Modules that read cassettes: they read recorded tool calls through harness.cassette.calls.
+CALL_READERS = (
+    "harness/transcript",
+    "harness/faults",
+    "harness/fuzz/drift.py",
+    "harness/fuzz/mutation.py",
+)
+
+
+def tool_call_keys(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, what) for each place that looks a tool-call key up in a recorded object."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop", "setdefault")
+            and node.args
+        ):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and key.value in _TOOL_CALL_KEYS:
+            yield node.lineno, ast.unparse(node)
+
+
+@pytest.mark.parametrize("where", CALL_READERS)
+def test_recorded_tool_calls_are_read_through_cassette_calls(where: str) -> None:
+    files = sorted((ROOT / where).rglob("*.py")) if (ROOT / where).is_dir() else [ROOT / where]
+    found = [
+        f"{file.relative_to(ROOT)}:{line}: {what}"
+        for file in files
+        for line, what in tool_call_keys(file)
+    ]
+    assert not found, "read tool calls with harness.cassette.calls:\n  " + "\n  ".join(found)
+
+
+def test_the_tool_call_check_finds_what_observe_did(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text(
+        'raw = as_dict(action.get("submit_tool_outputs")).get("tool_calls")\n'
+        'calls = details["tool_calls"]\n'
+        'step["tool_calls"] = ()\n'
+        'kind = obj.get("object")\n'
+    )
+    assert sorted({line for line, _ in tool_call_keys(old)}) == [1, 2]
