@@ -46,8 +46,7 @@ Effect = Callable[[Observations, Exchange], None]
 def _submitted(seen: Observations, x: Exchange) -> None:
     run = seen.run(x.params["run_id"])
     outputs = tuple(
-        (seen.a.of(call) or call, parse_json_text(output))
-        for call, output in outputs_of(x.request)
+        (seen.a.of(call) or call, parse_json_text(output)) for call, output in outputs_of(x.request)
     )
     status = x.response.status
     ids = tuple(c for c, _ in outputs)
