@@ -28,6 +28,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from harness.api.failures import failure
+
 Edges = Mapping[str, tuple[tuple[str, str | None], ...]]
 
 RUN_EDGES: Edges = {
@@ -117,7 +119,7 @@ def response_ended(
     ended["status"] = status
     ended["error"] = dict(error) if status == "failed" and error else None
     if status == "failed" and ended["error"] is None:
-        ended["error"] = {"code": "server_error", "message": "Sorry, something went wrong."}
+        ended["error"] = failure(None)
     ended["incomplete_details"] = (
         {"reason": reason or "max_output_tokens"} if status == "incomplete" else None
     )
