@@ -45,6 +45,11 @@ TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "ca
 """Nothing leaves these."""
 RESPONSES_ID_PREFIXES = ("resp_", "conv_", "msg_", "fc_", "fs_", "ci_", "rs_", "cntr_", "cfile_")
 
+LEARNED_REQUEST = "harness.request"
+"""Not an API object: the kind of object in which a fault overlay hands the emulator what a
+Responses or Conversations request gave (input items, a conversation's first items), which no
+response of the API shows, so a take-over knows each response's input and history."""
+
 OTHER_APIS = {
     "realtime": "the Realtime API",
     "audio": "the Audio API",
