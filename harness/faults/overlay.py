@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from harness import api
@@ -52,6 +52,9 @@ from harness.faults.responses import (
     is_run_event,
 )
 from harness.faults.spec import HTTP_STATUSES, Fault, parse_fault
+
+if TYPE_CHECKING:
+    from harness.invariants import Violation
 
 Obj = dict[str, Any]
 
@@ -113,7 +116,7 @@ class FaultOverlay:
         """Faults whose moment never came (the app made no such request or poll)."""
         return [f for f in self.faults if f not in self._fired]
 
-    def violations(self) -> list[str]:
+    def violations(self) -> list[Violation]:
         """The protocol rules (`harness.invariants`) the conversation the test was served
         breaks, one line each: a take-over must leave a conversation the API could give.
         What a fault itself breaks where it strikes (a run ended without a cancel request,
@@ -121,7 +124,7 @@ class FaultOverlay:
         from harness.invariants import check
 
         found = check(self.served(), source=self.source)
-        return [str(v) for v in found if v.where not in self._faulted]
+        return [v for v in found if v.where not in self._faulted]
 
     # -- the interception's override ------------------------------------------------------
 

@@ -174,7 +174,7 @@ def test_weather(openai_client):
     result.stdout.fnmatch_lines(
         [
             "fault overlay http503@request_1: the conversation the test was served breaks "
-            "the Assistants protocol:",
+            "the Assistants API protocol:",
             "*interaction *: run run_1 (*): illegal transition completed -> in_progress*",
         ]
     )
