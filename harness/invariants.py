@@ -319,8 +319,8 @@ def _family(name: str) -> tuple[str | None, str]:
 def _hint(previous: str, status: str) -> str:
     if previous in TERMINAL_RUN_STATUSES:
         return f" ({previous} is terminal)"
-    if previous == "requires_action" and status in ("queued", "in_progress", "completed"):
+    if reachable(previous, status, frozenset({"submit"})):
         return " (no accepted submit_tool_outputs in between)"
-    if status in ("cancelling", "cancelled"):
+    if reachable(previous, status, frozenset({"cancel"})):
         return " (no accepted cancel request in between)"
     return ""

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+API_PATH = "/v1"
+"""The path the OpenAI API's operations follow on its host (`/v1/threads`)."""
+AZURE_PATH = "/openai"
+"""Azure OpenAI's dated API (`/openai/threads?api-version=...`)."""
+AZURE_V1_PATH = AZURE_PATH + API_PATH
+"""Azure OpenAI's v1 API (`/openai/v1/responses`)."""
+OPENAI_BASE_URL = "https://api.openai.com" + API_PATH
+"""The SDK's base URL when the environment names none."""
+
 BETA_HEADER = "OpenAI-Beta"
 BETA_VALUE = "assistants=v2"
 

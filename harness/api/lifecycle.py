@@ -66,6 +66,14 @@ RESPONSE_EDGES: Edges = {
     ),
 }
 
+UNSUCCESSFUL_RUN_ENDS = ("failed", "expired", "cancelled", "incomplete")
+"""The ways a run ends other than `completed`."""
+UNSUCCESSFUL_RESPONSE_ENDS = ("failed", "cancelled", "incomplete")
+"""The ways a response ends other than `completed`."""
+UNSUCCESSFUL_ENDS = frozenset(UNSUCCESSFUL_RUN_ENDS + UNSUCCESSFUL_RESPONSE_ENDS)
+CANCEL_STATUSES = frozenset({"cancelling", "cancelled"})
+"""Where a cancel request takes a run (`cancelling`, then `cancelled`) or a response."""
+
 RUN_END_STAMPS = {"completed": "completed_at", "cancelled": "cancelled_at", "failed": "failed_at"}
 """The timestamp field a run (or step) gets when it ends so; an expired one has only
 `expires_at`, and `incomplete` none."""
