@@ -158,10 +158,12 @@ class ActiveCassette:
                 )
             broken = self.overlay.violations() if self.overlay is not None else []
             if broken:
+                from harness.invariants import apis_of
+
                 faults = ", ".join(f.id for f in self.overlay.faults) if self.overlay else ""
                 problems.append(
                     f"fault overlay {faults}: the conversation the test was served breaks the "
-                    f"Assistants protocol:\n" + "\n".join(f"  {line}" for line in broken)
+                    f"{apis_of(broken)} protocol:\n" + "\n".join(f"  {line}" for line in broken)
                 )
         outcome = None
         if self.drift and ran:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness import escape
+from harness.api.constants import OPENAI_BASE_URL
 from harness.errors import ConfigError, HarnessError
 
 
@@ -138,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     model.add_argument("--model", metavar="NAME", help="the model to ask, e.g. gpt-4o-mini")
     model.add_argument(
-        "--model-base-url", metavar="URL", help="its API base, e.g. https://api.openai.com/v1"
+        "--model-base-url", metavar="URL", help=f"its API base, e.g. {OPENAI_BASE_URL}"
     )
     model.add_argument(
         "--model-key-env", metavar="VAR", help="the environment variable holding its key"

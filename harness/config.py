@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.api.constants import API_PATH, OPENAI_BASE_URL
 from harness.cassette.credentials import is_credential_name, looks_like_words
 from harness.errors import ConfigError
 
@@ -22,8 +23,8 @@ RECORD_MODES = ("none", "once", "new_episodes", "all")
 BACKENDS = ("emulator", "live")
 TRACE_MODES = ("off", "on-failure", "always")
 """When a marked test writes its trace page (`--assistants-trace`, ini `assistants_trace`)."""
-DEFAULT_LIVE_BASE_URL = "https://api.openai.com/v1"
-REPLAY_BASE_URL = "http://127.0.0.1:9/v1"  # loopback discard port: nothing listens
+DEFAULT_LIVE_BASE_URL = OPENAI_BASE_URL
+REPLAY_BASE_URL = "http://127.0.0.1:9" + API_PATH  # loopback discard port: nothing listens
 SECRET_ENVIRONMENT = (
     "OPENAI_API_KEY",
     "OPENAI_ORG_ID",

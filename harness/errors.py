@@ -64,7 +64,7 @@ class ScenarioError(HarnessError, ValueError):
 
 
 class InvariantError(HarnessError, AssertionError):
-    """A transcript breaks a rule of the Assistants protocol."""
+    """A transcript breaks a rule of the Assistants or Responses protocol."""
 
 
 class SecretFoundError(HarnessError, ValueError):

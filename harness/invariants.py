@@ -1,5 +1,8 @@
 """Protocol checks over a transcript: run state machine, tool-output pairing, listing order and
-cursors, step references, SSE event order. Each broken rule is one `Violation`, one line.
+cursors, step references, SSE event order (Assistants API); response lifecycles, chains,
+call outputs and stream sequence numbers (Responses API, `harness.response_invariants`); how
+a stream ends, per API (`harness.api.sse`). Each broken rule is one `Violation`, one line
+naming the API whose rule it is.
 
 Run transitions follow the run lifecycle of the Assistants API (`harness.api.lifecycle`: cancelling
 only after an accepted cancel request for that run, queued again from requires_action only after
@@ -26,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness import api
-from harness.api import TERMINAL_RUN_STATUSES
+from harness.api import TERMINAL_RUN_STATUSES, sse
 from harness.cassette.model import Cassette
 from harness.errors import InvariantError
 from harness.response_invariants import check_responses
@@ -46,10 +49,19 @@ class Violation:
     where: int | None
     """1-based interaction number in the cassette."""
     message: str
+    api: str = "Assistants"
+    """The API whose rule it is: `Assistants` or `Responses`."""
 
     def __str__(self) -> str:
         at = f" interaction {self.where}:" if self.where is not None else ""
-        return f"{self.source}:{at} {self.message}"
+        return f"{self.source}:{at} {self.api} API: {self.message}"
+
+
+def apis_of(violations: list[Violation]) -> str:
+    """The APIs whose rules `violations` break, as a phrase: `Assistants API`, `Assistants
+    and Responses APIs`."""
+    names = sorted({v.api for v in violations})
+    return " and ".join(names) + (" APIs" if len(names) > 1 else " API")
 
 
 def reachable(start: str, goal: str, gates: frozenset[str]) -> bool:
@@ -71,7 +83,9 @@ def assert_invariants(subject: Transcript | Cassette, *, source: str | None = No
     violations = check(subject, source=source)
     if violations:
         lines = "\n".join(f"  {v}" for v in violations)
-        raise InvariantError(f"{len(violations)} Assistants protocol violation(s):\n{lines}")
+        raise InvariantError(
+            f"{len(violations)} {apis_of(violations)} protocol violation(s):\n{lines}"
+        )
 
 
 class _Checker:
@@ -83,6 +97,9 @@ class _Checker:
 
     def v(self, rule: str, where: int | None, message: str) -> Violation:
         return Violation(self.source, rule, where, message)
+
+    def rv(self, rule: str, where: int | None, message: str) -> Violation:
+        return Violation(self.source, rule, where, message, "Responses")
 
     def name(self, alias: str | None) -> str:
         return f"{alias} ({self.t.real_id(alias)})"
@@ -96,7 +113,7 @@ class _Checker:
             yield from self.listing(listing)
         for stream in self.t.streams:
             yield from self.stream(stream)
-        yield from check_responses(self.t, self.v)
+        yield from check_responses(self.t, self.rv)
 
     # -- runs
 
@@ -231,22 +248,24 @@ class _Checker:
     # -- streams
 
     def stream(self, stream: Stream) -> Iterator[Violation]:
-        if stream.events and stream.events[0].name.startswith("response."):
-            return  # a Responses stream: its sequence numbers are checked instead
+        names = [e.name for e in stream.events]
+        if sse.api_of_stream(names[0] if names else None) == "responses":
+            yield from self.response_stream_end(stream, names)
+            return  # its sequence numbers are checked with the Responses rules
         head = f"{stream.request} stream"
         if stream.run:
             head += f" of run {self.name(stream.run)}"
-        names = [e.name for e in stream.events]
-        if "done" in names:
-            first_done = names.index("done")
+        done = sse.DONE_EVENT
+        if done in names:
+            first_done = names.index(done)
             for late in stream.events[first_done + 1 :]:
                 yield self.v(
                     "stream-order",
                     stream.where,
-                    f"{head}: {late.name} after done (done must be last)",
+                    f"{head}: {late.name} after {done} ({done} must be last)",
                 )
-        elif "error" not in names:
-            yield self.v("stream-order", stream.where, f"{head}: ends without a done event")
+        elif sse.ERROR_EVENT not in names:
+            yield self.v("stream-order", stream.where, f"{head}: ends without a {done} event")
         created: dict[str, int] = {}
         finished: dict[str, str] = {}
         seen: dict[str, str] = {}
@@ -270,6 +289,25 @@ class _Checker:
             if phase in _FINISHING:
                 finished.setdefault(ref, event.name)
 
+    def response_stream_end(self, stream: Stream, names: list[str]) -> Iterator[Violation]:
+        """A Responses stream ends with the response's end (or an error), and nothing follows
+        it; it has no `done` event."""
+        ends = sse.RESPONSE_STREAM_ENDS | {sse.ERROR_EVENT}
+        head = f"{stream.request} stream"
+        last = names[-1] if names else None
+        if last not in ends:
+            wanted = " | ".join(sorted(sse.RESPONSE_STREAM_ENDS))
+            yield self.rv(
+                "stream-order", stream.where, f"{head}: ends with {last}, not with {wanted}"
+            )
+        end = next((i for i, n in enumerate(names[:-1]) if n in ends), None)
+        if end is not None:
+            yield self.rv(
+                "stream-order",
+                stream.where,
+                f"{head}: {names[end + 1]} after {names[end]} (which ends it)",
+            )
+
 
 def _family(name: str) -> tuple[str | None, str]:
     for family in ("thread.run.step", "thread.message", "thread.run"):
@@ -281,8 +319,8 @@ def _family(name: str) -> tuple[str | None, str]:
 def _hint(previous: str, status: str) -> str:
     if previous in TERMINAL_RUN_STATUSES:
         return f" ({previous} is terminal)"
-    if previous == "requires_action" and status in ("queued", "in_progress", "completed"):
+    if reachable(previous, status, frozenset({"submit"})):
         return " (no accepted submit_tool_outputs in between)"
-    if status in ("cancelling", "cancelled"):
+    if reachable(previous, status, frozenset({"cancel"})):
         return " (no accepted cancel request in between)"
     return ""

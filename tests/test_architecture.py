@@ -360,3 +360,176 @@ def test_package_faces_export_a_deliberate_public_api(package: str) -> None:
         and getattr(value, "__module__", package).startswith(package + ".")
     ]
     assert not leaked, f"{package} imports private names of its modules: {leaked}"
+
+
+# --- recorded tool calls are read in one place ----------------------------------------------
+
+# Where a recorded run asks for or is answered with tool calls, by the wire's key names.
+_TOOL_CALL_KEYS = frozenset(
+    {"required_action", "submit_tool_outputs", "tool_calls", "tool_outputs"}
+)
+# Modules that read cassettes: they read recorded tool calls through harness.cassette.calls.
+CALL_READERS = (
+    "harness/transcript",
+    "harness/faults",
+    "harness/fuzz/drift.py",
+    "harness/fuzz/mutation.py",
+)
+
+
+def tool_call_keys(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, what) for each place that looks a tool-call key up in a recorded object."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        key: ast.expr | None = None
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key = node.slice
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get", "pop", "setdefault")
+            and node.args
+        ):
+            key = node.args[0]
+        if isinstance(key, ast.Constant) and key.value in _TOOL_CALL_KEYS:
+            yield node.lineno, ast.unparse(node)
+
+
+@pytest.mark.parametrize("where", CALL_READERS)
+def test_recorded_tool_calls_are_read_through_cassette_calls(where: str) -> None:
+    files = sorted((ROOT / where).rglob("*.py")) if (ROOT / where).is_dir() else [ROOT / where]
+    found = [
+        f"{file.relative_to(ROOT)}:{line}: {what}"
+        for file in files
+        for line, what in tool_call_keys(file)
+    ]
+    assert not found, "read tool calls with harness.cassette.calls:\n  " + "\n  ".join(found)
+
+
+def test_the_tool_call_check_finds_what_observe_did(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text(
+        'raw = as_dict(action.get("submit_tool_outputs")).get("tool_calls")\n'
+        'calls = details["tool_calls"]\n'
+        'step["tool_calls"] = ()\n'
+        'kind = obj.get("object")\n'
+    )
+    assert sorted({line for line, _ in tool_call_keys(old)}) == [1, 2]
+
+
+# --- protocol facts live in harness.api -------------------------------------------------------
+
+# A literal API path (`/v1/...`, `/threads`, `runs/`, Azure's `/openai`) or a set of statuses
+# (`{"failed", "expired"}`, a terminal set, a dict keyed by statuses) outside harness/api/ is a
+# second home of a protocol fact: ask harness.api instead. Each exception, with its reason:
+PROTOCOL_ALLOWLIST: dict[str, str] = {
+    "harness/faults/spec.py: _DETAILS": (
+        "the :DETAIL each fault takes, keyed by fault names (which are spelled like the "
+        "statuses a fault ends a run in; the statuses themselves come from harness.api)"
+    ),
+    "harness/parity/assistants.py: _ENDINGS": (
+        "parity's words for how each run status reads in a parity report (a report's "
+        "vocabulary, not the lifecycle: which statuses end a run is harness.api's)"
+    ),
+}
+_STATUS_WORDS = frozenset(
+    {"queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed"}
+    | {"completed", "incomplete", "expired"}
+)
+_PATH_LITERAL = re.compile(
+    r"/(?:v1|openai|threads|runs|responses|conversations|assistants|vector_stores|containers|"
+    r"input_items|submit_tool_outputs)\b|\b(?:threads|runs|responses|conversations|assistants)/"
+)
+
+
+def _documentation(tree: ast.AST) -> set[int]:
+    """Docstrings, and the strings that document an attribute (a bare string statement)."""
+    return {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    }
+
+
+def _assigned_to(tree: ast.AST) -> dict[int, str]:
+    """id(value) -> the name a module-level or class-level assignment gives it."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            if names:
+                found[id(node.value)] = names[0]
+    return found
+
+
+def protocol_literals(path: Path, relative: str) -> Iterator[tuple[int, str]]:
+    """(line, what) for each API path or status set spelled in `path`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    documentation, assigned = _documentation(tree), _assigned_to(tree)
+    for node in ast.walk(tree):
+        words: list[ast.expr] = []
+        if isinstance(node, (ast.Set, ast.Tuple, ast.List)):
+            words = node.elts
+        elif isinstance(node, ast.Dict):
+            words = [k for k in node.keys if k is not None]
+        values = [w.value for w in words if isinstance(w, ast.Constant)]
+        if (
+            len(values) >= 2
+            and len(values) == len(words)
+            and all(isinstance(v, str) and v in _STATUS_WORDS for v in values)
+        ):
+            if f"{relative}: {assigned.get(id(node), '')}" not in PROTOCOL_ALLOWLIST:
+                yield node.lineno, f"status set {ast.unparse(node)}"[:120]
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
+            if _PATH_LITERAL.search(text):
+                yield node.lineno, f"path {ast.unparse(node)}"[:120]
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in documentation
+            and _PATH_LITERAL.search(node.value)
+        ):
+            yield node.lineno, f"path {node.value!r}"[:120]
+
+
+def _outside_api() -> list[Path]:
+    return [
+        p
+        for p in sorted((ROOT / "harness").rglob("*.py"))
+        if "api" not in p.relative_to(ROOT).parts[1:2]
+    ]
+
+
+def test_no_module_outside_harness_api_knows_a_path_or_a_status_set() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {what}"
+        for path in _outside_api()
+        for line, what in protocol_literals(path, path.relative_to(ROOT).as_posix())
+    ]
+    assert not found, "protocol facts belong in harness/api/:\n  " + "\n  ".join(found)
+
+
+def test_the_allowlist_names_only_what_is_there() -> None:
+    for entry, reason in PROTOCOL_ALLOWLIST.items():
+        file, _, name = entry.partition(": ")
+        assert reason and re.search(rf"^{name}\b", (ROOT / file).read_text(), re.M), entry
+
+
+def test_the_protocol_check_finds_what_the_old_code_spelled(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text(
+        '"""Docstring naming /threads/{id}/runs is fine."""\n'
+        '_UNSUCCESSFUL = frozenset({"failed", "incomplete", "expired", "cancelled"})\n'
+        'RUN_ENDS = ("failed", "expired", "cancelled", "incomplete")\n'
+        'DEFAULT = "https://api.openai.com/v1"\n'
+        'url = f"http://{host}:{port}/v1"\n'
+        'base = "/openai"\n'
+        'if status in ("cancelling", "cancelled"): pass\n'
+        'ENDINGS = {"completed": "completed", "expired": "expired"}\n'
+        'kinds = ("assistants", "responses")\n'
+        'x: str = ""\n"""An attribute\'s note: `/v1/threads`."""\n'
+    )
+    assert sorted({line for line, _ in protocol_literals(old, "old.py")}) == [2, 3, 4, 5, 6, 7, 8]

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+API_PATH = "/v1"
+"""The path the OpenAI API's operations follow on its host (`/v1/threads`)."""
+AZURE_PATH = "/openai"
+"""Azure OpenAI's dated API (`/openai/threads?api-version=...`)."""
+AZURE_V1_PATH = AZURE_PATH + API_PATH
+"""Azure OpenAI's v1 API (`/openai/v1/responses`)."""
+OPENAI_BASE_URL = "https://api.openai.com" + API_PATH
+"""The SDK's base URL when the environment names none."""
+
 BETA_HEADER = "OpenAI-Beta"
 BETA_VALUE = "assistants=v2"
 
@@ -44,6 +53,11 @@ ACTIVE_RESPONSE_STATUSES = frozenset({"queued", "in_progress"})
 TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 """Nothing leaves these."""
 RESPONSES_ID_PREFIXES = ("resp_", "conv_", "msg_", "fc_", "fs_", "ci_", "rs_", "cntr_", "cfile_")
+
+LEARNED_REQUEST = "harness.request"
+"""Not an API object: the kind of object in which a fault overlay hands the emulator what a
+Responses or Conversations request gave (input items, a conversation's first items), which no
+response of the API shows, so a take-over knows each response's input and history."""
 
 OTHER_APIS = {
     "realtime": "the Realtime API",

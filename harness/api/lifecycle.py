@@ -28,6 +28,8 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from harness.api.failures import failure
+
 Edges = Mapping[str, tuple[tuple[str, str | None], ...]]
 
 RUN_EDGES: Edges = {
@@ -63,6 +65,14 @@ RESPONSE_EDGES: Edges = {
         ("cancelled", "cancel"),
     ),
 }
+
+UNSUCCESSFUL_RUN_ENDS = ("failed", "expired", "cancelled", "incomplete")
+"""The ways a run ends other than `completed`."""
+UNSUCCESSFUL_RESPONSE_ENDS = ("failed", "cancelled", "incomplete")
+"""The ways a response ends other than `completed`."""
+UNSUCCESSFUL_ENDS = frozenset(UNSUCCESSFUL_RUN_ENDS + UNSUCCESSFUL_RESPONSE_ENDS)
+CANCEL_STATUSES = frozenset({"cancelling", "cancelled"})
+"""Where a cancel request takes a run (`cancelling`, then `cancelled`) or a response."""
 
 RUN_END_STAMPS = {"completed": "completed_at", "cancelled": "cancelled_at", "failed": "failed_at"}
 """The timestamp field a run (or step) gets when it ends so; an expired one has only
@@ -117,7 +127,7 @@ def response_ended(
     ended["status"] = status
     ended["error"] = dict(error) if status == "failed" and error else None
     if status == "failed" and ended["error"] is None:
-        ended["error"] = {"code": "server_error", "message": "Sorry, something went wrong."}
+        ended["error"] = failure(None)
     ended["incomplete_details"] = (
         {"reason": reason or "max_output_tokens"} if status == "incomplete" else None
     )

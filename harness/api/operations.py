@@ -36,6 +36,7 @@ _STREAMING = frozenset(
 # Operations that start a unit of work (a run, a response) whose status the app then follows.
 _CREATES_RUN = frozenset({"create_run", "create_thread_and_run"})
 _CREATES_RESPONSE = frozenset({"create_response"})
+_WRITES_CONVERSATION = frozenset({"create_conversation", "create_conversation_items"})
 # GETs that apps poll until the object's status settles (`openai-poll-after-ms` paces them).
 _POLLED = frozenset(
     {"get_run", "get_response", "get_vector_store_file", "get_vector_store_file_batch"}
@@ -96,6 +97,11 @@ class Operation:
     @property
     def creates_response(self) -> bool:
         return self.name in _CREATES_RESPONSE
+
+    @property
+    def writes_conversation(self) -> bool:
+        """Whether it creates a conversation or adds items to one (Conversations API)."""
+        return self.name in _WRITES_CONVERSATION
 
     @property
     def polled(self) -> bool:

@@ -14,8 +14,24 @@ from typing import Any
 
 import orjson
 
-DONE = b"event: done\ndata: [DONE]\n\n"
+from harness.api.lifecycle import TERMINAL_RESPONSE_STATUSES
+
+DONE_EVENT = "done"
+DONE = b"event: " + DONE_EVENT.encode() + b"\ndata: [DONE]\n\n"
 """The last frame of an Assistants stream."""
+ERROR_EVENT = "error"
+"""The event either API ends a stream with when the server fails mid-way."""
+RESPONSE_EVENT_PREFIX = "response."
+RESPONSE_STREAM_ENDS = frozenset(
+    RESPONSE_EVENT_PREFIX + status for status in TERMINAL_RESPONSE_STATUSES - {"cancelled"}
+)
+"""The events a Responses stream ends with (`response.completed`, `.failed`, `.incomplete`):
+no stream sees a response cancelled (a cancel is a request about a background response)."""
+
+
+def api_of_stream(first_event: str | None) -> str:
+    """`responses` for a stream of `response.*` events, else `assistants`."""
+    return "responses" if (first_event or "").startswith(RESPONSE_EVENT_PREFIX) else "assistants"
 
 
 def frame(event: str | None, data: bytes) -> bytes:

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.api.deviations import error_fields
+from harness.api import UNSUCCESSFUL_ENDS
 from harness.cassette.model import Cassette, Interaction
 
 # The object kinds that end like a run, and where each keeps why it ended.
 _ENDINGS = {"thread.run": "last_error", "response": "error"}
-_UNSUCCESSFUL = frozenset({"failed", "incomplete", "expired", "cancelled"})
+_UNSUCCESSFUL = UNSUCCESSFUL_ENDS
 _LIMIT = 20
 
 

@@ -65,9 +65,29 @@ def _text(arguments: Any) -> str:
     return arguments if isinstance(arguments, str) else json.dumps(arguments)
 
 
-def _assistants_calls(tool_calls: Any, owner: Mapping[str, Any], waited: bool) -> Iterator[_Seen]:
-    for call in tool_calls if isinstance(tool_calls, list) else ():
-        function = call.get("function") if isinstance(call, Mapping) else None
+def required_tool_calls(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The tool calls an Assistants run object waits on the app to answer (any tool type)."""
+    action = run.get("required_action")
+    found = action.get("submit_tool_outputs") if isinstance(action, Mapping) else None
+    tool_calls = found.get("tool_calls") if isinstance(found, Mapping) else None
+    return _mappings(tool_calls)
+
+
+def step_tool_calls(step: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The tool calls an Assistants run step object shows (any tool type)."""
+    details = step.get("step_details")
+    return _mappings(details.get("tool_calls") if isinstance(details, Mapping) else None)
+
+
+def _mappings(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _assistants_calls(
+    tool_calls: list[Mapping[str, Any]], owner: Mapping[str, Any], waited: bool
+) -> Iterator[_Seen]:
+    for call in tool_calls:
+        function = call.get("function")
         if isinstance(function, Mapping) and call.get("type", "function") == "function":
             yield _Seen(
                 str(call.get("id", "?")),
@@ -91,12 +111,9 @@ def _calls_in(value: Any, owner: Mapping[str, Any] | None = None) -> Iterator[_S
         return
     kind = deviations.kind(value)
     if kind == "thread.run":
-        action = value.get("required_action") or {}
-        calls = (action.get("submit_tool_outputs") or {}).get("tool_calls")
-        yield from _assistants_calls(calls, value, True)
+        yield from _assistants_calls(required_tool_calls(value), value, True)
     elif kind == "thread.run.step":
-        details = value.get("step_details") or {}
-        for call in _assistants_calls(details.get("tool_calls"), value, False):
+        for call in _assistants_calls(step_tool_calls(value), value, False):
             # a step just created while streaming holds no arguments yet
             if not (value.get("status") == "in_progress" and call.arguments == ""):
                 yield call

@@ -13,6 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.api.constants import API_PATH
 from harness.cassette.model import Cassette, Interaction
 from harness.cassette.redact import Redactor
 from harness.cassette.wire import request_from_http, response_from_vcr
@@ -90,7 +91,7 @@ def _base_path(path: str) -> str:
     match = _RESOURCE.search(path)
     if match is not None:
         return path[: match.start()].rstrip("/")
-    return "/v1" if path == "/v1" or path.startswith("/v1/") else ""
+    return API_PATH if path == API_PATH or path.startswith(API_PATH + "/") else ""
 
 
 def _headers(value: Any, where: str, part: str) -> dict[str, list[str]]:

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+from harness.api.constants import OPENAI_BASE_URL
+
+DEFAULT_BASE_URL = OPENAI_BASE_URL
 """The SDK's base URL when the environment names none."""
 AZURE_HOST_SUFFIXES = (
     ".openai.azure.com",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.api.failures import error_body
 from harness.errors import HarnessError
 
 
@@ -40,14 +41,7 @@ class ApiError(EmulatorError):
         self.code = code
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
+        return error_body(self.message, self.type, self.param, self.code)
 
 
 _NOUNS = {

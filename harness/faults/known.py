@@ -1,6 +1,7 @@
 """What a fault overlay's emulator must know of the recording beyond the objects its
-responses showed: the messages a request created without any response showing them, and every
-id the recording used (so ids the emulator mints never take one).
+responses showed: the messages a request created without any response showing them, the
+input a response or conversation was given, and every id the recording used (so ids the
+emulator mints never take one).
 
 `threads.create(messages=[...])`, `threads.create_and_run(thread={"messages": [...]})`
 and `runs.create(additional_messages=[...])` create messages whose ids only a later listing
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from harness.api import deviations
+from harness.api.constants import LEARNED_REQUEST
 from harness.cassette.model import Cassette, Request, Response
 
 Obj = dict[str, Any]
@@ -103,6 +105,36 @@ def request_messages(
             }
         )
     return found
+
+
+_GIVES_INPUT = frozenset({"create_response", "create_conversation", "create_conversation_items"})
+
+
+def request_input(
+    name: str, params: dict[str, str] | Any, request: Request, response: Response
+) -> list[Obj]:
+    """What `request` (operation `name`) gave a response or conversation, as one object for
+    the emulator to learn before the objects `response` shows: `{"object": LEARNED_REQUEST,
+    "operation", "id" (the response or conversation), "body", "shown"}`."""
+    if name not in _GIVES_INPUT or not 200 <= response.status < 300:
+        return []
+    shown: Any = response.body
+    for event in response.events or ():
+        data = event.get("data")
+        if isinstance(data, dict) and isinstance(data.get("response"), dict):
+            shown = data["response"]
+            break
+    if not isinstance(shown, dict):
+        return []
+    owner = (
+        params.get("conversation_id") if name == "create_conversation_items" else shown.get("id")
+    )
+    body = request.body if isinstance(request.body, dict) else {}
+    if not isinstance(owner, str):
+        return []
+    return [
+        {"object": LEARNED_REQUEST, "operation": name, "id": owner, "body": body, "shown": shown}
+    ]
 
 
 def _text(content: Any) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from harness import api
@@ -36,7 +36,12 @@ from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.wire import response_from_vcr, response_to_http
 from harness.errors import HarnessError, UnmatchedRequestError
-from harness.faults.known import RecordedMessages, recorded_ids, request_messages
+from harness.faults.known import (
+    RecordedMessages,
+    recorded_ids,
+    request_input,
+    request_messages,
+)
 from harness.faults.plan import plan
 from harness.faults.responses import (
     end_response,
@@ -47,6 +52,9 @@ from harness.faults.responses import (
     is_run_event,
 )
 from harness.faults.spec import HTTP_STATUSES, Fault, parse_fault
+
+if TYPE_CHECKING:
+    from harness.invariants import Violation
 
 Obj = dict[str, Any]
 
@@ -108,7 +116,7 @@ class FaultOverlay:
         """Faults whose moment never came (the app made no such request or poll)."""
         return [f for f in self.faults if f not in self._fired]
 
-    def violations(self) -> list[str]:
+    def violations(self) -> list[Violation]:
         """The protocol rules (`harness.invariants`) the conversation the test was served
         breaks, one line each: a take-over must leave a conversation the API could give.
         What a fault itself breaks where it strikes (a run ended without a cancel request,
@@ -120,7 +128,7 @@ class FaultOverlay:
         found = check(self.served(), source=self.source)
         recorded = {(v.rule, v.message) for v in check(self.recorded, source=self.source)}
         return [
-            str(v)
+            v
             for v in found
             if v.where not in self._faulted and (v.rule, v.message) not in recorded
         ]
@@ -132,17 +140,21 @@ class FaultOverlay:
     ) -> HttpResponse:
         found = api.match(request.method, request.path)
         name = found.name if found is not None else ""
-        thread = found.params.get("thread_id") if found is not None else None
+        params = found.params if found is not None else {}
+        thread = params.get("thread_id")
+        owners = _owners(request, params)
         with self._lock:
             self._requests += 1
-            fault = self._http_fault(request, name, found.params if found else {}, thread)
+            owned = any(owner in self._owned for owner in owners)
+            fault = self._http_fault(request, name, params, owned)
             if fault is not None:
                 return self._serve(request, http_error(HTTP_STATUSES[fault.name]), faulted=True)
-            if thread is None or thread not in self._owned:
+            if not owned:
                 # A recorded write is not repeated once a fault struck: the state moved on.
                 again = request.method == "GET" or not self._fired
                 played = self.player.take(request, again=again)
                 if played is not None:
+                    self._shown += request_input(name, params, request, played.response)
                     response = self._overlay(played, name, thread)
                     self._shown += request_messages(
                         name, request, played.response.body, self._messages
@@ -154,7 +166,7 @@ class FaultOverlay:
                         f"No recorded response for {describe(request)} in {self.source} "
                         f"(before any fault struck).\n{nearest}"
                     )
-            link = self._handover(thread)
+            link = self._handover(thread, owners)
         try:
             status, response_headers, content = link.answer(
                 method, self._emulator_url(link, url, request), headers, body
@@ -172,10 +184,10 @@ class FaultOverlay:
     # -- faults ---------------------------------------------------------------------------
 
     def _http_fault(
-        self, request: Request, name: str, params: Mapping[str, str], thread: str | None
+        self, request: Request, name: str, params: Mapping[str, str], owned: bool
     ) -> Fault | None:
         candidates = [self.plan.http_at_request.get(self._requests)]
-        if thread is None or thread not in self._owned:
+        if not owned:
             index = self.player.peek(request)
             if index is not None:
                 candidates.append(self.plan.http_at_interaction.get(index))
@@ -198,6 +210,7 @@ class FaultOverlay:
         cut = self.plan.cuts.get(played.index)
         if cut is not None and cut[1] not in self._fired and response.events is not None:
             self._fired.append(cut[1])
+            self._own_response(_streamed_response(response.events))
             response = replace(response, events=response.events[: cut[0]])
         if name == "get_run" and isinstance(response.body, dict):
             ended = self._run_end(response.body)
@@ -211,9 +224,9 @@ class FaultOverlay:
             fault = self.plan.stream_ends[played.index]
             if fault not in self._fired:
                 self._fired.append(fault)
-                response = learned = replace(
-                    response, events=end_response_stream(response.events, fault)
-                )
+                tail = end_response_stream(response.events, fault)
+                response = learned = replace(response, events=tail)
+                self._own_response(_streamed_response(tail))
         elif response.events is not None:
             events = self._stream_end(response.events)
             if events is not None:
@@ -242,7 +255,13 @@ class FaultOverlay:
         if fault is None or fault in self._fired:
             return None
         self._fired.append(fault)
+        self._own_response(response)  # the recording's future of it no longer holds
         return end_response(response, fault)
+
+    def _own_response(self, response: Obj | None) -> None:
+        """The emulator answers for `response` and its conversation from now on."""
+        if response is not None:
+            self._owned.update(_owners_of(response))
 
     def _stream_end(self, events: tuple[Obj, ...]) -> tuple[Obj, ...] | None:
         for position, event in enumerate(events):
@@ -258,7 +277,9 @@ class FaultOverlay:
         shown = [response.body] if isinstance(response.body, dict) else []
         for event in response.events or ():
             data = event.get("data")
-            if isinstance(data, dict) and not str(data.get("object", "")).endswith(".delta"):
+            if isinstance(data, dict) and isinstance(data.get("response"), dict):
+                shown.append(data["response"])  # a Responses event: the response as it stood
+            elif isinstance(data, dict) and not str(data.get("object", "")).endswith(".delta"):
                 shown.append(data)
         self._shown += shown
         for call in calls.waited_in(shown) if self.plan.arguments else ():
@@ -266,8 +287,9 @@ class FaultOverlay:
             if fault is not None and fault not in self._fired:
                 self._fired.append(fault)
 
-    def _handover(self, thread: str | None) -> EmulatorLink:
-        """The emulator, caught up with what the recording showed; it takes over `thread`."""
+    def _handover(self, thread: str | None, owners: list[str]) -> EmulatorLink:
+        """The emulator, caught up with what the recording showed; it takes over `thread`, and
+        answers for the responses and conversations the request names from now on."""
         if self._link is None:
             try:
                 self._link = self._emulator_factory()
@@ -280,8 +302,8 @@ class FaultOverlay:
         shown, self._shown = self._shown, []
         if shown:
             self._link.learn(shown)
+        self._owned.update(owners)
         if thread is not None:
-            self._owned.add(thread)
             self._link.take_over(thread)  # idempotent: runs it already drives are left alone
         return self._link
 
@@ -295,3 +317,29 @@ class FaultOverlay:
             self._faulted.add(len(self._served.interactions))
         headers, body = response_to_http(response)
         return HttpResponse(response.status, headers, body)
+
+
+def _owners(request: Request, params: Mapping[str, str]) -> list[str]:
+    """The thread, responses and conversations a request names (path or body)."""
+    body = request.body if isinstance(request.body, dict) else {}
+    named = [params.get(k) for k in ("thread_id", "response_id", "conversation_id")]
+    named += [body.get("previous_response_id"), _id(body.get("conversation"))]
+    return [n for n in named if isinstance(n, str)]
+
+
+def _owners_of(response: Obj) -> list[str]:
+    named = [response.get("id"), _id(response.get("conversation"))]
+    return [n for n in named if isinstance(n, str)]
+
+
+def _id(value: Any) -> Any:
+    return value.get("id") if isinstance(value, dict) else value
+
+
+def _streamed_response(events: tuple[Obj, ...]) -> Obj | None:
+    """The response a Responses stream carries, as its last event showing it has it."""
+    for event in reversed(events):
+        data = event.get("data")
+        if isinstance(data, dict) and isinstance(data.get("response"), dict):
+            return dict(data["response"])
+    return None

@@ -14,6 +14,7 @@ from harness.cassette.model import Cassette
 from harness.errors import ConfigError
 from harness.faults.responses import half_way, is_run_event, replacement_arguments
 from harness.faults.spec import (
+    ARGUMENT_VARIANTS,
     FAILED_CODES,
     HTTP_STATUSES,
     RESPONSE_ENDS,
@@ -53,6 +54,10 @@ class ResponseFacts:
     """The status each retrieve showed, in order (repeats expanded)."""
     stream: int | None
     """Interaction whose stream carried it to its end, if it was streamed."""
+    streams: tuple[int, ...] = ()
+    """Positions in `Facts.streams` of the streams that carried it."""
+    calls: tuple[str, ...] = ()
+    """Aliases of the function calls it waited on the app to answer."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ def facts(cassette: Cassette) -> Facts:
         by_run.setdefault(call.owner, []).append(aliases.get(call.call_id, call.call_id))
     ordered = sorted(runs, key=lambda real: _number(aliases.get(real, "")))
     return Facts(
-        responses=_response_facts(cassette, aliases),
+        responses=_response_facts(cassette, aliases, by_run),
         runs=tuple(
             RunFacts(
                 alias=aliases.get(real, real),
@@ -148,10 +153,14 @@ def facts(cassette: Cassette) -> Facts:
     )
 
 
-def _response_facts(cassette: Cassette, aliases: Mapping[str, str]) -> tuple[ResponseFacts, ...]:
+def _response_facts(
+    cassette: Cassette, aliases: Mapping[str, str], calls: Mapping[str, list[str]]
+) -> tuple[ResponseFacts, ...]:
     found: dict[str, dict[str, Any]] = {}
+    streams = -1
     for index, interaction in enumerate(cassette.interactions):
         request, response = interaction.request, interaction.response
+        streams += response.events is not None
         matched = api.match(request.method, request.path)
         if matched is None or not 200 <= response.status < 300:
             continue
@@ -162,15 +171,25 @@ def _response_facts(cassette: Cassette, aliases: Mapping[str, str]) -> tuple[Res
         real = str(shown.get("id", ""))
         if not real.startswith("resp") and matched.name != "create_response":
             continue
-        entry = found.setdefault(real, {"create": None, "polls": [], "stream": None})
+        entry = found.setdefault(real, {"create": None, "polls": [], "stream": None, "streams": []})
         if matched.operation.creates_response and entry["create"] is None:
             entry["create"] = index
+        if response.events:
+            entry["streams"].append(streams)
         if response.events and shown.get("status") == "completed":
             entry["stream"] = index
         elif matched.name == "get_response" and not response.events:
             entry["polls"] += [str(shown.get("status"))] * interaction.repeat
     return tuple(
-        ResponseFacts(aliases[real], real, e["create"], tuple(e["polls"]), e["stream"])
+        ResponseFacts(
+            aliases[real],
+            real,
+            e["create"],
+            tuple(e["polls"]),
+            e["stream"],
+            tuple(e["streams"]),
+            tuple(calls.get(real, ())),
+        )
         for real, e in sorted(found.items(), key=lambda kv: _number(aliases.get(kv[0], "")))
         if real in aliases
     )
@@ -310,9 +329,12 @@ def _place_response_fault(
 
 
 def each(cassette: Cassette, kinds: Sequence[str] | None = None) -> list[Fault]:
-    """Every fault at every run of `cassette` (the `faults="each"` matrix), in run order:
-    the run ending each way at its first poll, each HTTP error where it is created and at each
-    submission, each of its streams cut half-way, each of its calls given other arguments."""
+    """Every fault at every run and response of `cassette` (the `faults="each"` matrix), runs
+    first, each in order: the run ending each way at its first poll, each HTTP error where it
+    is created and at each submission, each of its streams cut half-way, each of its calls
+    given other arguments; a response likewise (ended each way at its first poll or at its
+    stream's end, each HTTP error where it is created and at its first poll); each HTTP error
+    at each request that creates a conversation or adds items to one."""
     known = facts(cassette)
     found: list[Fault] = []
     for run in known.runs:
@@ -330,7 +352,45 @@ def each(cassette: Cassette, kinds: Sequence[str] | None = None) -> list[Fault]:
                 found.append(Fault("cut", f"stream_{number + 1}.event_{half_way(count)}"))
         for call in run.calls:
             found += [Fault("arguments", call, variant) for variant in ("empty", "malformed")]
+    for response in known.responses:
+        found += _response_matrix(response, known)
+    found += _conversation_matrix(cassette)
     if kinds is not None:
         wanted = set(kinds)
         found = [f for f in found if f.name in wanted or f.kind in wanted]
+    return found
+
+
+def _response_matrix(response: ResponseFacts, known: Facts) -> list[Fault]:
+    alias, found = response.alias, []
+    if response.polls and response.polls[0] in api.ACTIVE_RESPONSE_STATUSES:
+        for name in RESPONSE_ENDS:
+            found.append(Fault(name, alias))
+            if name == "failed":
+                found += [Fault(name, alias, code) for code in FAILED_CODES[1:]]
+    if response.stream is not None:
+        found += [Fault(name, f"{alias}.end") for name in RESPONSE_ENDS if name != "cancelled"]
+    places = [f"{alias}.create"] if response.create is not None else []
+    places += [f"{alias}.poll_1"] if response.polls else []
+    found += [Fault(name, place) for place in places for name in HTTP_STATUSES]
+    for number in response.streams:
+        _, count = known.streams[number]
+        if count > 1:
+            found.append(Fault("cut", f"stream_{number + 1}.event_{half_way(count)}"))
+    for call in response.calls:
+        found += [Fault("arguments", call, variant) for variant in ARGUMENT_VARIANTS]
+    return found
+
+
+def _conversation_matrix(cassette: Cassette) -> list[Fault]:
+    """Each HTTP error at each request that wrote a conversation (`request_N`: the N-th
+    request the app makes, polls counted as the recording shows them)."""
+    found: list[Fault] = []
+    made = 0
+    for interaction in cassette.interactions:
+        request = interaction.request
+        matched = api.match(request.method, request.path)
+        if matched is not None and matched.operation.writes_conversation:
+            found += [Fault(name, f"request_{made + 1}") for name in HTTP_STATUSES]
+        made += interaction.repeat
     return found

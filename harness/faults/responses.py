@@ -7,40 +7,18 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from harness.api import failures
 from harness.api.lifecycle import MESSAGE_REASON_OF_RUN, STEP_END_OF_RUN, response_ended, run_ended
 from harness.cassette.model import Response
 from harness.faults.spec import RESPONSE_INCOMPLETE_REASONS, Fault, failure_code, incomplete_reason
 
 Obj = dict[str, Any]
-_ERRORS = {
-    429: (
-        "Rate limit reached for requests. Please try again in 1s.",
-        "requests",
-        "rate_limit_exceeded",
-    ),
-    500: (
-        "The server had an error while processing your request. Sorry about that!",
-        "server_error",
-        None,
-    ),
-    503: ("The server is overloaded or not ready yet.", "server_error", None),
-}
-_LAST_ERROR = {
-    "server_error": "Sorry, something went wrong.",
-    "rate_limit_exceeded": (
-        "You exceeded your current quota, please check your plan and billing details."
-    ),
-}
 
 
 def http_error(status: int) -> Response:
-    """The API's error answer for `status` (429 with `retry-after`, as the API sends it)."""
-    message, kind, code = _ERRORS[status]
-    headers = {"content-type": "application/json"}
-    if status in (429, 503):
-        headers["retry-after"] = "1"
-    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-    return Response(status, headers, body)
+    """The API's error answer for `status` (with `retry-after` where the API sends one)."""
+    headers = {"content-type": "application/json", **failures.error_headers(status)}
+    return Response(status, headers, failures.http_error(status))
 
 
 def end_run(run: Obj, fault: Fault) -> Obj:
@@ -52,8 +30,7 @@ def end_run(run: Obj, fault: Fault) -> Obj:
     status = fault.name
     run_ended(ended, status, now)
     if status == "failed":
-        code = failure_code(fault)
-        ended["last_error"] = {"code": code, "message": _LAST_ERROR[code]}
+        ended["last_error"] = failures.failure(failure_code(fault))
     elif status == "incomplete":
         ended["incomplete_details"] = {"reason": incomplete_reason(fault)}
     return ended
@@ -92,10 +69,7 @@ def end_stream(events: Sequence[Obj], run: Obj, fault: Fault) -> tuple[Obj, ...]
 def end_response(response: Obj, fault: Fault) -> Obj:
     """`response` as it looks once it ended as `fault` says."""
     if fault.name == "failed":
-        code = failure_code(fault)
-        return response_ended(
-            response, "failed", error={"code": code, "message": _LAST_ERROR[code]}
-        )
+        return response_ended(response, "failed", error=failures.failure(failure_code(fault)))
     reason = fault.detail if fault.detail in RESPONSE_INCOMPLETE_REASONS else None
     return response_ended(response, fault.name, reason=reason)
 

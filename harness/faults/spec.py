@@ -26,12 +26,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.api import UNSUCCESSFUL_RESPONSE_ENDS, UNSUCCESSFUL_RUN_ENDS
 from harness.errors import ConfigError
 
-RUN_ENDS = ("failed", "expired", "cancelled", "incomplete")
+RUN_ENDS = UNSUCCESSFUL_RUN_ENDS
 FAILED_CODES = ("server_error", "rate_limit_exceeded")
 INCOMPLETE_REASONS = ("max_completion_tokens", "max_prompt_tokens")
-RESPONSE_ENDS = ("failed", "cancelled", "incomplete")
+RESPONSE_ENDS = UNSUCCESSFUL_RESPONSE_ENDS
 RESPONSE_INCOMPLETE_REASONS = ("max_output_tokens", "content_filter")
 HTTP_STATUSES = {"http429": 429, "http500": 500, "http503": 503}
 ARGUMENT_VARIANTS = ("empty", "malformed")
@@ -54,6 +55,8 @@ _ALLOWED: dict[str, set[tuple[str, str | None]]] = {
     "cut": {("stream", "event")},
     "arguments": {("call", None)},
 }
+_DETAILS = {"failed": FAILED_CODES, "incomplete": INCOMPLETE_REASONS + RESPONSE_INCOMPLETE_REASONS}
+"""The :DETAIL each fault name takes (the others take none, or any text)."""
 _COUNTED = frozenset({"poll", "submit", "event"})
 _FORMAT = "NAME[:DETAIL]@TARGET, e.g. failed@run_1, http429@run_1.submit_1, cut@stream_1.event_3"
 
@@ -144,10 +147,7 @@ def _check(fault: Fault) -> None:
             f"assistants_faults: {fault.id}: unknown fault {fault.name!r}; choose from "
             f"{', '.join(NAMES)}"
         )
-    details = {
-        "failed": FAILED_CODES,
-        "incomplete": INCOMPLETE_REASONS + RESPONSE_INCOMPLETE_REASONS,
-    }.get(fault.name)
+    details = _DETAILS.get(fault.name)
     if fault.detail is not None and details is not None and fault.detail not in details:
         raise ConfigError(
             f"assistants_faults: {fault.id}: {fault.name} takes {' or '.join(details)}"

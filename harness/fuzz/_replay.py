@@ -24,6 +24,7 @@ from unittest import mock
 
 from harness import api
 from harness.adapters import openai_sdk, vcrpy
+from harness.api.constants import API_PATH
 from harness.cassette import calls
 from harness.cassette.interception import Interception
 from harness.cassette.matching import MatchKey, request_key
@@ -31,7 +32,7 @@ from harness.cassette.model import Cassette, Request, Response
 from harness.cassette.player import Player
 from harness.cassette.redact import Redactor
 
-BASE_URL = "https://api.openai.replay/v1"
+BASE_URL = "https://api.openai.replay" + API_PATH
 API_KEY = "harness-replay-key"
 
 

@@ -325,7 +325,7 @@ class ResponsesReader:
             return Ending("failed", last.error)
         if last.status == "incomplete":
             return Ending("incomplete", last.reason)
-        if last.status in ("cancelled", "cancelling"):
+        if last.status in api.CANCEL_STATUSES:
             return Ending("cancelled")
         return Ending("unfinished")
 

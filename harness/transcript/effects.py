@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from harness.cassette.calls import outputs_of
 from harness.cassette.model import Request, Response
 from harness.transcript.model import RunEvent, Submission
 from harness.transcript.observe import Observations
-from harness.transcript.summaries import dicts, parse_json_text
+from harness.transcript.summaries import parse_json_text
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,7 @@ Effect = Callable[[Observations, Exchange], None]
 def _submitted(seen: Observations, x: Exchange) -> None:
     run = seen.run(x.params["run_id"])
     outputs = tuple(
-        (
-            seen.a.of(o.get("tool_call_id")) or str(o.get("tool_call_id")),
-            parse_json_text(o.get("output")),
-        )
-        for o in dicts(x.body.get("tool_outputs"))
+        (seen.a.of(call) or call, parse_json_text(output)) for call, output in outputs_of(x.request)
     )
     status = x.response.status
     ids = tuple(c for c, _ in outputs)

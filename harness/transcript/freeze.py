@@ -110,7 +110,7 @@ def _run(seen: Observations, run: RunState, step_ranks: dict[int, int], usage: b
                 type=deviations.label(s.get("type")),
                 statuses=collapse(s["statuses"]),
                 message=a.of(s.get("message")),
-                tool_calls=s.get("tool_calls", ()),
+                tool_calls=s.get("calls", ()),
                 created=step_ranks.get(s.get("created_at", -1)),
                 where=s["where"],
                 last_error=s.get("last_error"),

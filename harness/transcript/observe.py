@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.api import deviations
+from harness.cassette.calls import required_tool_calls, step_tool_calls
 from harness.transcript.aliases import Aliases
 from harness.transcript.model import JSON, RunEvent, Submission, ToolCall
 from harness.transcript.summaries import as_dict, dicts, tool_call
@@ -106,10 +107,9 @@ class Observations:
         run.assistant = self.a.of(obj.get("assistant_id")) or run.assistant
         status = deviations.label(obj.get("status"))
         calls: tuple[ToolCall, ...] = ()
-        action = obj.get("required_action")
-        if status == "requires_action" and isinstance(action, dict):
-            raw = as_dict(action.get("submit_tool_outputs")).get("tool_calls")
-            calls = tuple(tool_call(self.a, c) for c in dicts(raw))
+        required = required_tool_calls(obj)
+        if required:
+            calls = tuple(tool_call(self.a, dict(c)) for c in required)
             if calls not in run.required[-1:]:
                 run.required.append(calls)
         last = run.events[-1] if run.events else None
@@ -142,11 +142,9 @@ class Observations:
             creation = details.get("message_creation")
             if isinstance(creation, dict):
                 step["message"] = creation.get("message_id")
-            calls = details.get("tool_calls")
-            if isinstance(calls, list) and calls:
-                step["tool_calls"] = tuple(
-                    tool_call(self.a, c) for c in calls if isinstance(c, dict)
-                )
+            calls = step_tool_calls(obj)
+            if calls:
+                step["calls"] = tuple(tool_call(self.a, dict(c)) for c in calls)
         if isinstance(obj.get("last_error"), dict):
             step["last_error"] = self.a.deep(obj["last_error"])
 

@@ -9,6 +9,7 @@ import httpx
 import openai
 import pytest
 
+from harness.api import failures
 from tests.emulator.helpers import QUIZ_FUNCTION
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -375,3 +376,15 @@ def test_oversized_body(emulator: Any) -> None:
         headers={**HEADERS, "Content-Type": "application/json"},
     )
     assert response.status_code == 400 and "too large" in response.json()["error"]["message"]
+
+
+def test_a_failure_rule_without_a_message_gets_the_apis_words_for_its_code(
+    client: Any, emulator: Any
+) -> None:
+    # the same words a fault overlay's failed:rate_limit_exceeded gives (harness.api.failures)
+    emulator.set_brain([{"actions": [{"fail": {"code": "rate_limit_exceeded"}}]}])
+    assistant = client.beta.assistants.create(model="gpt-4o")
+    thread, run = start(client, assistant, "hello")
+    run = client.beta.threads.runs.poll(run.id, thread_id=thread.id, poll_interval_ms=5)
+    assert run.status == "failed" and run.last_error.code == "rate_limit_exceeded"
+    assert run.last_error.message == failures.FAILURE_MESSAGES["rate_limit_exceeded"]

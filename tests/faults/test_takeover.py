@@ -228,7 +228,7 @@ def test_weather(openai_client):
     result.stdout.fnmatch_lines(
         [
             "fault overlay failed@run_1: the conversation the test was served breaks "
-            "the Assistants protocol:",
+            "the Assistants API protocol:",
             "*interaction *: GET /threads/thread_1/messages?order=asc (order=asc) returns msg_1 (*) "
             "of thread thread_2",
         ]

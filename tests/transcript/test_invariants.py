@@ -112,7 +112,7 @@ def test_illegal_transition_names_cassette_run_and_transition() -> None:
     items.insert(done + 1, late)
     violations = _messages(Cassette(meta=cassette.meta, interactions=items))
     assert violations == [
-        f"{SOURCE}: interaction {done + 2}: run run_1 ({real}): illegal transition "
+        f"{SOURCE}: interaction {done + 2}: Assistants API: run run_1 ({real}): illegal transition "
         "completed -> in_progress (completed is terminal)"
     ]
 
@@ -280,8 +280,9 @@ def test_assert_invariants_raises_with_one_line_per_violation() -> None:
     with pytest.raises(InvariantError) as info:
         assert_invariants(mutated, source="x.yaml")
     lines = str(info.value).splitlines()
-    assert lines[0] == "1 Assistants protocol violation(s):"
+    assert lines[0] == "1 Assistants API protocol violation(s):"
     assert lines[1].startswith("  x.yaml: interaction ")
+    assert ": Assistants API: run run_" in lines[1]
     assert isinstance(info.value, AssertionError)
 
 

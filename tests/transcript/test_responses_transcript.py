@@ -3,6 +3,7 @@ the Responses invariants, over cassettes recorded through the plugin from the lo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.cassette.storage import read_cassette
-from harness.invariants import check
+from harness.errors import InvariantError
+from harness.invariants import assert_invariants, check
 from harness.transcript import transcript
 from tests.support.responses_server import record_app
 
@@ -176,3 +178,40 @@ def test_a_cancelled_response_without_a_cancel_is_flagged(
     assert any(
         "response resp_1: illegal transition in_progress -> cancelled" in v for v in found
     ), found
+
+
+def _with_stream(path: Path, tmp_path: Path, change: object) -> list[str]:
+    """The violations of the cassette at `path` once `change` rewrote its stream's events."""
+    cassette = read_cassette(path)
+    [index] = [i for i, x in enumerate(cassette.interactions) if x.response.events]
+    interaction = cassette.interactions[index]
+    events = change(list(interaction.response.events or ()))  # type: ignore[operator]
+    response = dataclasses.replace(interaction.response, events=tuple(events))
+    cassette.interactions[index] = dataclasses.replace(interaction, response=response)
+    return [str(v) for v in check(cassette, source="c.yaml")]
+
+
+def test_a_responses_stream_ends_with_the_responses_end_not_done(
+    cassettes: dict[str, Path], tmp_path: Path
+) -> None:
+    path = cassettes["test_conversation"]
+    assert _with_stream(path, tmp_path, lambda events: events) == []
+    cut = _with_stream(path, tmp_path, lambda events: events[:-1])
+    assert len(cut) == 1 and cut[0].startswith("c.yaml: interaction "), cut
+    assert "Responses API: POST /responses stream: ends with response.output_item.done, " in cut[0]
+    assert cut[0].endswith("not with response.completed | response.failed | response.incomplete")
+    done = {"event": "done", "data": "[DONE]"}
+    after = _with_stream(path, tmp_path, lambda events: [*events, done])
+    assert any("done after response.completed (which ends it)" in v for v in after), after
+
+
+def test_each_violation_names_the_api_whose_rule_it_is(
+    cassettes: dict[str, Path], tmp_path: Path
+) -> None:
+    found = _tampered(
+        cassettes["test_conversation"], tmp_path, '"sequence_number": 3,', '"sequence_number": 5,'
+    )
+    assert found and all(": Responses API: " in v for v in found), found
+    with pytest.raises(InvariantError) as info:
+        assert_invariants(read_cassette(tmp_path / cassettes["test_conversation"].name))
+    assert str(info.value).splitlines()[0] == "1 Responses API protocol violation(s):"

@@ -8,7 +8,8 @@ message, run, run step, file, vector store and its files and batches) as the
 last response showed it; `take_over` resumes the active runs of a thread. A run
 resumed from a rule plan skips the actions whose steps the recording already
 shows (a model decides from the steps it sees), so a run left in
-`requires_action` goes on as the rule says once its outputs arrive.
+`requires_action` goes on as the rule says once its outputs arrive. Responses and
+conversations are filed by `recorded_responses.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.api import ACTIVE_RUN_STATUSES, deviations
-from harness.emulator.backend import learned, objects
+from harness.emulator.backend import learned, objects, recorded_responses
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import (
     FileRecord,
@@ -89,6 +90,8 @@ def _flatten(objects: Iterable[Any]) -> Iterable[Obj]:
 def _deleted(store: Store, obj: Obj) -> bool:
     if not obj.get("deleted"):
         return False
+    if recorded_responses.deleted(store, obj):
+        return True
     kind, object_id = obj.get("object"), str(obj.get("id"))
     if kind == "assistant.deleted":
         store.assistants.pop(object_id, None)
@@ -110,6 +113,9 @@ def _deleted(store: Store, obj: Obj) -> bool:
 def _file(store: Store, clock: Clock, obj: Obj) -> str | None:
     """File one object; the thread it belongs to, if any."""
     kind, object_id = obj.get("object"), obj.get("id")
+    if kind in recorded_responses.KINDS:
+        recorded_responses.file(store, clock, obj)
+        return None
     if kind == "thread.message" and "id" not in obj and isinstance(obj.get("thread_id"), str):
         _requested_message(store, clock, obj)
         return str(obj["thread_id"])

@@ -19,6 +19,7 @@ from harness.api.constants import ACTIVE_RESPONSE_STATUSES
 from harness.api.sse import frame
 from harness.emulator.backend import response_objects as ro
 from harness.emulator.backend.inputs import Page
+from harness.emulator.backend.recorded_responses import data_brain
 from harness.emulator.backend.state import BackendState, Result, paginated
 from harness.emulator.backend.store import (
     ContainerRecord,
@@ -169,7 +170,9 @@ class ResponseOperations(BackendState):
         elif not rec.obj["background"]:
             EventLog(rec, self.options.stream_chunk_chars).response("response.in_progress")
         responder = Responder(self.store, self.clock, self.options, self._new_container)
-        actions, got = responder.start(self.brain, rec)
+        # over state learned from a cassette, the brain never runs code found in it
+        brain = data_brain(self.brain) if self.store.learned else self.brain
+        actions, got = responder.start(brain, rec)
         await responder.play(rec, actions, got)
         conversation = self._conversation_of(rec)
         if conversation is not None:

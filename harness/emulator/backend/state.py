@@ -7,7 +7,7 @@ import asyncio
 import inspect
 from typing import Any
 
-from harness.emulator.backend import recorded
+from harness.emulator.backend import recorded, recorded_responses
 from harness.emulator.backend.checks import check_metadata
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.inputs import Page
@@ -101,6 +101,7 @@ class BackendState:
         """Take in objects as a recording showed them, each as last shown (fault overlays
         continue a recorded conversation from there; see `recorded.py`)."""
         recorded.learn(self.store, self.clock, objects)
+        recorded_responses.resume_calls(self.store, self.brain)
 
     async def reserve(self, ids: set[str]) -> None:
         """Ids a recording used: the ids minted from now on never take one."""

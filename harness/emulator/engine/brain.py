@@ -57,6 +57,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from harness import safe_yaml
+from harness.api.failures import failure
 from harness.emulator.engine.model.script import ModelScript
 from harness.emulator.engine.model.settings import MODEL_SCHEMA, ModelSettings, parse_model
 from harness.emulator.engine.script import Action, FunctionCall, RunView, Script
@@ -460,11 +461,8 @@ def _action(raw: dict[str, Any], where: str) -> Action:
                 raise BrainError(f"brain {where}.say: unknown placeholder {{{{{name}}}}}")
         return Action("say", text=value)
     if kind == "fail":
-        return Action(
-            "fail",
-            text=value.get("message", "Sorry, something went wrong."),
-            code=value.get("code", "server_error"),
-        )
+        said = failure(value.get("code"), value.get("message"))
+        return Action("fail", text=said["message"], code=said["code"])
     if kind == "wait":
         return Action("wait", seconds=float(value))
     if kind == "incomplete":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from harness.api.failures import failure
 from harness.emulator.backend import objects
 from harness.emulator.backend.store import Obj, RunRecord, Store, ThreadRecord
 from harness.emulator.engine.brain import Action
@@ -94,7 +95,7 @@ class StepBase:
         await self.control.sleep(self.rec, action.seconds)
 
     async def _do_fail(self, action: Action) -> None:
-        self._fail(action.text or "Sorry, something went wrong.", action.code)
+        self._fail(action.text or failure(action.code)["message"], action.code)
 
     async def _do_incomplete(self, action: Action) -> None:
         self.control.finish(

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from harness.api import BETA_VALUE, Match, Operation
+from harness.api.failures import HTTP_ERRORS, error_headers
 from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.service import AssistantsBackend
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
@@ -78,9 +79,7 @@ def json_response(
 
 
 def error_response(error: ApiError, started: float) -> Response:
-    headers = base_headers(started)
-    if error.status == 429:
-        headers["retry-after"] = "1"
+    headers = {**base_headers(started), **error_headers(error.status)}
     return json_response(error.body(), error.status, headers)
 
 
@@ -110,11 +109,8 @@ class OperationHandler:
             return error_response(exc, started)
         except Exception:  # a bug in the emulator: answer like the real API's 500
             log.exception("emulator error on %s %s", request.method, request.url.path)
-            error = ApiError(
-                500,
-                "The server had an error while processing your request. Sorry about that!",
-                type="server_error",
-            )
+            message, kind, _ = HTTP_ERRORS[500]
+            error = ApiError(500, message, type=kind)
             return error_response(error, started)
         return self._render(result, started)
 

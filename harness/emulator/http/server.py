@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import uvicorn
 
+from harness.api.constants import API_PATH
 from harness.emulator.backend.service import AssistantsBackend
 from harness.emulator.engine.brain import Brain
 from harness.emulator.errors import EmulatorError
@@ -96,7 +97,7 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        return f"http://{self.host}:{self.port}{API_PATH}"
 
     @property
     def url(self) -> str:
@@ -262,7 +263,7 @@ def serve(
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     say = functools.partial(print, file=sys.stderr, flush=True)
-    say(f"harness emulator: serving http://{shown}:{bound}/v1 (Ctrl+C to stop)")
+    say(f"harness emulator: serving http://{shown}:{bound}{API_PATH} (Ctrl+C to stop)")
     say(f"harness emulator: code_interpreter {isolation}")
     if not boundary.loopback:
         say(_BEYOND_LOOPBACK.format(host=host))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
+from harness.api.constants import API_PATH, AZURE_PATH, AZURE_V1_PATH
 from harness.emulator.errors import ApiError, invalid_url
 
 MISSING_KEY = (
@@ -58,7 +59,7 @@ def _bearer(request: Request) -> str:
 
 
 class OpenAIShape:
-    base = "/v1"
+    base = API_PATH
     requires_beta = True
 
     def admit(self, request: Request) -> None:
@@ -70,7 +71,7 @@ class OpenAIShape:
 
 
 class AzureShape:
-    base = "/openai"
+    base = AZURE_PATH
     # Azure's gateway did not insist on the beta header (the SDK sends it anyway).
     requires_beta = False
 
@@ -88,7 +89,7 @@ class AzureV1Shape(AzureShape):
     """Azure OpenAI's v1 API (`/openai/v1/responses`): the key as with the dated API, but no
     `api-version` needed."""
 
-    base = "/openai/v1"
+    base = AZURE_V1_PATH
 
     def admit(self, request: Request) -> None:
         if not request.headers.get("api-key", "").strip() and not _bearer(request):
