@@ -13,8 +13,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from harness.api.deviations import error_fields
 from harness.api import UNSUCCESSFUL_ENDS
+from harness.api.deviations import error_fields
 from harness.cassette.model import Cassette, Interaction
 
 # The object kinds that end like a run, and where each keeps why it ended.

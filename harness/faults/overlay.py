@@ -128,9 +128,7 @@ class FaultOverlay:
         found = check(self.served(), source=self.source)
         recorded = {(v.rule, v.message) for v in check(self.recorded, source=self.source)}
         return [
-            v
-            for v in found
-            if v.where not in self._faulted and (v.rule, v.message) not in recorded
+            v for v in found if v.where not in self._faulted and (v.rule, v.message) not in recorded
         ]
 
     # -- the interception's override ------------------------------------------------------
