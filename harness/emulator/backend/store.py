@@ -96,8 +96,15 @@ class Chunk:
     text: str
 
 
+FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+
+
 @dataclass
 class VectorStoreRecord:
+    """A vector store, its files and batches. Files change only through `put_file`,
+    `drop_file` and `set_file_status`, which keep the store's and its batches' counts as
+    they go: a change costs the same in a store of ten files or of ten thousand."""
+
     obj: Obj
     files: dict[str, Obj] = field(default_factory=dict)
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
@@ -105,6 +112,10 @@ class VectorStoreRecord:
     batch_files: dict[str, list[str]] = field(default_factory=dict)
     ingesting: dict[asyncio.Task[None], asyncio.Event] = field(default_factory=dict)
     """Files not read yet: each reading task waits for its event (a client asked)."""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FILE_STATUSES, 0))
+    usage_bytes: int = 0
+    batch_refs: dict[str, dict[str, int]] = field(default_factory=dict)
+    """For each file id, the batches that list it (and how often): they count its status."""
 
     async def ready(self) -> None:
         """Have every file added so far read (or failed), and wait for it."""
@@ -112,6 +123,71 @@ class VectorStoreRecord:
             for asked in self.ingesting.values():
                 asked.set()
             await asyncio.gather(*self.ingesting, return_exceptions=True)
+
+    def put_file(self, obj: Obj, batch_id: str | None = None) -> None:
+        """Add a file (replacing one with its id), listed in `batch_id` when given."""
+        file_id = obj["id"]
+        old = self.files.pop(file_id, None)
+        self._tally(old, -1)
+        self.files[file_id] = obj
+        self._tally(obj, +1)
+        refs = self.batch_refs.setdefault(file_id, {})
+        for other in [b for b in refs if self.batches.get(b, {}).get("status") != "in_progress"]:
+            del refs[other]  # a batch that has ended keeps the counts it ended with
+        self._move_in_batches(file_id, _status(old), obj["status"])
+        if batch_id is not None:
+            refs[batch_id] = refs.get(batch_id, 0) + 1
+            self.batch_files.setdefault(batch_id, []).append(file_id)
+            self._count_in_batch(batch_id, {obj["status"]: 1})
+
+    def drop_file(self, file_id: str) -> None:
+        """Remove a file; the batches that list it count it as cancelled."""
+        old = self.files.pop(file_id, None)
+        self.chunks.pop(file_id, None)
+        self._tally(old, -1)
+        self._move_in_batches(file_id, _status(old), "cancelled")
+
+    def set_file_status(self, obj: Obj, status: str, usage_bytes: int | None = None) -> None:
+        """Change a file's status (and its usage), and the counts with it."""
+        current = self.files.get(obj["id"]) is obj
+        if current:
+            self._tally(obj, -1)
+        before = obj["status"]
+        obj["status"] = status
+        if usage_bytes is not None:
+            obj["usage_bytes"] = usage_bytes
+        if current:
+            self._tally(obj, +1)
+            self._move_in_batches(obj["id"], before, status)
+
+    def _tally(self, obj: Obj | None, sign: int) -> None:
+        if obj is not None:
+            self.counts[obj["status"]] = self.counts.get(obj["status"], 0) + sign
+            self.usage_bytes += sign * int(obj.get("usage_bytes") or 0)
+
+    def _move_in_batches(self, file_id: str, before: str, after: str) -> None:
+        if before == after:
+            return
+        for batch_id, times in self.batch_refs.get(file_id, {}).items():
+            self._count_in_batch(batch_id, {before: -times, after: times})
+
+    def _count_in_batch(self, batch_id: str, changes: dict[str, int]) -> None:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return
+        counts = batch["file_counts"]
+        for status, change in changes.items():
+            counts[status] = counts.get(status, 0) + change
+        counts["total"] = sum(counts[s] for s in FILE_STATUSES)
+        if batch["status"] == "in_progress" and not counts["in_progress"]:
+            batch["status"] = (
+                "failed" if counts["failed"] and not counts["completed"] else "completed"
+            )
+
+
+def _status(obj: Obj | None) -> str:
+    """How a batch counts a file it lists: a removed file as cancelled."""
+    return "cancelled" if obj is None else str(obj["status"])
 
 
 @dataclass
