@@ -39,6 +39,22 @@ class Progress:
     shown: bool = True
     unshown_since: float = 0.0
     task: asyncio.Task[None] | None = None
+    stoppable: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while the work waits on something a cancel stops at once (code running)."""
+
+    async def reachable(self) -> None:
+        """Wait until the work rests, or runs something a cancel may stop."""
+        if self.idle.is_set() or self.stoppable.is_set():
+            return
+        waiters = {
+            asyncio.ensure_future(self.idle.wait()),
+            asyncio.ensure_future(self.stoppable.wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     def nudge(self) -> None:
         """Have the work look again at what it waits for; until it rests again, reads wait,

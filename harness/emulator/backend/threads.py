@@ -144,7 +144,9 @@ class ThreadOperations(BackendState):
         return self._show(rec)
 
     async def cancel_run(self, thread_id: str, run_id: str) -> Obj:
-        rec = await self._settled_run(thread_id, run_id)
+        # Not only at a rest: a cancel also stops code that is running (see `Progress`).
+        await self.store.run(thread_id, run_id).progress.reachable()
+        rec = self.store.run(thread_id, run_id)
         self.engine.cancel(rec)
         return self._show(rec)
 

@@ -131,11 +131,14 @@ class ToolSteps(StepBase):
             )
             await self._yield()
         try:
-            result = await execute(
-                code,
-                timeout=self.options.code_timeout,
-                files=self.code_files(),
-                isolation=self.options.code_isolation,
+            result = await self.control.stoppable(
+                self.rec,
+                execute(
+                    code,
+                    timeout=self.options.code_timeout,
+                    files=self.code_files(),
+                    isolation=self.options.code_isolation,
+                ),
             )
         except SandboxUnavailableError as exc:
             self._fail(str(exc))
