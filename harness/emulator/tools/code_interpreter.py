@@ -101,9 +101,29 @@ def run_code(
 
 async def _remove(base: Path) -> None:
     try:
-        await asyncio.to_thread(shutil.rmtree, base, True)  # the code may have made many files
+        await asyncio.to_thread(remove_tree, base)  # the code may have made many files
     except RuntimeError:  # the loop's executor is already shut down
-        shutil.rmtree(base, ignore_errors=True)
+        remove_tree(base)
+
+
+def remove_tree(base: Path) -> None:
+    """Remove `base` and all the code left in it, whatever permissions it gave: directories
+    it made unreadable, unsearchable or read-only are made the owner's again first (the
+    code ran as this user, or as `nobody` under a root emulator, which may change them).
+    Only real directories are changed, never through a link the code planted; the code's
+    processes are dead by now, so nothing swaps one for a link meanwhile."""
+    pending = [str(base)]
+    while pending:
+        folder = pending.pop()
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                continue
+            os.chmod(folder, 0o700)
+            with os.scandir(folder) as entries:
+                pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _images(workdir: Path, given: dict[str, bytes], max_bytes: int) -> tuple[Image, ...]:
