@@ -80,6 +80,9 @@ class RunRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     step_tokens: dict[str, int] = field(default_factory=dict)
+    output_files: list[str] = field(default_factory=list)
+    """Files the run's code made (they go when its thread goes)."""
+    output_bytes: int = 0
 
     @property
     def status(self) -> str:
@@ -252,6 +255,20 @@ class Store:
     pending_calls: dict[str, Any] = field(default_factory=dict)
     """Function calls a response made, by call id: what the brain does once their outputs
     come (`engine.responder.Pending`)."""
+    outputs: dict[str, int] = field(default_factory=dict)
+    """Files and container files code made, by id, with their sizes (`output_room`)."""
+
+    def output_room(self, used_by_run: int, per_run: int, total: int) -> int:
+        """How many bytes of files a run's code may still leave (per run, and in all)."""
+        return max(0, min(per_run - used_by_run, total - sum(self.outputs.values())))
+
+    def keep_output(self, output_id: str, size: int) -> None:
+        self.outputs[output_id] = size
+
+    def drop_file(self, file_id: str) -> None:
+        """Forget a file (an output too, making room for others)."""
+        self.files.pop(file_id, None)
+        self.outputs.pop(file_id, None)
 
     def assistant(self, assistant_id: str) -> Obj:
         try:

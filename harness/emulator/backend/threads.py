@@ -47,6 +47,8 @@ class ThreadOperations(BackendState):
         del self.store.threads[thread.obj["id"]]
         for rec in thread.runs.values():
             self.engine.stop(rec)
+            for file_id in rec.output_files:  # what its code made goes with it
+                self.store.drop_file(file_id)
         return objects.deleted(thread.obj["id"], "thread.deleted")
 
     def _new_thread(self, body: Obj) -> ThreadRecord:
