@@ -37,6 +37,10 @@ class EmulatorOptions:
     (`harness.emulator.tools.sandbox`): "namespaces" (kernel isolation, required),
     "process" (limits and a best-effort guard) or "auto" (namespaces where
     the machine allows them, else process).
+
+    Files code makes (images) are kept up to `max_output_bytes_per_run` for one run (or
+    response) and `max_output_bytes` for the whole emulator; past that, an image is not
+    kept and the code's logs say so. They go with their thread (or container), or a reset.
     """
 
     poll_after_ms: int | None = None
@@ -48,6 +52,8 @@ class EmulatorOptions:
     max_file_bytes: int = 64 * 1024 * 1024
     header_timeout: float = 20.0
     max_pending_connections: int | None = None
+    max_output_bytes_per_run: int = 64 * 1024 * 1024
+    max_output_bytes: int = 256 * 1024 * 1024
     stream_chunk_chars: int = 12
 
     def __post_init__(self) -> None:

@@ -4,12 +4,18 @@ and an `assistants_output` file for every PNG the code saves)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from harness.emulator import EmulatorServer
 from harness.emulator.tools.code_interpreter import run_code
+from tests.emulator.helpers import FAST
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -118,3 +124,89 @@ def test_an_image_without_logs_streams_one_image_output(client: Any, emulator: A
     assert len(deltas) == 1 and [o.type for o in deltas[0]] == ["image"]
     assert deltas[0][0].index == 0
     assert client.files.content(deltas[0][0].image.file_id).read() == image
+
+
+def _big_pngs(count: int, size: int, prefix: str = "plot") -> str:
+    """Code saving `count` PNG files of `size` bytes each (a signature, then padding)."""
+    return (
+        f"for i in range({count}):\n"
+        f"    open(f'{prefix}{{i}}.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + bytes({size} - 8))\n"
+        "print('saved')"
+    )
+
+
+def test_what_code_outputs_never_shows_its_bytes_in_a_repr() -> None:
+    result = run_code(_big_pngs(3, 1024 * 1024), timeout=20)
+    assert [image.name for image in result.images] == ["plot0.png", "plot1.png", "plot2.png"]
+    assert len(repr(result)) < 1000
+    assert "Image(name='plot0.png', 1048576 bytes)" in repr(result)
+
+
+def test_run_code_keeps_images_only_up_to_the_room_it_is_given() -> None:
+    result = run_code(_big_pngs(4, 1000), timeout=20, output_room=2500)
+    assert [image.name for image in result.images] == ["plot0.png", "plot1.png"]
+    assert result.dropped == ("plot2.png", "plot3.png")
+    assert "[not kept: plot2.png, plot3.png:" in result.logs
+
+
+@pytest.fixture
+def capped() -> Iterator[tuple[Any, Any]]:
+    from openai import OpenAI
+
+    options = dataclasses.replace(FAST, max_output_bytes_per_run=25_000, max_output_bytes=35_000)
+    with (
+        EmulatorServer(options=options) as server,
+        OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0) as client,
+    ):
+        yield client, server
+
+
+def _outputs(client: Any) -> list[str]:
+    return sorted(f.filename for f in client.files.list(purpose="assistants_output"))
+
+
+def test_outputs_are_capped_per_run_and_per_emulator_and_go_with_their_thread(
+    capped: tuple[Any, Any],
+) -> None:
+    client, server = capped
+    # A run keeps 25,000 bytes of images: two of 10,000; the third is named in the logs.
+    first, first_message = _code_run(client, server, _big_pngs(3, 10_000, "a"))
+    assert [o["type"] for o in first["outputs"]] == ["logs", "image", "image"]
+    assert "[not kept: a2.png: " in first["outputs"][0]["logs"]
+    assert _outputs(client) == ["a0.png", "a1.png"]
+    # The emulator keeps 35,000 in all: the next run may keep one more image of 10,000.
+    second, second_message = _code_run(client, server, _big_pngs(2, 10_000, "b"))
+    assert [o["type"] for o in second["outputs"]] == ["logs", "image"]
+    assert _outputs(client) == ["a0.png", "a1.png", "b0.png"]
+    # Deleting a thread drops what its runs' code made, and so makes room again.
+    for message in (first_message, second_message):
+        client.beta.threads.delete(message.thread_id)
+    assert _outputs(client) == []
+    third, _ = _code_run(client, server, _big_pngs(2, 10_000, "c"))
+    assert [o["type"] for o in third["outputs"]] == ["logs", "image", "image"]
+    server.reset()
+    assert _outputs(client) == []
+
+
+def test_a_responses_container_keeps_outputs_within_the_caps_and_frees_them_when_deleted(
+    capped: tuple[Any, Any],
+) -> None:
+    client, server = capped
+
+    def respond(prefix: str) -> tuple[str, list[str]]:
+        server.set_brain([{"actions": [{"code": _big_pngs(3, 10_000, prefix)}, {"say": "ok"}]}])
+        tool = {"type": "code_interpreter", "container": {"type": "auto"}}
+        response = client.responses.create(
+            model="gpt-4o", input="plot", tools=[tool], include=["code_interpreter_call.outputs"]
+        )
+        call = response.output[0]
+        files = client.containers.files.list(call.container_id).data
+        return call.container_id, sorted(f.path for f in files)
+
+    first, kept = respond("r")
+    assert kept == ["/mnt/data/r0.png", "/mnt/data/r1.png"]  # 25,000 bytes a response
+    _, kept = respond("s")
+    assert kept == ["/mnt/data/s0.png"]  # 35,000 in all
+    client.containers.delete(first)
+    _, kept = respond("t")
+    assert kept == ["/mnt/data/t0.png", "/mnt/data/t1.png"]

@@ -7,11 +7,13 @@ outlives the run, and limits hold. Each attack runs under every isolation this m
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -163,6 +165,75 @@ def test_each_run_gets_a_fresh_working_directory(isolation: str) -> None:
     second = run("import os\nprint(os.getcwd(), os.listdir('.'))", isolation)
     assert first.strip() != second.split()[0] and "left.txt" not in second
     assert not Path(first.strip()).exists()  # removed after the run
+
+
+_LOCKING_CODE = """
+import os
+os.makedirs("locked/inner")
+open("locked/inner/f.txt", "w").write("x")
+os.chmod("locked/inner", 0o000)
+os.chmod("locked", 0o000)
+os.makedirs("read_only/deeper")
+open("read_only/deeper/g.txt", "w").write("x")
+os.chmod("read_only/deeper", 0o500)
+os.chmod("read_only", 0o500)
+os.makedirs("no_search")
+open("no_search/h.txt", "w").write("x")
+os.chmod("no_search", 0o600)
+open("sealed.txt", "w").write("x")
+os.chmod("sealed.txt", 0o000)
+os.symlink("/usr", "usr_link")
+os.chmod(".", 0o500)
+print("locked")
+"""
+
+
+def test_the_cleanup_removes_what_the_code_locked_as_a_non_root_emulator(tmp_path: Path) -> None:
+    """What code leaves behind with permissions its owner lacks is removed all the same. A
+    root emulator could remove it anyway, so the cleanup runs as `nobody` here under root
+    (in a forked child: the cleanup is the emulator's own code)."""
+    from harness.emulator.tools.code_interpreter import remove_tree
+
+    report_r, report_w = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child exits without returning)
+        status = 3
+        try:
+            if os.getuid() == 0:
+                os.setgroups([])
+                os.setresgid(65534, 65534, 65534)
+                os.setresuid(65534, 65534, 65534)
+            base = tempfile.mkdtemp(prefix="emulator-ci-", dir="/tmp")
+            os.write(report_w, base.encode())
+            os.mkdir(os.path.join(base, "work"))
+            os.chdir(os.path.join(base, "work"))
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(_LOCKING_CODE, {})
+            os.chdir("/")
+            remove_tree(Path(base))
+            status = 1 if os.path.lexists(base) else 0
+        finally:
+            os._exit(status)
+    os.close(report_w)
+    _, wait_status = os.waitpid(child, 0)
+    with os.fdopen(report_r, "rb") as report:
+        base = report.read().decode()
+    leftover = bool(base) and os.path.lexists(base)
+    if leftover:  # as root, take it away for the next run
+        subprocess.run(["chmod", "-R", "u+rwx", base], check=False)
+        shutil.rmtree(base, ignore_errors=True)
+    assert base.startswith("/tmp/emulator-ci-")
+    assert os.waitstatus_to_exitcode(wait_status) == 0 and not leftover
+    assert Path("/usr").is_dir() and oct(Path("/usr").stat().st_mode & 0o777) == "0o755"
+
+
+def test_code_that_locks_its_folders_leaves_nothing_behind(
+    isolation: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tmp_path.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert run(_LOCKING_CODE, isolation) == "locked\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- the network --------------------------------------------------------------------------

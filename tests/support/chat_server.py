@@ -1,7 +1,7 @@
 """A loopback Chat Completions server that answers from a script and keeps what it received.
 
 Each request takes the next scripted answer: a JSON body with a status
-(`Answer`), a stream of chunks sent as server-sent events in HTTP chunks, which
+(`Answer`), bytes as they are (`Raw`), a stream of chunks sent as server-sent events in HTTP chunks, which
 may pause on an event the test sets (`Stream`), or silence (`Hang`). With the
 script empty it answers 500, so a test that asks more than it planned fails.
 """
@@ -24,6 +24,15 @@ from typing import Any
 class Answer:
     body: Any
     status: int = 200
+
+
+@dataclass
+class Raw:
+    """Bytes sent as they are (what a broken or hostile endpoint may send)."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -50,11 +59,11 @@ class Received:
 
 class ChatServer:
     def __init__(self) -> None:
-        self.answers: deque[Answer | Stream | Hang] = deque()
+        self.answers: deque[Answer | Stream | Hang | Raw] = deque()
         self.received: list[Received] = []
         self.base_url = ""
 
-    def script(self, *answers: Answer | Stream | Hang) -> None:
+    def script(self, *answers: Answer | Stream | Hang | Raw) -> None:
         self.answers.extend(answers)
 
     @property
@@ -159,10 +168,13 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(answer, Hang):
             time.sleep(answer.seconds)
             return
-        if isinstance(answer, Answer):
-            body = json.dumps(answer.body).encode()
+        if isinstance(answer, (Answer, Raw)):
+            if isinstance(answer, Raw):
+                body, content_type = answer.body, answer.content_type
+            else:
+                body, content_type = json.dumps(answer.body).encode(), "application/json"
             self.send_response(answer.status)
-            self.send_header("content-type", "application/json")
+            self.send_header("content-type", content_type)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

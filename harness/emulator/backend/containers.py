@@ -36,6 +36,8 @@ class ContainerOperations(BackendState):
     def delete_container(self, container_id: str) -> Obj:
         box = self._box(container_id)
         del self.store.containers[box.obj["id"]]
+        for file_id in box.files:  # the files its code made go with it
+            self.store.outputs.pop(file_id, None)
         return ro.deleted(box.obj["id"], "container")
 
     def create_container_file(self, container_id: str, upload: Upload) -> Obj:
@@ -56,6 +58,7 @@ class ContainerOperations(BackendState):
         self._file(container_id, file_id)
         del box.files[file_id]
         box.contents.pop(file_id, None)
+        self.store.outputs.pop(file_id, None)
         return ro.deleted(file_id, "container.file")
 
     def retrieve_container_file_content(self, container_id: str, file_id: str) -> bytes:

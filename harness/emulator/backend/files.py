@@ -88,7 +88,7 @@ class FileOperations(BackendState):
 
     def delete_file(self, file_id: str) -> Obj:
         rec = self.store.file(file_id)
-        del self.store.files[rec.obj["id"]]
+        self.store.drop_file(rec.obj["id"])
         return objects.deleted(rec.obj["id"], "file")
 
     def download_file(self, file_id: str) -> bytes:

@@ -106,7 +106,8 @@ def _deleted(store: Store, obj: Obj) -> bool:
         store.vector_stores.pop(object_id, None)
     elif kind == "vector_store.file.deleted":
         for vs in store.vector_stores.values():
-            vs.files.pop(object_id, None)
+            if object_id in vs.files:
+                vs.drop_file(object_id)
     return True
 
 
@@ -154,8 +155,12 @@ def _file(store: Store, clock: Clock, obj: Obj) -> str | None:
             vs.obj = obj
     elif kind in ("vector_store.file", "vector_store.files_batch"):
         vs = store.vector_stores.get(str(obj.get("vector_store_id")))
-        if vs is not None:
-            (vs.files if kind == "vector_store.file" else vs.batches)[object_id] = obj
+        if vs is None:
+            pass
+        elif kind == "vector_store.file":
+            vs.put_file(obj)
+        else:
+            vs.batches[object_id] = obj
     return None
 
 

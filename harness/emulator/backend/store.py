@@ -39,6 +39,22 @@ class Progress:
     shown: bool = True
     unshown_since: float = 0.0
     task: asyncio.Task[None] | None = None
+    stoppable: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while the work waits on something a cancel stops at once (code running)."""
+
+    async def reachable(self) -> None:
+        """Wait until the work rests, or runs something a cancel may stop."""
+        if self.idle.is_set() or self.stoppable.is_set():
+            return
+        waiters = {
+            asyncio.ensure_future(self.idle.wait()),
+            asyncio.ensure_future(self.stoppable.wait()),
+        }
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     def nudge(self) -> None:
         """Have the work look again at what it waits for; until it rests again, reads wait,
@@ -64,6 +80,9 @@ class RunRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     step_tokens: dict[str, int] = field(default_factory=dict)
+    output_files: list[str] = field(default_factory=list)
+    """Files the run's code made (they go when its thread goes)."""
+    output_bytes: int = 0
 
     @property
     def status(self) -> str:
@@ -96,8 +115,15 @@ class Chunk:
     text: str
 
 
+FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+
+
 @dataclass
 class VectorStoreRecord:
+    """A vector store, its files and batches. Files change only through `put_file`,
+    `drop_file` and `set_file_status`, which keep the store's and its batches' counts as
+    they go: a change costs the same in a store of ten files or of ten thousand."""
+
     obj: Obj
     files: dict[str, Obj] = field(default_factory=dict)
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
@@ -105,6 +131,10 @@ class VectorStoreRecord:
     batch_files: dict[str, list[str]] = field(default_factory=dict)
     ingesting: dict[asyncio.Task[None], asyncio.Event] = field(default_factory=dict)
     """Files not read yet: each reading task waits for its event (a client asked)."""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FILE_STATUSES, 0))
+    usage_bytes: int = 0
+    batch_refs: dict[str, dict[str, int]] = field(default_factory=dict)
+    """For each file id, the batches that list it (and how often): they count its status."""
 
     async def ready(self) -> None:
         """Have every file added so far read (or failed), and wait for it."""
@@ -112,6 +142,71 @@ class VectorStoreRecord:
             for asked in self.ingesting.values():
                 asked.set()
             await asyncio.gather(*self.ingesting, return_exceptions=True)
+
+    def put_file(self, obj: Obj, batch_id: str | None = None) -> None:
+        """Add a file (replacing one with its id), listed in `batch_id` when given."""
+        file_id = obj["id"]
+        old = self.files.pop(file_id, None)
+        self._tally(old, -1)
+        self.files[file_id] = obj
+        self._tally(obj, +1)
+        refs = self.batch_refs.setdefault(file_id, {})
+        for other in [b for b in refs if self.batches.get(b, {}).get("status") != "in_progress"]:
+            del refs[other]  # a batch that has ended keeps the counts it ended with
+        self._move_in_batches(file_id, _status(old), obj["status"])
+        if batch_id is not None:
+            refs[batch_id] = refs.get(batch_id, 0) + 1
+            self.batch_files.setdefault(batch_id, []).append(file_id)
+            self._count_in_batch(batch_id, {obj["status"]: 1})
+
+    def drop_file(self, file_id: str) -> None:
+        """Remove a file; the batches that list it count it as cancelled."""
+        old = self.files.pop(file_id, None)
+        self.chunks.pop(file_id, None)
+        self._tally(old, -1)
+        self._move_in_batches(file_id, _status(old), "cancelled")
+
+    def set_file_status(self, obj: Obj, status: str, usage_bytes: int | None = None) -> None:
+        """Change a file's status (and its usage), and the counts with it."""
+        current = self.files.get(obj["id"]) is obj
+        if current:
+            self._tally(obj, -1)
+        before = obj["status"]
+        obj["status"] = status
+        if usage_bytes is not None:
+            obj["usage_bytes"] = usage_bytes
+        if current:
+            self._tally(obj, +1)
+            self._move_in_batches(obj["id"], before, status)
+
+    def _tally(self, obj: Obj | None, sign: int) -> None:
+        if obj is not None:
+            self.counts[obj["status"]] = self.counts.get(obj["status"], 0) + sign
+            self.usage_bytes += sign * int(obj.get("usage_bytes") or 0)
+
+    def _move_in_batches(self, file_id: str, before: str, after: str) -> None:
+        if before == after:
+            return
+        for batch_id, times in self.batch_refs.get(file_id, {}).items():
+            self._count_in_batch(batch_id, {before: -times, after: times})
+
+    def _count_in_batch(self, batch_id: str, changes: dict[str, int]) -> None:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return
+        counts = batch["file_counts"]
+        for status, change in changes.items():
+            counts[status] = counts.get(status, 0) + change
+        counts["total"] = sum(counts[s] for s in FILE_STATUSES)
+        if batch["status"] == "in_progress" and not counts["in_progress"]:
+            batch["status"] = (
+                "failed" if counts["failed"] and not counts["completed"] else "completed"
+            )
+
+
+def _status(obj: Obj | None) -> str:
+    """How a batch counts a file it lists: a removed file as cancelled."""
+    return "cancelled" if obj is None else str(obj["status"])
 
 
 @dataclass
@@ -160,6 +255,20 @@ class Store:
     pending_calls: dict[str, Any] = field(default_factory=dict)
     """Function calls a response made, by call id: what the brain does once their outputs
     come (`engine.responder.Pending`)."""
+    outputs: dict[str, int] = field(default_factory=dict)
+    """Files and container files code made, by id, with their sizes (`output_room`)."""
+
+    def output_room(self, used_by_run: int, per_run: int, total: int) -> int:
+        """How many bytes of files a run's code may still leave (per run, and in all)."""
+        return max(0, min(per_run - used_by_run, total - sum(self.outputs.values())))
+
+    def keep_output(self, output_id: str, size: int) -> None:
+        self.outputs[output_id] = size
+
+    def drop_file(self, file_id: str) -> None:
+        """Forget a file (an output too, making room for others)."""
+        self.files.pop(file_id, None)
+        self.outputs.pop(file_id, None)
 
     def assistant(self, assistant_id: str) -> Obj:
         try:

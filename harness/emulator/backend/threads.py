@@ -47,6 +47,8 @@ class ThreadOperations(BackendState):
         del self.store.threads[thread.obj["id"]]
         for rec in thread.runs.values():
             self.engine.stop(rec)
+            for file_id in rec.output_files:  # what its code made goes with it
+                self.store.drop_file(file_id)
         return objects.deleted(thread.obj["id"], "thread.deleted")
 
     def _new_thread(self, body: Obj) -> ThreadRecord:
@@ -144,7 +146,9 @@ class ThreadOperations(BackendState):
         return self._show(rec)
 
     async def cancel_run(self, thread_id: str, run_id: str) -> Obj:
-        rec = await self._settled_run(thread_id, run_id)
+        # Not only at a rest: a cancel also stops code that is running (see `Progress`).
+        await self.store.run(thread_id, run_id).progress.reachable()
+        rec = self.store.run(thread_id, run_id)
         self.engine.cancel(rec)
         return self._show(rec)
 

@@ -38,6 +38,8 @@ class Played:
     files: list[tuple[Obj, str]] = field(default_factory=list)
     """Container files the code wrote since the last message, with their names."""
     ended: bool = False
+    output_bytes: int = 0
+    """What the response's code has left in files so far (`options.max_output_bytes*`)."""
 
 
 class HostedTools:
@@ -170,6 +172,11 @@ class HostedTools:
                 timeout=self.options.code_timeout,
                 files=files,
                 isolation=self.options.code_isolation,
+                output_room=self.store.output_room(
+                    state.output_bytes,
+                    self.options.max_output_bytes_per_run,
+                    self.options.max_output_bytes,
+                ),
             )
             logs = result.logs
         except SandboxUnavailableError as exc:
@@ -181,6 +188,8 @@ class HostedTools:
             )
             box.files[cfile["id"]] = cfile
             box.contents[cfile["id"]] = image.content
+            self.store.keep_output(cfile["id"], len(image.content))
+            state.output_bytes += len(image.content)
             state.files.append((cfile, image.name))
         box.obj["last_active_at"] = self.clock.now()
         item["outputs"] = outputs

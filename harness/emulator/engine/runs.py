@@ -16,8 +16,8 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 
@@ -26,6 +26,8 @@ from harness.emulator.backend import objects, rendering
 from harness.emulator.backend.clock import Clock, Deadline
 from harness.emulator.backend.store import Obj, RunRecord, ThreadRecord
 from harness.emulator.options import EmulatorOptions
+
+T = TypeVar("T")
 
 
 class RunCancelled(Exception):
@@ -99,6 +101,30 @@ class RunControl:
         """Rest for `seconds` on the clock (a brain's `wait`)."""
         deadline = self.clock.deadline(seconds)
         await self._rest(rec, deadline.passed, deadline=deadline)
+
+    async def stoppable(self, rec: RunRecord, work: Awaitable[T]) -> T:
+        """Await `work` (code running in the sandbox) while a cancel may stop it: the cancel
+        is answered at once and the work cancelled (which kills the code's processes)."""
+        progress = rec.progress
+        task = asyncio.ensure_future(work)
+        progress.stoppable.set()
+        try:
+            while not task.done():
+                if rec.cancel_requested:
+                    raise RunCancelled
+                progress.wake.clear()
+                waker = asyncio.ensure_future(progress.wake.wait())
+                try:
+                    await asyncio.wait({task, waker}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waker.cancel()
+            return task.result()
+        finally:
+            progress.stoppable.clear()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task  # the process group is killed, its folder removed
 
     async def await_outputs(self, rec: RunRecord) -> None:
         """Rest in `requires_action` until the outputs arrive."""

@@ -131,11 +131,19 @@ class ToolSteps(StepBase):
             )
             await self._yield()
         try:
-            result = await execute(
-                code,
-                timeout=self.options.code_timeout,
-                files=self.code_files(),
-                isolation=self.options.code_isolation,
+            result = await self.control.stoppable(
+                self.rec,
+                execute(
+                    code,
+                    timeout=self.options.code_timeout,
+                    files=self.code_files(),
+                    isolation=self.options.code_isolation,
+                    output_room=self.store.output_room(
+                        self.rec.output_bytes,
+                        self.options.max_output_bytes_per_run,
+                        self.options.max_output_bytes,
+                    ),
+                ),
             )
         except SandboxUnavailableError as exc:
             self._fail(str(exc))
@@ -165,6 +173,9 @@ class ToolSteps(StepBase):
         """A file the code made, stored as the real tool stored figures; its id."""
         obj = objects.file(self.clock, image.name, len(image.content), "assistants_output", None)
         self.store.files[obj["id"]] = FileRecord(obj, image.content)
+        self.store.keep_output(obj["id"], len(image.content))
+        self.rec.output_files.append(obj["id"])
+        self.rec.output_bytes += len(image.content)
         return str(obj["id"])
 
     def code_files(self) -> dict[str, bytes]:

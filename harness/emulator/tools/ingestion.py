@@ -7,7 +7,8 @@ outcome (`VectorStoreRecord.ready`): `completed`, or `failed` with
 `unsupported_file`. So a client polling a file sees `in_progress` once and
 then the outcome, however fast it polls, and a batch cancelled before anyone
 looked is cancelled whatever the timing. With nobody reading, files are read
-after `observe_hold` seconds. Counts on the store and on batches follow.
+after `observe_hold` seconds. Counts on the store and on batches follow, kept as each
+file changes (never recounted over the store's files).
 """
 
 from __future__ import annotations
@@ -60,12 +61,9 @@ class Ingestion:
                 param="chunking_strategy.static.chunk_overlap_tokens",
             )
         obj = objects.vector_store_file(self.clock, vs.obj["id"], file_id, strategy, attributes)
-        vs.files.pop(file_id, None)
-        vs.files[file_id] = obj
         vs.chunks.pop(file_id, None)
-        if batch_id is not None:
-            vs.batch_files.setdefault(batch_id, []).append(file_id)
-        self.recount(vs)
+        vs.put_file(obj, batch_id)
+        self.publish(vs)
         asked = asyncio.Event()
         task = self.spawn(self._process(vs, obj, asked))
         vs.ingesting[task] = asked
@@ -81,8 +79,8 @@ class Ingestion:
         file_id = obj["id"]
         frec = self.store.files.get(file_id)
         if frec is None:
-            obj["status"] = "failed"
             obj["last_error"] = {"code": "invalid_file", "message": f"File {file_id} was deleted."}
+            vs.set_file_status(obj, "failed")
         else:
             try:
                 if frec.text is None:
@@ -97,45 +95,28 @@ class Ingestion:
                     static["chunk_overlap_tokens"],
                 )
             except UnsupportedFile as exc:
-                obj["status"] = "failed"
                 obj["last_error"] = {"code": "unsupported_file", "message": str(exc)}
+                vs.set_file_status(obj, "failed")
             else:
                 if vs.files.get(file_id) is not obj or obj["status"] != "in_progress":
                     return  # removed or cancelled meanwhile
                 vs.chunks[file_id] = chunks
-                obj["status"] = "completed"
-                obj["usage_bytes"] = len(frec.text.encode("utf-8"))
-        self.recount(vs)
+                vs.set_file_status(obj, "completed", len(frec.text.encode("utf-8")))
+        self.publish(vs)
 
     def remove_file(self, vs: VectorStoreRecord, file_id: str) -> None:
-        del vs.files[file_id]
-        vs.chunks.pop(file_id, None)
-        self.recount(vs)
+        vs.drop_file(file_id)
+        self.publish(vs)
 
-    def recount(self, vs: VectorStoreRecord) -> None:
+    def publish(self, vs: VectorStoreRecord) -> None:
+        """Show the store's counts (kept as files change: see `VectorStoreRecord`)."""
         counts = objects.file_counts()
-        for f in vs.files.values():
-            counts[f["status"]] += 1
-            counts["total"] += 1
+        counts.update(vs.counts)
+        counts["total"] = sum(vs.counts.values())
         vs.obj["file_counts"] = counts
-        vs.obj["usage_bytes"] = sum(f["usage_bytes"] for f in vs.files.values())
+        vs.obj["usage_bytes"] = vs.usage_bytes
         if vs.obj["status"] != "expired":
             vs.obj["status"] = "in_progress" if counts["in_progress"] else "completed"
-        for batch_id, batch in vs.batches.items():
-            self._recount_batch(vs, batch_id, batch)
-
-    def _recount_batch(self, vs: VectorStoreRecord, batch_id: str, batch: Obj) -> None:
-        counts = objects.file_counts()
-        for file_id in vs.batch_files.get(batch_id, []):
-            f = vs.files.get(file_id)
-            status = f["status"] if f is not None else "cancelled"
-            counts[status] += 1
-            counts["total"] += 1
-        batch["file_counts"] = counts
-        if batch["status"] == "in_progress" and not counts["in_progress"]:
-            batch["status"] = (
-                "failed" if counts["failed"] and not counts["completed"] else "completed"
-            )
 
     def create_batch(
         self, vs: VectorStoreRecord, entries: list[Obj], chunking: Obj | None, attributes: Any
@@ -143,6 +124,7 @@ class Ingestion:
         for entry in entries:
             self.store.file(entry["file_id"])
         batch = objects.file_batch(self.clock, vs.obj["id"], len(entries))
+        batch["file_counts"] = objects.file_counts()  # each file counts itself in as it is added
         vs.batches[batch["id"]] = batch
         vs.batch_files[batch["id"]] = []
         for entry in entries:
@@ -163,6 +145,6 @@ class Ingestion:
         for file_id in vs.batch_files.get(batch["id"], []):
             f = vs.files.get(file_id)
             if f is not None and f["status"] == "in_progress":
-                f["status"] = "cancelled"
+                vs.set_file_status(f, "cancelled")
         batch["status"] = "cancelled"
-        self.recount(vs)
+        self.publish(vs)

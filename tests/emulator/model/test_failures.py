@@ -16,7 +16,15 @@ from harness.emulator import BrainError, EmulatorServer
 from tests.emulator.helpers import FAST
 from tests.emulator.model.conftest import KEY_ENV, planted_key
 from tests.emulator.model.test_translation import WEATHER, ask
-from tests.support.chat_server import Answer, ChatServer, Hang, call, closed_port, completion
+from tests.support.chat_server import (
+    Answer,
+    ChatServer,
+    Hang,
+    Raw,
+    call,
+    closed_port,
+    completion,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -203,3 +211,101 @@ def test_stopping_the_emulator_does_not_wait_for_the_model(
         started = time.monotonic()
         server.stop()
     assert time.monotonic() - started < 8
+
+
+def _deep(depth: int = 100_000) -> bytes:
+    return b'{"choices": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _sse(*payloads: bytes) -> bytes:
+    return b"".join(b"data: " + p + b"\n\n" for p in payloads) + b"data: [DONE]\n\n"
+
+
+_MALFORMED = [
+    ("deep-json", Raw(_deep()), "answered with JSON nested too deeply to read"),
+    (
+        "nan-usage",
+        Raw(b'{"choices": [], "usage": {"prompt_tokens": NaN, "completion_tokens": 1}}'),
+        "answered with NaN, which JSON does not have",
+    ),
+    (
+        "infinite-usage",
+        Raw(b'{"choices": [], "usage": {"prompt_tokens": 1e999, "completion_tokens": 1}}'),
+        "'usage.prompt_tokens' is inf instead of a count",
+    ),
+    (
+        "string-usage",
+        Answer({"choices": [], "usage": {"prompt_tokens": "many", "completion_tokens": 1}}),
+        "'usage.prompt_tokens' is the string 'many' instead of a count",
+    ),
+    ("non-object", Answer("just a string"), "answered with a non-object (str)"),
+    ("choices-string", Answer({"choices": "abc"}), "'choices' is the string 'abc' instead"),
+    (
+        "message-list",
+        Answer({"choices": [{"message": [1], "finish_reason": "stop"}]}),
+        "'choices[0].message' is a list instead of an object",
+    ),
+    (
+        "tool-calls-number",
+        Answer({"choices": [{"message": {"role": "assistant", "tool_calls": 5}}]}),
+        "'choices[0].message.tool_calls' is 5 instead of a list",
+    ),
+    (
+        "function-string",
+        Answer(
+            {"choices": [{"message": {"role": "assistant", "tool_calls": [{"function": "x"}]}}]}
+        ),
+        "'choices[0].message.tool_calls[0].function' is the string 'x' instead of an object",
+    ),
+    (
+        "html-200",
+        Raw(b"<html><body>Welcome to nginx!</body></html>", content_type="text/html"),
+        "answered with something that is not JSON: '<html><body>Welcome to nginx!",
+    ),
+    (
+        "stream-deep-chunk",
+        Raw(_sse(_deep()), content_type="text/event-stream"),
+        "answered with JSON nested too deeply to read",
+    ),
+    (
+        "stream-list-chunk",
+        Raw(_sse(b"[1, 2]"), content_type="text/event-stream"),
+        "answered with a non-object (list) as a stream chunk",
+    ),
+    (
+        "stream-bad-delta",
+        Raw(_sse(b'{"choices": [{"delta": {"content": 7}}]}'), content_type="text/event-stream"),
+        "sent a stream chunk whose 'choices[0].delta.content' is 7 instead of a string",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"), [m[1:] for m in _MALFORMED], ids=[m[0] for m in _MALFORMED]
+)
+def test_malformed_answers_end_the_run_with_one_line_naming_the_endpoint(
+    client: Any,
+    modelled: EmulatorServer,
+    chat: ChatServer,
+    caplog: pytest.LogCaptureFixture,
+    answer: Any,
+    says: str,
+) -> None:
+    chat.script(answer)
+    if isinstance(answer, Raw) and answer.content_type == "text/event-stream":
+        assistant = client.beta.assistants.create(model="gpt-4o", tools=[WEATHER])
+        thread = client.beta.threads.create(messages=[{"role": "user", "content": "Weather?"}])
+        with client.beta.threads.runs.stream(
+            thread_id=thread.id, assistant_id=assistant.id
+        ) as events:
+            events.until_done()
+        run = client.beta.threads.runs.retrieve(events.current_run.id, thread_id=thread.id)
+    else:
+        _, run = ask(client, "Weather?", tools=[WEATHER])
+    assert run.status == "failed"
+    message = run.last_error.message
+    host = chat.base_url.split("/")[2]
+    assert f"The model endpoint at {host} " in message, message
+    assert says in message, message
+    assert "\n" not in message and "emulator failed" not in message and len(message) < 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -61,7 +61,9 @@ class Answer:
     def _call(self, position: int, delta: Any) -> None:
         if not isinstance(delta, dict):
             return
-        index = delta.get("index", position)
+        index = delta.get("index")
+        if index is None:
+            index = position
         fn = delta.get("function") or {}
         buf = self.calls.get(index)
         if buf is None:

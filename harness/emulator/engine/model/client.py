@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import h11
 
 from harness.api import sse
+from harness.emulator.engine.model import shape
 from harness.emulator.errors import EmulatorError
 from harness.encodings import every_form
 
@@ -157,14 +158,40 @@ class _Exchange:
             self.writer.close()
 
 
+def _not_standard(constant: str) -> Any:
+    raise ValueError(f"{constant}, which JSON does not have")
+
+
 def _json(raw: bytes, endpoint: Endpoint) -> Any:
     try:
-        return json.loads(raw)
-    except ValueError:
+        return json.loads(raw, parse_constant=_not_standard)
+    except RecursionError:  # nesting deeper than Python's recursion limit
         raise EndpointError(
-            f"the model endpoint at {endpoint.host} answered with something that is not JSON: "
+            f"the model endpoint at {endpoint.host} answered with JSON nested too deeply to read"
+        ) from None
+    except ValueError as exc:
+        what = str(exc) if str(exc).endswith("JSON does not have") else "something that is not JSON"
+        raise EndpointError(
+            f"the model endpoint at {endpoint.host} answered with {what}: "
             f"{endpoint.clean(raw[:200].decode('utf-8', 'replace'))!r}"
         ) from None
+
+
+def _answer(raw: bytes, endpoint: Endpoint, what: str = "an answer") -> dict[str, Any]:
+    """The JSON object of an answer or a chunk, its fields of the types the API sends."""
+    data = _json(raw, endpoint)
+    if not isinstance(data, dict):
+        raise EndpointError(
+            f"the model endpoint at {endpoint.host} answered with a non-object "
+            f"({type(data).__name__}) as {what}"
+        )
+    if "error" not in data:
+        wrong = shape.problem(data)
+        if wrong is not None:
+            raise EndpointError(
+                f"the model endpoint at {endpoint.host} sent {what} whose {endpoint.clean(wrong)}"
+            )
+    return data
 
 
 async def _refusal(exchange: _Exchange, status: int) -> EndpointError:
@@ -199,12 +226,9 @@ async def complete(endpoint: Endpoint, request: dict[str, Any]) -> dict[str, Any
         head = await exchange.send(json.dumps(request).encode())
         if head.status_code != 200:
             raise await _refusal(exchange, head.status_code)
-        answer = _json(await exchange.body(), endpoint)
+        return _answer(await exchange.body(), endpoint)
     finally:
         exchange.close()
-    if not isinstance(answer, dict):
-        raise EndpointError(f"the model endpoint at {endpoint.host} answered with a non-object")
-    return answer
 
 
 async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -217,9 +241,7 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
             raise await _refusal(exchange, head.status_code)
         content_type = dict(head.headers).get(b"content-type", b"")
         if not content_type.startswith(b"text/event-stream"):
-            answer = _json(await exchange.body(), endpoint)
-            if isinstance(answer, dict):
-                yield answer
+            yield _answer(await exchange.body(), endpoint)
             return
         decoder = sse.Decoder()
         async for chunk in exchange.chunks():
@@ -240,9 +262,7 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
 def _event(payload: str, endpoint: Endpoint) -> dict[str, Any] | None:
     if not payload.strip():  # an `event:` line without data, or a keep-alive
         return None
-    event = _json(payload.encode(), endpoint)
-    if not isinstance(event, dict):
-        return None
+    event = _answer(payload.encode(), endpoint, "a stream chunk")
     if "error" in event:
         error = event["error"]
         message = error.get("message") or error if isinstance(error, dict) else error

@@ -116,13 +116,16 @@ async def answer(settings: ModelSettings, rec: ResponseRecord) -> tuple[Action, 
         data = await client.complete(endpoint, request_body(settings, rec))
     except client.EndpointError as exc:
         return (Action("fail", text=str(exc), code=exc.code),)
-    try:
-        choice = data["choices"][0]
-        message = choice["message"]
-    except (KeyError, IndexError, TypeError):
+    choices = data.get("choices") or [{}]
+    choice, message = choices[0], choices[0].get("message")  # shapes checked by the client
+    if not isinstance(message, dict):
         return (Action("fail", text=f"The model endpoint at {endpoint.host} gave no answer."),)
     calls = tuple(
-        FunctionCall(c["function"]["name"], c["function"].get("arguments") or "{}", id=c["id"])
+        FunctionCall(
+            (c.get("function") or {}).get("name") or "",
+            (c.get("function") or {}).get("arguments") or "{}",
+            id=c.get("id"),
+        )
         for c in message.get("tool_calls") or []
     )
     if calls:  # the response whose input answers them asks the model again
