@@ -126,6 +126,11 @@ class ResponseRecord:
     include: frozenset[str] = frozenset()
     events: list[tuple[str, bytes]] = field(default_factory=list)
     played: bool = False
+    """Its carrying out has begun (it happens once)."""
+    playing: bool = False
+    """Its carrying out has begun and not ended: streams that watch it wait for more."""
+    subscribers: list[asyncio.Queue[StreamItem]] = field(default_factory=list)
+    """The queues of the streams watching it, each sent every event as it is written."""
 
     @property
     def status(self) -> str:
