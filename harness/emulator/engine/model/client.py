@@ -1,5 +1,8 @@
 """A small Chat Completions client on asyncio streams and h11, with a deadline on every answer.
 
+It speaks Chat Completions; to an endpoint of `api: responses` it speaks the
+Responses API, translating each request and answer (`upstream.py`).
+
 It deliberately does not use httpx or httpx2: while a test records, vcrpy
 patches their transports in the whole process, so every request they make
 would pass through the test's cassette interception (which keeps only
@@ -23,9 +26,11 @@ from urllib.parse import urlsplit
 import h11
 
 from harness.api import sse
+from harness.emulator.engine.model import upstream
 from harness.emulator.errors import EmulatorError
 from harness.encodings import every_form
 
+Obj = dict[str, Any]
 MAX_BODY_BYTES = 32 * 1024 * 1024
 READ_BYTES = 65536
 
@@ -49,6 +54,11 @@ class Endpoint:
     timeout: float
     secret: str | None = None
     """Removed from anything quoted back from the endpoint."""
+    api: str = upstream.CHAT_COMPLETIONS
+
+    @property
+    def responses(self) -> bool:
+        return self.api == upstream.RESPONSES
 
     @property
     def host(self) -> str:
@@ -192,11 +202,21 @@ async def _refusal(exchange: _Exchange, status: int) -> EndpointError:
     )
 
 
+def _failed(exc: upstream.UpstreamFailed, endpoint: Endpoint) -> EndpointError:
+    return EndpointError(
+        f"the model endpoint at {endpoint.host} failed the response: {endpoint.clean(str(exc))}"
+    )
+
+
+def _sent(endpoint: Endpoint, request: dict[str, Any]) -> bytes:
+    return json.dumps(upstream.request(request) if endpoint.responses else request).encode()
+
+
 async def complete(endpoint: Endpoint, request: dict[str, Any]) -> dict[str, Any]:
     """POST a Chat Completions request; the answer's JSON, or EndpointError."""
     exchange = _Exchange(endpoint)
     try:
-        head = await exchange.send(json.dumps(request).encode())
+        head = await exchange.send(_sent(endpoint, request))
         if head.status_code != 200:
             raise await _refusal(exchange, head.status_code)
         answer = _json(await exchange.body(), endpoint)
@@ -204,6 +224,11 @@ async def complete(endpoint: Endpoint, request: dict[str, Any]) -> dict[str, Any
         exchange.close()
     if not isinstance(answer, dict):
         raise EndpointError(f"the model endpoint at {endpoint.host} answered with a non-object")
+    if endpoint.responses:
+        try:
+            return upstream.completion(answer)
+        except upstream.UpstreamFailed as exc:
+            raise _failed(exc, endpoint) from None
     return answer
 
 
@@ -211,30 +236,40 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
     """POST a streaming request; yield each chunk's JSON as its server-sent event arrives (a
     server that answers with one JSON completion instead yields that)."""
     exchange = _Exchange(endpoint)
+    chunks = upstream.Chunks() if endpoint.responses else None
     try:
-        head = await exchange.send(json.dumps(request).encode())
+        head = await exchange.send(_sent(endpoint, request))
         if head.status_code != 200:
             raise await _refusal(exchange, head.status_code)
         content_type = dict(head.headers).get(b"content-type", b"")
         if not content_type.startswith(b"text/event-stream"):
             answer = _json(await exchange.body(), endpoint)
             if isinstance(answer, dict):
-                yield answer
+                yield upstream.completion(answer) if chunks is not None else answer
             return
         decoder = sse.Decoder()
         async for chunk in exchange.chunks():
             for _, payload in decoder.feed(chunk):
                 if payload.strip() == "[DONE]":
                     return
-                event = _event(payload, endpoint)
-                if event is not None:
+                for event in _events(payload, endpoint, chunks):
                     yield event
         for _, payload in decoder.close():
-            event = _event(payload, endpoint) if payload.strip() != "[DONE]" else None
-            if event is not None:
-                yield event
+            if payload.strip() != "[DONE]":
+                for event in _events(payload, endpoint, chunks):
+                    yield event
+    except upstream.UpstreamFailed as exc:
+        raise _failed(exc, endpoint) from None
     finally:
         exchange.close()
+
+
+def _events(payload: str, endpoint: Endpoint, chunks: upstream.Chunks | None) -> list[Obj]:
+    """The Chat Completions chunks one server-sent event stands for."""
+    event = _event(payload, endpoint)
+    if event is None:
+        return []
+    return chunks.feed(event) if chunks is not None else [event]
 
 
 def _event(payload: str, endpoint: Endpoint) -> dict[str, Any] | None:

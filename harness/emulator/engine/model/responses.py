@@ -48,7 +48,7 @@ def endpoint_for(settings: ModelSettings, streaming: bool) -> client.Endpoint | 
         )
     if key:
         headers.append(("Authorization", f"Bearer {key}"))
-    return client.Endpoint(settings.url, tuple(headers), settings.timeout, key)
+    return client.Endpoint(settings.url, tuple(headers), settings.timeout, key, settings.api)
 
 
 def chat_messages(rec: ResponseRecord) -> list[Obj]:
