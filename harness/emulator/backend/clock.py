@@ -59,10 +59,13 @@ class Clock:
     def _new_id(self, prefix: str) -> str:
         length = 22 if prefix == "file-" else 24
         if self.seed is None:
-            return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        count = self._counts[prefix] = self._counts.get(prefix, 0) + 1
-        digest = hashlib.sha256(f"{self.seed}\0{prefix}\0{count}".encode()).digest()
-        number = int.from_bytes(digest, "big")
+            # one read of the system's randomness (not one per character): ids are minted on
+            # every request's path
+            number = secrets.randbits(256)
+        else:
+            count = self._counts[prefix] = self._counts.get(prefix, 0) + 1
+            digest = hashlib.sha256(f"{self.seed}\0{prefix}\0{count}".encode()).digest()
+            number = int.from_bytes(digest, "big")
         chars: list[str] = []
         while len(chars) < length:
             number, digit = divmod(number, len(_ALPHABET))

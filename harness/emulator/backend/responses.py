@@ -82,9 +82,7 @@ class ResponseOperations(BackendState):
             log.response("response.in_progress")
         elif rec.status == "in_progress":
             await self._play(rec)
-        shown = log.snapshot()
-        shown["output"] = [ro.shown(i, frozenset(include or ())) for i in rec.obj["output"]]
-        return shown
+        return log.snapshot(frozenset(include or ()))
 
     def cancel_response(self, response_id: str) -> Obj:
         rec = self._response(response_id)

@@ -55,11 +55,14 @@ class EventLog:
         if not self.quiet:
             self.emit(kind, {"response": self.snapshot()})
 
-    def snapshot(self) -> Obj:
-        output = self.rec.obj["output"]
-        fields = {k: v for k, v in self.rec.obj.items() if k != "output"}
-        obj: Obj = orjson.loads(orjson.dumps(fields))  # a deep copy, many times faster
-        obj["output"] = [shown(item, self.rec.include) for item in output]
+    def snapshot(self, include: frozenset[str] | None = None) -> Obj:
+        """The response as it is now, its output as `include` (default: its own) shows it."""
+        # Not a deep copy: what it shares with the record is encoded before the record
+        # changes again (an answer, an event's bytes).
+        obj: Obj = dict(self.rec.obj)
+        output = obj["output"]
+        seen = self.rec.include if include is None else include
+        obj["output"] = [shown(item, seen) for item in output]
         return obj
 
     # items ----------------------------------------------------------------

@@ -27,6 +27,9 @@ class EventStream:
     async def frames(self) -> AsyncIterator[bytes]:
         """The events as they come; those queued already go out together, in one write."""
         try:
+            # What is carried out at once (a rules brain's whole answer) is written by the
+            # time the engine's task first waits: it goes out with `first`, in one write.
+            await asyncio.sleep(0)
             out = [frame(event, data) for event, data in self.first]
             while True:
                 item = await self.queue.get() if not out else _ready(self.queue)
