@@ -112,7 +112,10 @@ class _Responses:
 class _Assistants:
     def __init__(self, client: Any) -> None:
         self.assistant = client.beta.assistants.create(model="gpt-4o").id
-        self.idle = client.beta.threads.create().id
+        # a full page from the start, so the trivial server's captured list is as long
+        self.idle = client.beta.threads.create(
+            messages=[{"role": "user", "content": f"hello {i}"} for i in range(20)]
+        ).id
         run = client.beta.threads.create_and_run(assistant_id=self.assistant)
         self.thread, self.run = run.thread_id, run.id
 

@@ -102,7 +102,7 @@ class ResponseOperations(BackendState):
 
     def list_input_items(self, response_id: str, page: Page) -> Obj:
         rec = self._response(response_id)
-        return paginated([ro.shown(i, rec.include) for i in rec.input], page)
+        return paginated(rec.input, page, lambda item: ro.shown(item, rec.include))
 
     def count_input_tokens(self, body: Obj) -> Obj:
         history = self._history(body)
