@@ -188,6 +188,8 @@ class Responder(HostedTools):
             state.ended = True
 
     def end(self, log: EventLog, status: str) -> None:
+        if log.rec.obj["status"] == "cancelled":  # cancelled while the model answered
+            return
         if self.live is not None:  # the model stopped mid-answer: its message stays cut
             live, self.live = self.live, None
             live.item["content"] = [ro.text_part(live.text, [])]
