@@ -41,6 +41,8 @@ class Stream:
     pause_after: int | None = None
     """Send this many chunks, then wait for `resume` before the rest."""
     resume: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    """Set once every chunk has been sent."""
     done: bool = True
     """End with `data: [DONE]`."""
 
@@ -190,6 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.done:
             self._chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
+        answer.finished.set()
 
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")

@@ -11,12 +11,15 @@ then produce the same bytes, which is what makes a re-recording reproducible.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import random
 import string
 import time
 from dataclasses import dataclass
 
 LOGICAL_START = 1_750_000_000  # 2025-06-15T15:06:40Z
+UNSEEDED = random.Random()
+"""Where unseeded ids come from: seeded once from the system's randomness, then no system
+call per id (ids are made on every request's path; they are names, not secrets)."""
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -59,10 +62,11 @@ class Clock:
     def _new_id(self, prefix: str) -> str:
         length = 22 if prefix == "file-" else 24
         if self.seed is None:
-            return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
-        count = self._counts[prefix] = self._counts.get(prefix, 0) + 1
-        digest = hashlib.sha256(f"{self.seed}\0{prefix}\0{count}".encode()).digest()
-        number = int.from_bytes(digest, "big")
+            number = UNSEEDED.getrandbits(256)
+        else:
+            count = self._counts[prefix] = self._counts.get(prefix, 0) + 1
+            digest = hashlib.sha256(f"{self.seed}\0{prefix}\0{count}".encode()).digest()
+            number = int.from_bytes(digest, "big")
         chars: list[str] = []
         while len(chars) < length:
             number, digit = divmod(number, len(_ALPHABET))

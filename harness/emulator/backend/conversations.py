@@ -41,7 +41,8 @@ class ConversationOperations(BackendState):
 
     def list_conversation_items(self, conversation_id: str, page: Page) -> Obj:
         conversation = self._conversation(conversation_id)
-        return paginated([ro.shown(i, frozenset()) for i in conversation.items.values()], page)
+        items = list(conversation.items.values())
+        return paginated(items, page, lambda item: ro.shown(item, frozenset()))
 
     def get_conversation_item(self, conversation_id: str, item_id: str) -> Obj:
         conversation = self._conversation(conversation_id)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import orjson
-
 from harness.emulator.backend.clock import Clock
 from harness.emulator.backend.store import Obj
 from harness.emulator.errors import ApiError, bad_request
@@ -273,16 +271,19 @@ def reasoning_item(clock: Clock) -> Obj:
 
 def shown(item: Obj, include: frozenset[str]) -> Obj:
     """An output item as a client sees it: results, outputs and logprobs only when asked."""
-    out: Obj = orjson.loads(orjson.dumps(item))  # a deep copy, many times faster
+    # A shallow copy, changed only at the top and in its own parts: it is encoded before
+    # the item changes again.
+    out: Obj = dict(item)
     kind = out.get("type")
     if kind == "file_search_call" and "file_search_call.results" not in include:
         out["results"] = None
     elif kind == "code_interpreter_call" and "code_interpreter_call.outputs" not in include:
         out["outputs"] = None
     elif kind == "message" and "message.output_text.logprobs" not in include:
-        for part in out["content"]:
-            if part.get("type") == "output_text":
-                part["logprobs"] = []
+        out["content"] = [
+            {**part, "logprobs": []} if part.get("type") == "output_text" else part
+            for part in out["content"]
+        ]
     return out
 
 

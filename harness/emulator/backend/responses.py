@@ -8,15 +8,18 @@ and output are appended). `store: false` keeps it out of the store. A
 background response answers `queued`; each retrieve moves it one step on the
 lifecycle (`in_progress`, then its end), so polling clients see what they would
 of the real API, and a cancel before its end leaves it `cancelled`.
+
+A streamed response is carried out in the background while its stream is
+open: each event goes to the client as it is written (`response.created`
+first, a model brain's text deltas as the model sends them).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
 
 from harness.api.constants import ACTIVE_RESPONSE_STATUSES
-from harness.api.sse import frame
 from harness.emulator.backend import response_objects as ro
 from harness.emulator.backend.inputs import Page
 from harness.emulator.backend.recorded_responses import data_brain
@@ -34,6 +37,7 @@ from harness.emulator.engine.runs import tokens
 from harness.emulator.errors import ApiError, bad_request
 from harness.emulator.http.sse import EventStream
 
+logger = logging.getLogger(__name__)
 DEFAULT_MODEL = "gpt-4o"
 UNSUPPORTED_TOOL = (
     "The emulator cannot perform the '{tool}' tool: no brain rule scripts it. Tools it performs: "
@@ -52,9 +56,9 @@ class ResponseOperations(BackendState):
             log.response("response.queued")
             if not body.get("stream"):
                 return log.snapshot()
-        await self._play(rec)
         if body.get("stream"):
-            return _stream(rec.events)
+            return self._stream(rec, -1)
+        await self._play(rec)
         return log.snapshot()
 
     async def get_response(
@@ -73,17 +77,13 @@ class ResponseOperations(BackendState):
                     "background=true.",
                     param="stream",
                 )
-            await self._play(rec)
-            after = _int(starting_after, "starting_after")
-            return _stream([e for i, e in enumerate(rec.events) if i > after])
+            return self._stream(rec, _int(starting_after, "starting_after"))
         if rec.status == "queued":
             rec.obj["status"] = "in_progress"
             log.response("response.in_progress")
         elif rec.status == "in_progress":
             await self._play(rec)
-        shown = log.snapshot()
-        shown["output"] = [ro.shown(i, frozenset(include or ())) for i in rec.obj["output"]]
-        return shown
+        return log.snapshot(frozenset(include or ()))
 
     def cancel_response(self, response_id: str) -> Obj:
         rec = self._response(response_id)
@@ -103,7 +103,7 @@ class ResponseOperations(BackendState):
 
     def list_input_items(self, response_id: str, page: Page) -> Obj:
         rec = self._response(response_id)
-        return paginated([ro.shown(i, rec.include) for i in rec.input], page)
+        return paginated(rec.input, page, lambda item: ro.shown(item, rec.include))
 
     def count_input_tokens(self, body: Obj) -> Obj:
         history = self._history(body)
@@ -159,11 +159,55 @@ class ResponseOperations(BackendState):
                 conversation.items[item["id"]] = item
         return rec
 
+    def _stream(self, rec: ResponseRecord, after: int) -> EventStream:
+        """The response's events after the `after`th, then each as it is written until the
+        response ends; the response is carried out in the background if it has not begun."""
+        queue: asyncio.Queue[StreamItem] = asyncio.Queue()
+        first = rec.events[after + 1 :]
+        if rec.played and not rec.playing:
+            queue.put_nowait(None)
+        else:
+            rec.subscribers.append(queue)
+        if not rec.played:
+            self.engine.spawn(self._play_watched(rec))
+
+        def unsubscribe() -> None:
+            if queue in rec.subscribers:
+                rec.subscribers.remove(queue)
+
+        # The Responses API sends no closing event.
+        return EventStream(queue, first, unsubscribe, end=b"")
+
+    async def _play_watched(self, rec: ResponseRecord) -> None:
+        """`_play` for the streams watching: a bug fails the response (its stream says so)
+        rather than leaving its clients waiting; the streams end with it."""
+        try:
+            await self._play(rec)
+        except Exception as exc:
+            logger.exception("emulator response %s crashed", rec.obj["id"])
+            rec.obj["error"] = {
+                "code": "server_error",
+                "message": f"The emulator failed: {exc!r}"[:500],
+            }
+            rec.obj["status"] = "failed"
+            EventLog(rec, self.options.stream_chunk_chars).response("response.failed")
+        finally:
+            rec.playing = False
+            for queue in rec.subscribers:
+                queue.put_nowait(None)
+            rec.subscribers.clear()
+
     async def _play(self, rec: ResponseRecord) -> None:
         """Carry the response out (once): its items, its events, its end."""
         if rec.played:
             return
-        rec.played = True
+        rec.played = rec.playing = True
+        try:
+            await self._carry_out(rec)
+        finally:
+            rec.playing = False
+
+    async def _carry_out(self, rec: ResponseRecord) -> None:
         if rec.status == "queued":
             rec.obj["status"] = "in_progress"
             EventLog(rec, self.options.stream_chunk_chars).response("response.in_progress")
@@ -278,16 +322,3 @@ def _int(raw: str | None, name: str) -> int:
             param=name,
             code="invalid_type",
         ) from None
-
-
-class _Written(EventStream):
-    """Events all written already (a response is carried out before it is answered): sent at
-    once, with no closing event (the Responses API sends none)."""
-
-    async def frames(self) -> AsyncIterator[bytes]:
-        yield b"".join(frame(event, data) for event, data in self.first)
-
-
-def _stream(events: list[tuple[str, bytes]]) -> EventStream:
-    queue: asyncio.Queue[StreamItem] = asyncio.Queue()
-    return _Written(queue, list(events), end=b"")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from harness.emulator.backend import recorded, recorded_responses
@@ -95,7 +96,8 @@ class BackendState:
         finally:
             self.clock.tick()
             for rec in self.engine.live.values():
-                rec.progress.wake.set()  # time-based rests look at the clock again
+                if rec.progress.on_clock:
+                    rec.progress.wake.set()  # rests until a moment look at the clock again
 
     async def learn(self, objects: list[Obj]) -> None:
         """Take in objects as a recording showed them, each as last shown (fault overlays
@@ -160,8 +162,15 @@ class BackendState:
         return out
 
 
-def paginated(items: list[Obj], page: Page) -> Obj:
-    return paginate(items, limit=page.limit, order=page.order, after=page.after, before=page.before)
+def paginated(items: list[Obj], page: Page, shown: Callable[[Obj], Obj] | None = None) -> Obj:
+    return paginate(
+        items,
+        limit=page.limit,
+        order=page.order,
+        after=page.after,
+        before=page.before,
+        shown=shown,
+    )
 
 
 def with_status(items: list[Obj], status: str | None) -> list[Obj]:

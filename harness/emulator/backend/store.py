@@ -10,6 +10,7 @@ check-then-act sequence with no `await` in between is atomic.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,9 @@ class Progress:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+    on_clock: bool = False
+    """The work rests until a moment of the logical clock (a deadline, an expiry), so each
+    request, which moves that clock, has it look again."""
 
     def nudge(self) -> None:
         """Have the work look again at what it waits for; until it rests again, reads wait,
@@ -221,6 +225,11 @@ class ResponseRecord:
     include: frozenset[str] = frozenset()
     events: list[tuple[str, bytes]] = field(default_factory=list)
     played: bool = False
+    """Its carrying out has begun (it happens once)."""
+    playing: bool = False
+    """Its carrying out has begun and not ended: streams that watch it wait for more."""
+    subscribers: list[asyncio.Queue[StreamItem]] = field(default_factory=list)
+    """The queues of the streams watching it, each sent every event as it is written."""
 
     @property
     def status(self) -> str:
@@ -368,15 +377,19 @@ def paginate(
     order: str = "desc",
     after: str | None = None,
     before: str | None = None,
+    shown: Callable[[Obj], Obj] | None = None,
 ) -> Obj:
     """The list envelope: `items` is in creation order; cursors are ids in the sort order.
 
     `after` gives the page that follows the cursor, `before` the page that
     directly precedes it; `has_more` says whether more lie beyond the page in
-    the direction of travel. An unknown cursor gives an empty page.
+    the direction of travel. An unknown cursor gives an empty page. `shown`
+    renders each item of the page (only those: a long thread lists as fast as
+    a short one).
     """
     seq = items if order == "asc" else items[::-1]
-    position = {obj["id"]: i for i, obj in enumerate(seq)}
+    cursors = after is not None or before is not None
+    position = {obj["id"]: i for i, obj in enumerate(seq)} if cursors else {}
     start, end = 0, len(seq)
     if after is not None:
         start = position[after] + 1 if after in position else len(seq)
@@ -384,6 +397,8 @@ def paginate(
         end = position.get(before, 0)
     window = seq[start:end] if start < end else []
     page = window[-limit:] if before is not None and after is None else window[:limit]
+    if shown is not None:
+        page = [shown(obj) for obj in page]
     return {
         "object": "list",
         "data": page,

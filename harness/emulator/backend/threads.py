@@ -85,7 +85,7 @@ class ThreadOperations(BackendState):
         items = list(thread.messages.values())
         if run_id:
             items = [m for m in items if m["run_id"] == run_id]
-        return paginated([rendering.rest_message(m) for m in items], page)
+        return paginated(items, page, rendering.rest_message)
 
     async def get_message(self, thread_id: str, message_id: str) -> Obj:
         await self._settled_thread(thread_id)
@@ -165,8 +165,8 @@ class ThreadOperations(BackendState):
         self, thread_id: str, run_id: str, page: Page, include_content: bool = False
     ) -> Obj:
         rec = await self._settled_run(thread_id, run_id)
-        steps = [rendering.rest_step(s, include_content) for s in rec.steps.values()]
-        return paginated(steps, page)
+        steps = list(rec.steps.values())
+        return paginated(steps, page, lambda step: rendering.rest_step(step, include_content))
 
     async def get_run_step(
         self, thread_id: str, run_id: str, step_id: str, include_content: bool = False

@@ -94,6 +94,8 @@ class Responder(HostedTools):
         self.options = options
         self.new_container = new_container
         self.model: ModelSettings | None = None
+        self.live: _Live | None = None
+        """The message a streaming model is writing, open until its whole text is known."""
 
     def start(self, brain: Brain, rec: ResponseRecord) -> tuple[tuple[Action, ...], Gathered]:
         """The actions this response carries out: the rest of an earlier plan when its input
@@ -143,7 +145,7 @@ class Responder(HostedTools):
         while left and not state.ended:
             action = left.pop(0)
             if action.kind == ASK_MODEL:
-                left[0:0] = await self._ask_model(rec)
+                left[0:0] = await self._ask_model(log, rec)
                 continue
             if action.kind == "call":
                 self._call(log, rec, action, left, state)
@@ -186,6 +188,14 @@ class Responder(HostedTools):
             state.ended = True
 
     def end(self, log: EventLog, status: str) -> None:
+        if log.rec.obj["status"] == "cancelled":  # cancelled while the model answered
+            return
+        if self.live is not None:  # the model stopped mid-answer: its message stays cut
+            live, self.live = self.live, None
+            live.item["content"] = [ro.text_part(live.text, [])]
+            log.text_done(live.index, live.item, live.text, [])
+            live.item["status"] = "incomplete"
+            log.done(live.index, live.item)
         obj = log.rec.obj
         obj["status"] = status
         if status == "completed":
@@ -208,14 +218,39 @@ class Responder(HostedTools):
 
     # actions --------------------------------------------------------------------
 
-    async def _ask_model(self, rec: ResponseRecord) -> list[Action]:
+    async def _ask_model(self, log: EventLog, rec: ResponseRecord) -> list[Action]:
         if self.model is None:  # a plan left by a model brain since swapped for rules
             return [Action("say", text="The function returned: {{output}}")]
-        return list(await model_answer(self.model, rec))
+        if log.quiet:  # nobody reads the events: the answer is taken whole
+            return list(await model_answer(self.model, rec))
+
+        def shown(piece: str) -> None:
+            if self.live is None:
+                item = ro.message_item(self.clock)
+                self.live = _Live(len(rec.obj["output"]), item)
+                rec.obj["output"].append(item)
+                log.added(self.live.index, item)
+                log.part_added(self.live.index, item)
+            self.live.text += piece
+            log.delta(self.live.index, self.live.item, piece)
+
+        return list(await model_answer(self.model, rec, shown))
+
+    def _finish_live(self, log: EventLog, text: str) -> None:
+        """Close the message the model streamed, with its whole text."""
+        live, self.live = self.live, None
+        assert live is not None
+        log.text_done(live.index, live.item, text, [])
+        live.item["content"] = [ro.text_part(text, [])]
+        live.item["status"] = "completed"
+        log.done(live.index, live.item)
 
     def _say(
         self, log: EventLog, rec: ResponseRecord, template: str, state: Played, verbatim: bool
     ) -> None:
+        if verbatim and self.live is not None:  # a model's text, shown as it came
+            self._finish_live(log, template)
+            return
         text, marked = (template, []) if verbatim else render(template, state.got)
         text, annotations = _citations(text, marked)
         for cfile, name in state.files:
@@ -275,6 +310,13 @@ class Responder(HostedTools):
         item["status"] = "completed"
         log.done(index, item)
         return str(item["call_id"])
+
+
+@dataclass
+class _Live:
+    index: int
+    item: Obj
+    text: str = ""
 
 
 def _ends_at(annotation: Obj) -> int:

@@ -4,7 +4,9 @@ by `sequence_number`, each output item announced (`output_item.added`), filled
 (`output_item.done`) at its `output_index`.
 
 Every event a response sends is kept on its record, so a background response's
-stream can be resumed (`GET /responses/{id}?stream=true&starting_after=N`).
+stream can be resumed (`GET /responses/{id}?stream=true&starting_after=N`), and
+goes at once to the streams watching it (`ResponseRecord.subscribers`), so a
+client reads each event as it is written, not once the response has ended.
 """
 
 from __future__ import annotations
@@ -43,18 +45,24 @@ class EventLog:
         if self.quiet:
             return
         event = {"type": kind, "sequence_number": len(self.rec.events), **payload}
-        self.rec.events.append((kind, orjson.dumps(event)))
+        written = (kind, orjson.dumps(event))
+        self.rec.events.append(written)
+        for queue in self.rec.subscribers:
+            queue.put_nowait(written)
 
     def response(self, kind: str) -> None:
         """`response.created`, `.queued`, `.in_progress`, `.completed`, ...: the response now."""
         if not self.quiet:
             self.emit(kind, {"response": self.snapshot()})
 
-    def snapshot(self) -> Obj:
-        output = self.rec.obj["output"]
-        fields = {k: v for k, v in self.rec.obj.items() if k != "output"}
-        obj: Obj = orjson.loads(orjson.dumps(fields))  # a deep copy, many times faster
-        obj["output"] = [shown(item, self.rec.include) for item in output]
+    def snapshot(self, include: frozenset[str] | None = None) -> Obj:
+        """The response as it is now, its output as `include` (default: its own) shows it."""
+        # Not a deep copy: what it shares with the record is encoded before the record
+        # changes again (an answer, an event's bytes).
+        obj: Obj = dict(self.rec.obj)
+        output = obj["output"]
+        seen = self.rec.include if include is None else include
+        obj["output"] = [shown(item, seen) for item in output]
         return obj
 
     # items ----------------------------------------------------------------
@@ -77,10 +85,24 @@ class EventLog:
 
     def text(self, index: int, item: Obj, text: str, annotations: list[Obj]) -> None:
         """A message's one `output_text` part, in deltas, then its annotations."""
+        if self.quiet:
+            return
+        self.part_added(index, item)
+        for piece in pieces(text, self.chunk_chars):
+            self.delta(index, item, piece)
+        self.text_done(index, item, text, annotations)
+
+    def part_added(self, index: int, item: Obj) -> None:
         at = {"item_id": item["id"], "output_index": index, "content_index": 0}
         self.emit("response.content_part.added", {**at, "part": text_part("")})
-        for piece in pieces(text, self.chunk_chars):
-            self.emit("response.output_text.delta", {**at, "delta": piece, "logprobs": []})
+
+    def delta(self, index: int, item: Obj, piece: str) -> None:
+        at = {"item_id": item["id"], "output_index": index, "content_index": 0}
+        self.emit("response.output_text.delta", {**at, "delta": piece, "logprobs": []})
+
+    def text_done(self, index: int, item: Obj, text: str, annotations: list[Obj]) -> None:
+        """The part's annotations, then its end."""
+        at = {"item_id": item["id"], "output_index": index, "content_index": 0}
         for i, annotation in enumerate(annotations):
             self.emit(
                 "response.output_text.annotation.added",
@@ -90,6 +112,8 @@ class EventLog:
         self.emit("response.content_part.done", {**at, "part": text_part(text, annotations)})
 
     def arguments(self, index: int, item: Obj) -> None:
+        if self.quiet:
+            return
         at = {"item_id": item["id"], "output_index": index}
         for piece in pieces(item["arguments"], self.chunk_chars):
             self.emit("response.function_call_arguments.delta", {**at, "delta": piece})
@@ -103,6 +127,8 @@ class EventLog:
         self.emit(kind, {"item_id": item["id"], "output_index": index})
 
     def code(self, index: int, item: Obj) -> None:
+        if self.quiet:
+            return
         at = {"item_id": item["id"], "output_index": index}
         for piece in pieces(item["code"], self.chunk_chars * 4):
             self.emit("response.code_interpreter_call_code.delta", {**at, "delta": piece})

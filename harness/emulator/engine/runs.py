@@ -139,6 +139,7 @@ class RunControl:
         expires: bool = True,
     ) -> None:
         progress = rec.progress
+        progress.on_clock = deadline is not None or (expires and rec.expires is not None)
         try:
             while True:
                 progress.idle.set()  # again after each nudge
@@ -158,6 +159,7 @@ class RunControl:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(progress.wake.wait(), self._timeout(rec, deadline))
         finally:
+            progress.on_clock = False
             progress.idle.clear()
 
     def _timeout(self, rec: RunRecord, deadline: Deadline | None) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -26,6 +25,7 @@ from starlette.responses import Response, StreamingResponse
 
 from harness.api import BETA_VALUE, Match, Operation
 from harness.api.failures import HTTP_ERRORS, error_headers
+from harness.emulator.backend.clock import UNSEEDED
 from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.service import AssistantsBackend
 from harness.emulator.errors import BAD_JSON, ApiError, bad_request
@@ -64,7 +64,7 @@ MAX_JSON_DEPTH = 100
 
 def base_headers(started: float) -> dict[str, str]:
     return {
-        "x-request-id": "req_" + secrets.token_hex(16),
+        "x-request-id": f"req_{UNSEEDED.getrandbits(128):032x}",
         "openai-version": "2020-10-01",
         "openai-processing-ms": str(max(1, int((time.monotonic() - started) * 1000))),
     }

@@ -25,15 +25,34 @@ class EventStream:
     end: bytes = DONE
 
     async def frames(self) -> AsyncIterator[bytes]:
+        """The events as they come; those queued already go out together, in one write."""
         try:
-            for event, data in self.first:
-                yield frame(event, data)
+            # What is carried out at once (a rules brain's whole answer) is written by the
+            # time the engine's task first waits: it goes out with `first`, in one write.
+            await asyncio.sleep(0)
+            out = [frame(event, data) for event, data in self.first]
             while True:
-                item = await self.queue.get()
+                item = await self.queue.get() if not out else _ready(self.queue)
+                while item is not None and item is not _EMPTY:
+                    out.append(frame(*item))
+                    item = _ready(self.queue)
+                if out:
+                    yield b"".join(out)
+                    out = []
                 if item is None:
                     break
-                yield frame(*item)
             if self.end:
                 yield self.end
         finally:
             self.on_close()
+
+
+_EMPTY = ("", b"")
+
+
+def _ready(queue: asyncio.Queue[StreamItem]) -> StreamItem:
+    """The next queued item, or `_EMPTY` when none is queued yet."""
+    try:
+        return queue.get_nowait()
+    except asyncio.QueueEmpty:
+        return _EMPTY

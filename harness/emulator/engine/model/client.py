@@ -1,5 +1,8 @@
 """A small Chat Completions client on asyncio streams and h11, with a deadline on every answer.
 
+It speaks Chat Completions; to an endpoint of `api: responses` it speaks the
+Responses API, translating each request and answer (`upstream.py`).
+
 It deliberately does not use httpx or httpx2: while a test records, vcrpy
 patches their transports in the whole process, so every request they make
 would pass through the test's cassette interception (which keeps only
@@ -15,18 +18,20 @@ import asyncio
 import json
 import re
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import h11
 
 from harness.api import sse
-from harness.emulator.engine.model import shape
+from harness.emulator.engine.model import shape, upstream
 from harness.emulator.errors import EmulatorError
 from harness.encodings import every_form
 
+Obj = dict[str, Any]
+_T = TypeVar("_T")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 READ_BYTES = 65536
 
@@ -50,6 +55,11 @@ class Endpoint:
     timeout: float
     secret: str | None = None
     """Removed from anything quoted back from the endpoint."""
+    api: str = upstream.CHAT_COMPLETIONS
+
+    @property
+    def responses(self) -> bool:
+        return self.api == upstream.RESPONSES
 
     @property
     def host(self) -> str:
@@ -178,13 +188,11 @@ def _json(raw: bytes, endpoint: Endpoint) -> Any:
 
 
 def _answer(raw: bytes, endpoint: Endpoint, what: str = "an answer") -> dict[str, Any]:
-    """The JSON object of an answer or a chunk, its fields of the types the API sends."""
-    data = _json(raw, endpoint)
-    if not isinstance(data, dict):
-        raise EndpointError(
-            f"the model endpoint at {endpoint.host} answered with a non-object "
-            f"({type(data).__name__}) as {what}"
-        )
+    """The Chat Completions JSON object of an answer or a chunk (translated from the
+    Responses API where the endpoint speaks it), its fields of the types the API sends."""
+    data = _object(raw, endpoint, what)
+    if endpoint.responses and "error" not in data:
+        data = _translated(upstream.completion, data, endpoint)
     if "error" not in data:
         wrong = shape.problem(data)
         if wrong is not None:
@@ -192,6 +200,30 @@ def _answer(raw: bytes, endpoint: Endpoint, what: str = "an answer") -> dict[str
                 f"the model endpoint at {endpoint.host} sent {what} whose {endpoint.clean(wrong)}"
             )
     return data
+
+
+def _object(raw: bytes, endpoint: Endpoint, what: str) -> dict[str, Any]:
+    data = _json(raw, endpoint)
+    if not isinstance(data, dict):
+        raise EndpointError(
+            f"the model endpoint at {endpoint.host} answered with a non-object "
+            f"({type(data).__name__}) as {what}"
+        )
+    return data
+
+
+def _translated(translate: Callable[[Obj], _T], data: Obj, endpoint: Endpoint) -> _T:
+    """`translate(data)`, a Responses API answer or event read as Chat Completions; what it
+    cannot read ends the run with one line."""
+    try:
+        return translate(data)
+    except upstream.UpstreamFailed as exc:
+        raise _failed(exc, endpoint) from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise EndpointError(
+            f"the model endpoint at {endpoint.host} sent a Responses API answer that cannot "
+            f"be read ({type(exc).__name__}: {endpoint.clean(str(exc)[:200])})"
+        ) from None
 
 
 async def _refusal(exchange: _Exchange, status: int) -> EndpointError:
@@ -219,11 +251,21 @@ async def _refusal(exchange: _Exchange, status: int) -> EndpointError:
     )
 
 
+def _failed(exc: upstream.UpstreamFailed, endpoint: Endpoint) -> EndpointError:
+    return EndpointError(
+        f"the model endpoint at {endpoint.host} failed the response: {endpoint.clean(str(exc))}"
+    )
+
+
+def _sent(endpoint: Endpoint, request: dict[str, Any]) -> bytes:
+    return json.dumps(upstream.request(request) if endpoint.responses else request).encode()
+
+
 async def complete(endpoint: Endpoint, request: dict[str, Any]) -> dict[str, Any]:
     """POST a Chat Completions request; the answer's JSON, or EndpointError."""
     exchange = _Exchange(endpoint)
     try:
-        head = await exchange.send(json.dumps(request).encode())
+        head = await exchange.send(_sent(endpoint, request))
         if head.status_code != 200:
             raise await _refusal(exchange, head.status_code)
         return _answer(await exchange.body(), endpoint)
@@ -235,8 +277,9 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
     """POST a streaming request; yield each chunk's JSON as its server-sent event arrives (a
     server that answers with one JSON completion instead yields that)."""
     exchange = _Exchange(endpoint)
+    chunks = upstream.Chunks() if endpoint.responses else None
     try:
-        head = await exchange.send(json.dumps(request).encode())
+        head = await exchange.send(_sent(endpoint, request))
         if head.status_code != 200:
             raise await _refusal(exchange, head.status_code)
         content_type = dict(head.headers).get(b"content-type", b"")
@@ -248,21 +291,26 @@ async def stream(endpoint: Endpoint, request: dict[str, Any]) -> AsyncIterator[d
             for _, payload in decoder.feed(chunk):
                 if payload.strip() == "[DONE]":
                     return
-                event = _event(payload, endpoint)
-                if event is not None:
+                for event in _events(payload, endpoint, chunks):
                     yield event
         for _, payload in decoder.close():
-            event = _event(payload, endpoint) if payload.strip() != "[DONE]" else None
-            if event is not None:
-                yield event
+            if payload.strip() != "[DONE]":
+                for event in _events(payload, endpoint, chunks):
+                    yield event
+    except upstream.UpstreamFailed as exc:
+        raise _failed(exc, endpoint) from None
     finally:
         exchange.close()
 
 
-def _event(payload: str, endpoint: Endpoint) -> dict[str, Any] | None:
+def _events(payload: str, endpoint: Endpoint, chunks: upstream.Chunks | None) -> list[Obj]:
+    """The Chat Completions chunks one server-sent event stands for."""
     if not payload.strip():  # an `event:` line without data, or a keep-alive
-        return None
-    event = _answer(payload.encode(), endpoint, "a stream chunk")
+        return []
+    if chunks is None:
+        event = _answer(payload.encode(), endpoint, "a stream chunk")
+    else:  # a Responses API event, read by the translator
+        event = _object(payload.encode(), endpoint, "a stream event")
     if "error" in event:
         error = event["error"]
         message = error.get("message") or error if isinstance(error, dict) else error
@@ -270,4 +318,4 @@ def _event(payload: str, endpoint: Endpoint) -> dict[str, Any] | None:
             f"the model endpoint at {endpoint.host} sent an error mid-answer: "
             f"{endpoint.clean(str(message))}"
         )
-    return event
+    return [event] if chunks is None else _translated(chunks.feed, event, endpoint)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 
 from harness.emulator.backend.response_objects import item_text
 from harness.emulator.backend.store import Obj, ResponseRecord
 from harness.emulator.engine.model import client
+from harness.emulator.engine.model.answer import Answer
 from harness.emulator.engine.model.settings import ModelSettings, allowed_key_env, key_env_refusal
 from harness.emulator.engine.script import Action, FunctionCall
 
@@ -46,7 +48,7 @@ def endpoint_for(settings: ModelSettings, streaming: bool) -> client.Endpoint | 
         )
     if key:
         headers.append(("Authorization", f"Bearer {key}"))
-    return client.Endpoint(settings.url, tuple(headers), settings.timeout, key)
+    return client.Endpoint(settings.url, tuple(headers), settings.timeout, key, settings.api)
 
 
 def chat_messages(rec: ResponseRecord) -> list[Obj]:
@@ -98,6 +100,14 @@ def request_body(settings: ModelSettings, rec: ResponseRecord) -> Obj:
         if choice in ("auto", "none", "required") or isinstance(choice, dict):
             body["tool_choice"] = choice
         body["parallel_tool_calls"] = rec.obj["parallel_tool_calls"]
+    fmt = (rec.obj.get("text") or {}).get("format") or {}
+    if fmt.get("type") == "json_schema":
+        spec = {"name": fmt.get("name") or "answer", "schema": fmt.get("schema") or {}}
+        if fmt.get("strict") is not None:
+            spec["strict"] = fmt["strict"]
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
+    elif fmt.get("type") == "json_object":
+        body["response_format"] = {"type": "json_object"}
     temperature = settings.temperature
     body["temperature"] = rec.obj["temperature"] if temperature is None else temperature
     if settings.seed is not None:
@@ -107,31 +117,38 @@ def request_body(settings: ModelSettings, rec: ResponseRecord) -> Obj:
     return body
 
 
-async def answer(settings: ModelSettings, rec: ResponseRecord) -> tuple[Action, ...]:
-    """What the model does in this response, as the actions a rule would give."""
-    endpoint = endpoint_for(settings, streaming=False)
+async def answer(
+    settings: ModelSettings, rec: ResponseRecord, shown: Callable[[str], None] | None = None
+) -> tuple[Action, ...]:
+    """What the model does in this response, as the actions a rule would give. With `shown`,
+    the model is asked to stream and each piece of its text goes to `shown` as it arrives
+    (the `reply_text` action then carries the whole text)."""
+    endpoint = endpoint_for(settings, streaming=shown is not None)
     if isinstance(endpoint, Action):
         return (endpoint,)
+    request = request_body(settings, rec)
+    got = Answer()
     try:
-        data = await client.complete(endpoint, request_body(settings, rec))
+        if shown is None:
+            got.feed(await client.complete(endpoint, request))
+        else:
+            request["stream"] = True
+            request["stream_options"] = {"include_usage": True}
+            async for data in client.stream(endpoint, request):
+                piece = got.feed(data)
+                if piece:
+                    shown(piece)
     except client.EndpointError as exc:
         return (Action("fail", text=str(exc), code=exc.code),)
-    choices = data.get("choices") or [{}]
-    choice, message = choices[0], choices[0].get("message")  # shapes checked by the client
-    if not isinstance(message, dict):
+    if got.finish is None and not (got.text or got.refusal or got.calls):
         return (Action("fail", text=f"The model endpoint at {endpoint.host} gave no answer."),)
     calls = tuple(
-        FunctionCall(
-            (c.get("function") or {}).get("name") or "",
-            (c.get("function") or {}).get("arguments") or "{}",
-            id=c.get("id"),
-        )
-        for c in message.get("tool_calls") or []
+        FunctionCall(c.name, c.arguments or "{}", id=c.id or None) for c in got.tool_calls()
     )
+    text = got.text or got.refusal
+    actions = [Action("reply_text", text=text)] if text or not calls else []
     if calls:  # the response whose input answers them asks the model again
-        return (Action("call", calls=calls), Action(ASK_MODEL))
-    text = message.get("content") or message.get("refusal") or ""
-    actions = [Action("reply_text", text=text)]
-    if choice.get("finish_reason") == "length":
+        actions += [Action("call", calls=calls), Action(ASK_MODEL)]
+    elif got.finish == "length":
         actions.append(Action("incomplete", text="max_output_tokens"))
     return tuple(actions)

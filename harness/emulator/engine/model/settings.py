@@ -1,4 +1,4 @@
-"""The `model` section of a brain document: which Chat Completions endpoint decides runs.
+"""The `model` section of a brain document: which model endpoint decides runs and responses.
 
 ::
 
@@ -9,6 +9,8 @@
       temperature: 0                        # optional: overrides the run's temperature
       seed: 7                               # optional: sent as `seed`
       timeout: 60                           # optional: seconds for one whole answer
+      api: chat_completions                 # optional: or `responses`: /responses is added,
+                                            # and the endpoint is spoken to as a Responses API
 
 The key itself never appears in a brain document: it is read from the named
 environment variable when a request is sent, and nothing keeps it. Only
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from harness.emulator.engine.model.upstream import CHAT_COMPLETIONS, RESPONSES
 from harness.emulator.errors import BrainError
 
 DEFAULT_TIMEOUT = 60.0
@@ -45,6 +48,7 @@ MODEL_SCHEMA: dict[str, Any] = {
         "temperature": {"type": "number", "minimum": 0, "maximum": 2},
         "seed": {"type": "integer"},
         "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 600},
+        "api": {"enum": [CHAT_COMPLETIONS, RESPONSES]},
     },
 }
 _VALIDATOR = Draft202012Validator(MODEL_SCHEMA)
@@ -61,10 +65,13 @@ class ModelSettings:
     temperature: float | None = None
     seed: int | None = None
     timeout: float = DEFAULT_TIMEOUT
+    api: str = CHAT_COMPLETIONS
+    """The API the endpoint speaks: `chat_completions` or `responses` (`upstream.py`)."""
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + "/chat/completions"
+        path = "/responses" if self.api == RESPONSES else "/chat/completions"
+        return self.base_url.rstrip("/") + path
 
     @property
     def host(self) -> str:
@@ -145,4 +152,5 @@ def parse_model(
         temperature=raw.get("temperature"),
         seed=raw.get("seed"),
         timeout=float(raw.get("timeout", DEFAULT_TIMEOUT)),
+        api=str(raw.get("api", CHAT_COMPLETIONS)),
     )
