@@ -191,7 +191,7 @@ def _answer(raw: bytes, endpoint: Endpoint, what: str = "an answer") -> dict[str
     """The Chat Completions JSON object of an answer or a chunk (translated from the
     Responses API where the endpoint speaks it), its fields of the types the API sends."""
     data = _object(raw, endpoint, what)
-    if endpoint.responses and "error" not in data:
+    if endpoint.responses:  # a Responses object always has `error` (null when none)
         data = _translated(upstream.completion, data, endpoint)
     if "error" not in data:
         wrong = shape.problem(data)
@@ -311,7 +311,7 @@ def _events(payload: str, endpoint: Endpoint, chunks: upstream.Chunks | None) ->
         event = _answer(payload.encode(), endpoint, "a stream chunk")
     else:  # a Responses API event, read by the translator
         event = _object(payload.encode(), endpoint, "a stream event")
-    if "error" in event:
+    if chunks is None and "error" in event:
         error = event["error"]
         message = error.get("message") or error if isinstance(error, dict) else error
         raise EndpointError(
