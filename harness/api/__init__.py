@@ -7,6 +7,7 @@ it to tell Assistants traffic from everything else.
 """
 
 from harness.api.constants import (
+    ACTIVE_RESPONSE_STATUSES,
     ACTIVE_RUN_STATUSES,
     API_PATH,
     AZURE_PATH,
@@ -18,17 +19,17 @@ from harness.api.constants import (
     OPENAI_BASE_URL,
     OTHER_APIS,
     POLL_STOP_STATUSES,
+    RESPONSE_STATUSES,
     RUN_STATUSES,
     STEP_STATUSES,
+    TERMINAL_RESPONSE_STATUSES,
     TERMINAL_RUN_STATUSES,
+    VECTOR_STORE_FILE_STATUSES,
 )
 from harness.api.lifecycle import (
-    ACTIVE_RESPONSE_STATUSES,
     CANCEL_STATUSES,
     RESPONSE_EDGES,
-    RESPONSE_STATUSES,
     RUN_EDGES,
-    TERMINAL_RESPONSE_STATUSES,
     UNSUCCESSFUL_ENDS,
     UNSUCCESSFUL_RESPONSE_ENDS,
     UNSUCCESSFUL_RUN_ENDS,
@@ -72,6 +73,7 @@ __all__ = [
     "UNSUCCESSFUL_ENDS",
     "UNSUCCESSFUL_RESPONSE_ENDS",
     "UNSUCCESSFUL_RUN_ENDS",
+    "VECTOR_STORE_FILE_STATUSES",
     "Located",
     "Match",
     "Operation",

@@ -11,6 +11,10 @@ AZURE_V1_PATH = AZURE_PATH + API_PATH
 OPENAI_BASE_URL = "https://api.openai.com" + API_PATH
 """The SDK's base URL when the environment names none."""
 
+CHAT_COMPLETIONS_PATH = "/chat/completions"
+RESPONSES_PATH = "/responses"
+"""Under an API base URL: where a model is asked (the model brain's upstream, either API)."""
+
 BETA_HEADER = "OpenAI-Beta"
 BETA_VALUE = "assistants=v2"
 
@@ -34,6 +38,8 @@ POLL_STOP_STATUSES = TERMINAL_RUN_STATUSES | {"requires_action"}
 
 STEP_STATUSES = ("in_progress", "cancelled", "failed", "completed", "expired")
 MESSAGE_STATUSES = ("in_progress", "incomplete", "completed")
+VECTOR_STORE_FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+"""A vector store's `file_counts` count its files by these (and a batch's, the files it lists)."""
 ID_PREFIXES = ("asst_", "thread_", "msg_", "run_", "step_", "call_", "file-", "vs_", "vsfb_")
 
 ALWAYS_SENT = {"thread.run": ("temperature", "top_p")}

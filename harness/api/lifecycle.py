@@ -52,10 +52,6 @@ RUN_EDGES: Edges = {
     ),
 }
 
-RESPONSE_STATUSES = ("queued", "in_progress", "completed", "incomplete", "failed", "cancelled")
-ACTIVE_RESPONSE_STATUSES = frozenset({"queued", "in_progress"})
-"""A background response in one of these is still worked on: the app polls it."""
-TERMINAL_RESPONSE_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 RESPONSE_EDGES: Edges = {
     "queued": (("in_progress", None), ("cancelled", "cancel")),
     "in_progress": (

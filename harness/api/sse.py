@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from harness.api.lifecycle import TERMINAL_RESPONSE_STATUSES
+from harness.api.constants import TERMINAL_RESPONSE_STATUSES
 
 DONE_EVENT = "done"
 DONE = b"event: " + DONE_EVENT.encode() + b"\ndata: [DONE]\n\n"

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from harness.api import ACTIVE_RUN_STATUSES
+from harness.api import ACTIVE_RUN_STATUSES, VECTOR_STORE_FILE_STATUSES
 from harness.emulator.errors import ApiError, not_found
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class Progress:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
     on_clock: bool = False
     """The work rests until a moment of the logical clock (a deadline, an expiry), so each
     request, which moves that clock, has it look again."""
@@ -119,9 +120,6 @@ class Chunk:
     text: str
 
 
-FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
-
-
 @dataclass
 class VectorStoreRecord:
     """A vector store, its files and batches. Files change only through `put_file`,
@@ -135,7 +133,9 @@ class VectorStoreRecord:
     batch_files: dict[str, list[str]] = field(default_factory=dict)
     ingesting: dict[asyncio.Task[None], asyncio.Event] = field(default_factory=dict)
     """Files not read yet: each reading task waits for its event (a client asked)."""
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FILE_STATUSES, 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(VECTOR_STORE_FILE_STATUSES, 0)
+    )
     usage_bytes: int = 0
     batch_refs: dict[str, dict[str, int]] = field(default_factory=dict)
     """For each file id, the batches that list it (and how often): they count its status."""
@@ -157,11 +157,11 @@ class VectorStoreRecord:
         refs = self.batch_refs.setdefault(file_id, {})
         for other in [b for b in refs if self.batches.get(b, {}).get("status") != "in_progress"]:
             del refs[other]  # a batch that has ended keeps the counts it ended with
-        self._move_in_batches(file_id, _status(old), obj["status"])
+        self._move_in_batches(file_id, _status(old), _status(obj))
         if batch_id is not None:
             refs[batch_id] = refs.get(batch_id, 0) + 1
             self.batch_files.setdefault(batch_id, []).append(file_id)
-            self._count_in_batch(batch_id, {obj["status"]: 1})
+            self._count_in_batch(batch_id, {_status(obj): 1})
 
     def drop_file(self, file_id: str) -> None:
         """Remove a file; the batches that list it count it as cancelled."""
@@ -175,7 +175,7 @@ class VectorStoreRecord:
         current = self.files.get(obj["id"]) is obj
         if current:
             self._tally(obj, -1)
-        before = obj["status"]
+        before = _status(obj)
         obj["status"] = status
         if usage_bytes is not None:
             obj["usage_bytes"] = usage_bytes
@@ -185,7 +185,8 @@ class VectorStoreRecord:
 
     def _tally(self, obj: Obj | None, sign: int) -> None:
         if obj is not None:
-            self.counts[obj["status"]] = self.counts.get(obj["status"], 0) + sign
+            status = _status(obj)
+            self.counts[status] = self.counts.get(status, 0) + sign
             self.usage_bytes += sign * int(obj.get("usage_bytes") or 0)
 
     def _move_in_batches(self, file_id: str, before: str, after: str) -> None:
@@ -201,7 +202,7 @@ class VectorStoreRecord:
         counts = batch["file_counts"]
         for status, change in changes.items():
             counts[status] = counts.get(status, 0) + change
-        counts["total"] = sum(counts[s] for s in FILE_STATUSES)
+        counts["total"] = sum(counts[s] for s in VECTOR_STORE_FILE_STATUSES)
         if batch["status"] == "in_progress" and not counts["in_progress"]:
             batch["status"] = (
                 "failed" if counts["failed"] and not counts["completed"] else "completed"
@@ -209,8 +210,9 @@ class VectorStoreRecord:
 
 
 def _status(obj: Obj | None) -> str:
-    """How a batch counts a file it lists: a removed file as cancelled."""
-    return "cancelled" if obj is None else str(obj["status"])
+    """How a store or batch counts a file: a removed file as cancelled, one learned from a
+    server that gave it no status as completed."""
+    return "cancelled" if obj is None else str(obj.get("status") or "completed")
 
 
 @dataclass

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from harness.api.constants import CHAT_COMPLETIONS_PATH, RESPONSES_PATH
 from harness.emulator.engine.model.upstream import CHAT_COMPLETIONS, RESPONSES
 from harness.emulator.errors import BrainError
 
@@ -70,7 +71,7 @@ class ModelSettings:
 
     @property
     def url(self) -> str:
-        path = "/responses" if self.api == RESPONSES else "/chat/completions"
+        path = RESPONSES_PATH if self.api == RESPONSES else CHAT_COMPLETIONS_PATH
         return self.base_url.rstrip("/") + path
 
     @property
