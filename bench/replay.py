@@ -354,7 +354,7 @@ def run_cassetter(
 
 def breakdown(files: Files) -> list[tuple[str, float]]:
     """Where the replay layer's time goes for one polled GET and one JSON POST (µs)."""
-    from vcr.stubs.httpx_stubs import _deserialize_response, _make_vcr_request
+    from vcr.stubs.httpx_stubs import _make_vcr_request
 
     from harness.adapters.vcrpy import _make_lazy_request as _make_lazy_vcr_request
     from harness.cassette.matching import request_key
@@ -394,13 +394,13 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
 
         def play() -> None:
             face.can_play_response_for(vreq)
-            _deserialize_response(face.play_response(vreq), http)
+            face.play_http(vreq, http)
 
         def whole() -> None:
             stub_io()
             play_vreq = _make_lazy_vcr_request(real, body)
             face.can_play_response_for(play_vreq)
-            _deserialize_response(face.play_response(play_vreq), http)
+            face.play_http(play_vreq, http)
 
         return [
             (f"{kind}: vcrpy stub reads body + ByteStream", per_call(stub_io)),
@@ -413,14 +413,14 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
                 per_call(lambda: _make_lazy_vcr_request(real, body)),
             ),
             (
-                f"{kind}: request_from_http (httpx headers)",
+                f"{kind}: request_from_http (httpx headers; a poll's is remembered)",
                 per_call(
                     lambda: interception.parse(vreq.method, vreq.uri, vreq.http_headers, vreq.body)
                 ),
             ),
             (f"{kind}: request_key", per_call(lambda: request_key(request))),
             (f"{kind}: render response (uncached)", per_call(lambda: response_to_http(response))),
-            (f"{kind}: find + play + {http.__name__}.Response", per_call(play)),
+            (f"{kind}: parse again + find + play + {http.__name__}.Response", per_call(play)),
             (f"{kind}: whole replay layer per request", per_call(whole)),
         ]
 
