@@ -583,7 +583,7 @@ def print_summary(
         print(f"  {'workload':<52}{'floor µs':>10}{'harness':>10}{'vcrpy':>10}{'stored':>9}")
         table = [
             (
-                f"mixed Assistants conversations, {size:,} requests",
+                f"mixed: Assistants conversations, {size:,} requests",
                 row["times"],
                 row["files"].stored,
             )
