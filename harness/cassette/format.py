@@ -100,14 +100,14 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     with _gc_paused():
         own = _read_own_layout(text)
         if own is not None:
-            data, values, values_text = own
+            data, values, raw, start = own
             try:
                 written = orjson.dumps(values)
             except TypeError:  # orjson.JSONEncodeError: nested past 255 levels, which a value
                 written = None  # hand-written on one line reaches without the indentation
             if written is None or _MAYBE_DEEP in text:  # only then walk every value
                 check_depth(data, source)
-            if written is not None and _given_twice(values_text, written):
+            if written is not None and _given_twice(raw, start, written):
                 # orjson keeps the last of a key given twice; the YAML reader refuses it
                 # and says where, so both readers refuse the same files.
                 _read_yaml(text, source)
@@ -116,20 +116,21 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
         return from_data(_read_yaml(text, source), source)
 
 
-def _given_twice(values_text: bytes, written: bytes) -> bool:
-    """Whether the text holding the document's JSON values (item markers and blank lines
-    between them, which hold no `"`) gives some key twice, where `written` is orjson's compact
-    writing of what those values parsed to: orjson keeps the last of a key given twice,
-    dropping the first with its value, so `written` then holds fewer strings.
+def _given_twice(raw: bytes, start: int, written: bytes) -> bool:
+    """Whether the text holding the document's JSON values (`raw` from `start`: the values,
+    and item markers and blank lines between them, which hold no `"`) gives some key twice,
+    where `written` is orjson's compact writing of what those values parsed to: orjson keeps
+    the last of a key given twice, dropping the first with its value, so `written` then holds
+    fewer strings.
 
     The fast answer counts `"` bytes (memchr speed): each string in the text holds two plus
     one per `\\"` in it, and orjson writes each string it kept with two plus one per quote
     in it. Unless `\\u0022` spells a quote, both count alike for each string, so equal counts
     mean nothing was dropped. Otherwise (another spelling, or a drop) the keys are counted.
     """
-    if b"\\u0022" not in values_text and values_text.count(b'"') == written.count(b'"'):
+    if raw.find(b"\\u0022", start) < 0 and raw.count(b'"', start) == written.count(b'"'):
         return False
-    return _keys(values_text) != _written_keys(written)
+    return _keys(memoryview(raw)[start:]) != _written_keys(written)
 
 
 # A string that starts with `:` (after `{`, `[`, `,` or a key's `:`): its opening quote
@@ -146,7 +147,7 @@ def _written_keys(compact: bytes) -> int:
     return compact.count(b'":') - compact.count(b'\\":')
 
 
-def _keys(json_text: bytes) -> int:
+def _keys(json_text: bytes | memoryview) -> int:
     """How many object keys JSON text holds (each string token followed by `:`)."""
     tokens = _STRING_TOKEN.findall(json_text)
     return len(tokens) - tokens.count(b"")
@@ -179,10 +180,10 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _read_own_layout(text: str) -> tuple[dict[str, Any], list[Any], bytes] | None:
+def _read_own_layout(text: str) -> tuple[dict[str, Any], list[Any], bytes, int] | None:
     """The document, each JSON value in it in order (meta, then each item's request,
-    response and repeat) and the text holding them (comments cut out), when `text` has the
-    layout `dumps` writes; None for anything else."""
+    response and repeat), and the text (comments cut out) with where its values start, when
+    `text` has the layout `dumps` writes; None for anything else."""
     raw = text.encode()
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n")  # a Windows checkout
@@ -203,7 +204,7 @@ def _read_own_layout(text: str) -> tuple[dict[str, Any], list[Any], bytes] | Non
     try:
         values: list[Any] = []
         data = _split(raw, head.end(), int(head.group(1)), values)
-        return data, values, raw[head.end() :]
+        return data, values, raw, head.end()
     except (ValueError, _NotOwnLayout):  # orjson's errors are ValueErrors
         return None  # not our own layout after all: the YAML reader takes it, or says where
 
