@@ -564,6 +564,11 @@ def time_workload(
         f"requests, {files.stored} stored; {len(sample)} timed x{size_repeats} repeats "
         f"({time.perf_counter() - started:.0f} s)"
     )
+    print(  # now, so a run cut short still says it
+        f"   CPU per request: floor {median(times['floor_cpu']) / 1000:.1f} µs, harness "
+        f"{ratio(times['harness_cpu'], times['floor_cpu']):.2f}x, vcrpy "
+        f"{ratio(times['vcrpy_cpu'], times['floor_vcr_cpu']):.2f}x the floor"
+    )
     sys.stdout.flush()
     return times, files.stored
 
