@@ -305,6 +305,38 @@ def build(size: int, seed: int = 8) -> Workload:
     return Workload(calls, served)
 
 
+def build_polls(polls: int, seed: int = 8) -> Workload:
+    """One Assistants run polled `polls` times with `runs.retrieve` (`in_progress`, then
+    `completed` at the last poll), between the message and run that start it and the message
+    list that reads its answer: the Assistants API's polling shape."""
+    rng = random.Random(seed)
+    assistant_id, thread_id, run_id = _id(rng, "asst_"), _id(rng, "thread_"), _id(rng, "run_")
+    now = 1_766_000_000
+    question = "I need to solve the equation `3x + 11 = 14`. Can you help me?"
+    asked = _message(_id(rng, "msg_"), thread_id, "user", question, now)
+    answer = _message(
+        _id(rng, "msg_"), thread_id, "assistant", "x = 1.", now + 6, assistant_id, run_id
+    )
+    poll_after = {"openai-poll-after-ms": "500"}
+    calls: list[Call] = [
+        ("messages.create", {"thread_id": thread_id, "role": "user", "content": question}),
+        ("runs.create", {"thread_id": thread_id, "assistant_id": assistant_id}),
+    ]
+    served = [_json(asked), _json(_run(run_id, thread_id, assistant_id, "queued", now))]
+    for poll in range(polls):
+        status = "completed" if poll == polls - 1 else "in_progress"
+        calls.append(("runs.retrieve", {"run_id": run_id, "thread_id": thread_id}))
+        served.append(
+            _json(
+                _run(run_id, thread_id, assistant_id, status, now),
+                poll_after if status == "in_progress" else None,
+            )
+        )
+    calls.append(("messages.list", {"thread_id": thread_id, "order": "desc"}))
+    served.append(_json(_list([answer, asked])))
+    return Workload(calls, served)
+
+
 def _response(response_id: str, status: str, now: int) -> dict[str, Any]:
     done = status == "completed"
     return {
@@ -362,6 +394,111 @@ def build_background(polls: int, seed: int = 8) -> Workload:
     return Workload(calls, served)
 
 
+def build_streams(count: int, seed: int = 8) -> Workload:
+    """`count` streamed answers through each API, alternating: an Assistants run created with
+    `stream=True` on its own thread (as in `build`), and a Responses `responses.create` with
+    `stream=True` (created, text deltas, completed): the streaming-heavy shape."""
+    rng = random.Random(seed)
+    mixed = build(16 * count, seed)  # its streamed runs, one per conversation
+    runs = [
+        (call, served)
+        for call, served in zip(mixed.calls, mixed.served, strict=True)
+        if call[1].get("stream")
+    ]
+    calls: list[Call] = []
+    served: list[Served] = []
+    now = 1_767_000_000
+    for number in range(count):
+        call, answer = runs[number % len(runs)]
+        calls.append(call)
+        served.append(answer)
+        question = f"Explain step {number} of solving 3x + 11 = 14."
+        calls.append(("responses.create", {"model": MODEL, "input": question, "stream": True}))
+        served.append(_streamed_response(_id(rng, "resp_"), now + number, question))
+    return Workload(calls, served)
+
+
+def _streamed_response(response_id: str, now: int, question: str) -> Served:
+    words = f"To answer '{question}', subtract 11 from both sides, then divide by 3.".split(" ")
+    text = " ".join(words)
+    message_id = "msg_" + response_id[5:]
+    started = dict(_response(response_id, "in_progress", now), background=False)
+    done = dict(_response(response_id, "completed", now), background=False)
+    done["output"][0]["content"][0]["text"] = text
+    done["output"][0]["id"] = message_id
+    item = {"id": message_id, "type": "message", "status": "in_progress", "role": "assistant"}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    events: list[tuple[str, Any]] = [
+        ("response.created", {"type": "response.created", "response": started}),
+        ("response.in_progress", {"type": "response.in_progress", "response": started}),
+        (
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": dict(item, content=[]),
+            },
+        ),
+        (
+            "response.content_part.added",
+            {
+                "type": "response.content_part.added",
+                "item_id": message_id,
+                "output_index": 0,
+                "content_index": 0,
+                "part": part,
+            },
+        ),
+    ]
+    for index in range(0, len(words), 3):
+        events.append(
+            (
+                "response.output_text.delta",
+                {
+                    "type": "response.output_text.delta",
+                    "item_id": message_id,
+                    "output_index": 0,
+                    "content_index": 0,
+                    "delta": " ".join(words[index : index + 3]) + " ",
+                    "logprobs": [],
+                },
+            )
+        )
+    finished_part = dict(part, text=text)
+    events += [
+        (
+            "response.output_text.done",
+            {
+                "type": "response.output_text.done",
+                "item_id": message_id,
+                "output_index": 0,
+                "content_index": 0,
+                "text": text,
+                "logprobs": [],
+            },
+        ),
+        (
+            "response.content_part.done",
+            {
+                "type": "response.content_part.done",
+                "item_id": message_id,
+                "output_index": 0,
+                "content_index": 0,
+                "part": finished_part,
+            },
+        ),
+        (
+            "response.output_item.done",
+            {"type": "response.output_item.done", "output_index": 0, "item": done["output"][0]},
+        ),
+        ("response.completed", {"type": "response.completed", "response": done}),
+    ]
+    numbered = [
+        (name, dict(data, sequence_number=number)) for number, (name, data) in enumerate(events)
+    ]
+    return _sse(numbered)
+
+
 def run_call(client: Any, call: Call) -> Any:
     """Make one SDK call; a stream is read to its end."""
     name, kwargs = call
@@ -381,6 +518,11 @@ def run_call(client: Any, call: Call) -> Any:
     if name == "messages.list":
         return threads.messages.list(**kwargs).data
     if name == "responses.create":
+        if kwargs.get("stream"):
+            streamed = list(client.responses.create(**kwargs))
+            if streamed[-1].type != "response.completed":
+                raise AssertionError(f"stream ended with {streamed[-1].type}")
+            return streamed
         return client.responses.create(**kwargs)
     if name == "responses.retrieve":
         return client.responses.retrieve(kwargs["response_id"])
@@ -391,6 +533,19 @@ def spread(count: int, total: int) -> list[int]:
     """`count` indexes spread evenly over `range(total)`."""
     count = min(count, total)
     return [int((i + 0.5) * total / count) for i in range(count)]
+
+
+def http_module() -> Any:
+    """The SDK's HTTP library: httpx2 under openai 3.x, httpx under 2.x."""
+    import openai
+
+    if int(openai.__version__.split(".")[0]) >= 3:
+        import httpx2
+
+        return httpx2
+    import httpx
+
+    return httpx
 
 
 def floor_handler(httpx2: Any, captured: list[dict[str, Any]]) -> Any:
@@ -417,9 +572,9 @@ def floor_handler(httpx2: Any, captured: list[dict[str, Any]]) -> Any:
 def capture(workload: Workload) -> list[dict[str, Any]]:
     """Run every call through the SDK once over an in-memory transport and keep
     the exact requests it sent with the answers it got."""
-    import httpx2
     import openai
 
+    httpx2 = http_module()
     served = iter(workload.served)
     captured: list[dict[str, Any]] = []
 

@@ -1,33 +1,42 @@
 """Replay and load speed of this project's cassettes against vcrpy and cassetter.
 
-    .venv/bin/python bench/replay.py [--sizes 100,1000,10000] [--quick]
+    .venv/bin/python bench/replay.py [--quick] [--sizes 100,1000,10000]
+        [--polls 100,2000,10000] [--streams 100] [--load-size 10000]
         [--cassetter-python /tmp/bench-cassetter/bin/python]
 
-Beside them, background Responses workloads (`--background-polls 100,2000`): one
-response created with `background: true` and polled with `responses.retrieve` N times
-(`in_progress`, then `completed`), the Responses API's long-polling shape.
+Workloads (bench/_workload.py), each replayed side by side, all in one run:
 
-For cassettes of 100, 1,000 and 10,000 interactions of a realistic Assistants
-mix (bench/_workload.py: message creates, run creates, run polls answering
-in_progress then completed, message lists with order/after, streamed runs),
-all in one run, side by side:
+  mixed       realistic Assistants conversations of 100, 1,000 and 10,000 requests (message
+              creates, run creates, run polls answering in_progress then completed, message
+              lists with order/after, streamed runs);
+  polling     one Assistants run polled N times with `runs.retrieve`, and one background
+              Responses response polled N times with `responses.retrieve` (`in_progress`,
+              then `completed`), at 100, 2,000 and 10,000 polls: the ratio stays flat;
+  streaming   N streamed Assistants runs and N streamed Responses `responses.create`.
 
-  (a) floor      the same openai SDK calls over `httpx2.MockTransport`, answered
+Variants, per workload:
+
+  (a) floor      the same openai SDK calls over `httpx2.MockTransport` (httpx's under
+                 openai 2.x), answered
                  from a precomputed dict: no recording layer at all;
   (b) harness    this project's replay: vcrpy's transport patch driven by
                  `Interception` + the indexed `Player`, real `openai.OpenAI()`;
   (c) vcrpy      vcrpy's own replay of the same traffic (its default matchers
                  plus `body`, `allow_playback_repeats=True`);
   (d) cassetter  cassetter's replay (in a separate venv, own floor measured
-                 in that process), where it can load the cassette.
+                 in that process), where it can load the cassette (mixed only, not with
+                 `--quick`).
 
 Per-request time is measured over requests spread evenly across the whole
 cassette (not just its first ones), each played from a fresh player (a real
 test plays each recorded response once, so nothing is served warm from a
-previous pass). Variants are interleaved and the median of several repeats
-is kept. Load time covers what a test pays before its first request:
-read + parse + validate + index for (b), `Cassette.load` for (c),
-`use_cassette().__enter__` for (d). Ratios to the floor are printed last.
+previous pass). Variants are interleaved block by block and the median of several
+repeats is kept. Load time (at `--load-size` interactions of the mixed workload) covers
+what a test pays before its first request: read + parse + validate + index for (b),
+`Cassette.load` for (c), `use_cassette().__enter__` for (d). The last tables print, per
+workload, the floor's µs per request and each variant's ratio to it, in CPU time (steadier
+on a shared machine) and wall time. `--quick` (what CI prints) times the mixed workload at
+1,000 requests only, fewer repeats, and the load at 10,000.
 """
 
 from __future__ import annotations
@@ -50,7 +59,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _workload as w
-import httpx2
 import openai
 import vcr
 from vcr.cassette import Cassette as VcrCassette
@@ -68,6 +76,7 @@ from harness.cassette.recorder import Recorder
 from harness.cassette.redact import Redactor
 from harness.cassette.storage import read_cassette, write_cassette
 
+http = w.http_module()  # httpx2 under openai 3.x, httpx under 2.x
 BASE_PATH = "/v1"
 VCR_MATCH_ON = ["method", "scheme", "host", "port", "path", "query", "body"]
 DEFAULT_CASSETTER_PYTHON = "/tmp/bench-cassetter/bin/python"
@@ -215,11 +224,11 @@ def time_replay(
 ) -> dict[str, list[float]]:
     """Per repeat, ns per request of each variant (blocks interleaved)."""
     calls = files.workload.calls
-    floor = w.floor_handler(httpx2, files.captured)
+    floor = w.floor_handler(http, files.captured)
     floor_client = openai.OpenAI(
         base_url=w.BASE_URL,
         api_key=w.API_KEY,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(floor)),
+        http_client=http.Client(transport=http.MockTransport(floor)),
     )
     real_client = openai.OpenAI(base_url=w.BASE_URL, api_key=w.API_KEY)
     loaded = read_cassette(files.harness)
@@ -345,7 +354,7 @@ def run_cassetter(
 
 def breakdown(files: Files) -> list[tuple[str, float]]:
     """Where the replay layer's time goes for one polled GET and one JSON POST (µs)."""
-    from vcr.stubs.httpx_stubs import _deserialize_response, _make_vcr_request
+    from vcr.stubs.httpx_stubs import _make_vcr_request
 
     from harness.adapters.vcrpy import _make_lazy_request as _make_lazy_vcr_request
     from harness.cassette.matching import request_key
@@ -366,7 +375,7 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
     def one(kind: str) -> list[tuple[str, float]]:
         index = next(i for i, call in enumerate(files.workload.calls) if call[0] == kind)
         item = files.captured[index]
-        real = httpx2.Request(
+        real = http.Request(
             item["method"], item["url"], headers=item["headers"], content=item["body"]
         )
         body = item["body"]
@@ -381,17 +390,17 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
 
         def stub_io() -> None:
             data = b"".join(real.stream)
-            real.stream = httpx2.ByteStream(data)
+            real.stream = http.ByteStream(data)
 
         def play() -> None:
             face.can_play_response_for(vreq)
-            _deserialize_response(face.play_response(vreq), httpx2)
+            face.play_http(vreq, http)
 
         def whole() -> None:
             stub_io()
             play_vreq = _make_lazy_vcr_request(real, body)
             face.can_play_response_for(play_vreq)
-            _deserialize_response(face.play_response(play_vreq), httpx2)
+            face.play_http(play_vreq, http)
 
         return [
             (f"{kind}: vcrpy stub reads body + ByteStream", per_call(stub_io)),
@@ -404,32 +413,44 @@ def breakdown(files: Files) -> list[tuple[str, float]]:
                 per_call(lambda: _make_lazy_vcr_request(real, body)),
             ),
             (
-                f"{kind}: request_from_http (httpx headers)",
+                f"{kind}: request_from_http (httpx headers; a poll's is remembered)",
                 per_call(
                     lambda: interception.parse(vreq.method, vreq.uri, vreq.http_headers, vreq.body)
                 ),
             ),
             (f"{kind}: request_key", per_call(lambda: request_key(request))),
             (f"{kind}: render response (uncached)", per_call(lambda: response_to_http(response))),
-            (f"{kind}: find + play + httpx2.Response", per_call(play)),
+            (f"{kind}: parse again + find + play + {http.__name__}.Response", per_call(play)),
             (f"{kind}: whole replay layer per request", per_call(whole)),
         ]
 
-    return [row for kind in ("runs.retrieve", "messages.create") for row in one(kind)]
+    return [
+        row
+        for kind in ("runs.retrieve", "messages.create")
+        if any(c[0] == kind for c in files.workload.calls)
+        for row in one(kind)
+    ]
+
+
+WORKLOADS = {
+    "runs": ("Assistants: one run, N runs.retrieve polls", w.build_polls),
+    "background": ("Responses: background, N responses.retrieve polls", w.build_background),
+    "streams": ("streaming: N streamed runs + N streamed responses", w.build_streams),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="100,1000,10000")
-    parser.add_argument(
-        "--background-polls",
-        default="100,2000",
-        help="background Responses workloads: one response polled this many times",
-    )
+    parser.add_argument("--sizes", default=None, help="mixed workloads (default 100,1000,10000)")
+    parser.add_argument("--polls", default=None, help="polling workloads (100,2000,10000)")
+    parser.add_argument("--streams", default=None, help="streaming workloads (default 100)")
+    parser.add_argument("--load-size", type=int, default=10_000, help="load µs/interaction at")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, for a smoke run")
+    parser.add_argument(
+        "--quick", action="store_true", help="a short table: fewer repeats, one mixed size"
+    )
     parser.add_argument(
         "--cassetter-python",
         default=os.environ.get("BENCH_CASSETTER_PYTHON", DEFAULT_CASSETTER_PYTHON),
@@ -444,12 +465,17 @@ def main() -> None:
         help="seconds of vcrpy replay per repeat (thins its blocks)",
     )
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.quick:
+        args.requests = min(args.requests, 1000)
+        args.vcr_budget = min(args.vcr_budget, 0.5)
+    sizes = _numbers(args.sizes or ("1000" if args.quick else "100,1000,10000"))
+    polls = _numbers(args.polls or "100,2000,10000")
+    streams = _numbers(args.streams or "100")
     repeats = 3 if args.quick else args.repeats
     folder = Path(tempfile.mkdtemp(prefix="bench-replay-"))
 
     print(
-        f"openai {openai.__version__}, httpx2 {httpx2.__version__}, vcrpy {vcr.__version__}, "
+        f"openai {openai.__version__}, {http.__name__} {http.__version__}, vcrpy {vcr.__version__}, "
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; repeats={repeats}, median kept"
     )
     report: dict[int, dict[str, Any]] = {}
@@ -459,96 +485,132 @@ def main() -> None:
         calls = len(files.workload.calls)
         sample = w.spread(200, calls)
         size_repeats = max(repeats, -(-args.requests // len(sample)))
-        # vcrpy scans the whole cassette per request: time it on fewer blocks.
-        probe = VcrCassette.load(**vcr_config(files.vcr))
-        real_client = openai.OpenAI(base_url=w.BASE_URL, api_key=w.API_KEY)
-        probe_indexes = w.spread(6, calls)
-        with vcr_patched(probe):
-            start = time.perf_counter()
-            for index in probe_indexes:
-                w.run_call(real_client, files.workload.calls[index])
-            per = (time.perf_counter() - start) / len(probe_indexes)
-        del probe
-        vcr_blocks = max(1, int(args.vcr_budget / (per * 10)))
-
+        vcr_blocks = _vcr_blocks(files, args.vcr_budget)
         gc.collect()
         loads = time_loads(files, max(3, repeats - 2))
         times = time_replay(files, sample, size_repeats, vcr_blocks)
-        cassetter = run_cassetter(
-            args.cassetter_python, files, sample, size_repeats, max(3, repeats - 2)
+        cassetter = (
+            {"cannot_load": "not run with --quick"}
+            if args.quick
+            else run_cassetter(
+                args.cassetter_python, files, sample, size_repeats, max(3, repeats - 2)
+            )
         )
         vcr_requests = min(len(sample), vcr_blocks * 10)
         report[size] = {"files": files, "loads": loads, "times": times, "cassetter": cassetter}
         stored = files.stored
         print(
-            f"\n== {size} interactions ({stored} stored after polling compaction; "
+            f"\n== mixed, {size} interactions ({stored} stored after polling compaction; "
             f"harness file {files.harness.stat().st_size / 1e6:.2f} MB, vcrpy file {files.vcr.stat().st_size / 1e6:.2f} MB; "
             f"{len(sample)} requests spread over the cassette x{size_repeats} repeats, vcrpy {vcr_requests} per repeat; "
             f"{time.perf_counter() - started:.0f} s)"
         )
         print_size(times, loads, cassetter)
 
-    if report:
+    if report and not args.quick:
         print(
             "\n== where the harness replay layer spends its time (largest cassette, CPU µs per call)"
         )
         for name, value in breakdown(report[sizes[-1]]["files"]):
             print(f"  {name:<58}{value:>8.1f}")
 
-    background = time_background(args, folder, repeats) if args.background_polls else {}
-    for clock, (suffix, title) in enumerate(
-        (("", "wall time, perf_counter_ns"), ("_cpu", "CPU time of the thread, thread_time_ns"))
-    ):
-        print(
-            f"\n== ratios to the floor, {title} (per request: median of per-repeat ratios; lower is better)"
-        )
-        print(
-            "   targets: harness <= 1.20 at 100 and 10,000 interactions; load < 25 µs per interaction"
-        )
-        print(
-            f"  {'interactions':>12}{'harness':>10}{'vcrpy':>10}{'cassetter':>11}   load µs/interaction: harness / vcrpy / cassetter"
-        )
-        for size, row in report.items():
-            times, loads, cassetter = row["times"], row["loads"], row["cassetter"]
-            c_ratio = (
-                "-"
-                if "cannot_load" in cassetter
-                else f"{ratio(cassetter['cassetter_ns' + suffix], cassetter['floor_ns' + suffix]):.2f}"
-            )
-            c_load = (
-                "cannot load"
-                if "cannot_load" in cassetter
-                else f"{cassetter['load_ns_per_interaction' + suffix] / 1000:.1f}"
-            )
-            print(
-                f"  {size:>12,}{ratio(times['harness' + suffix], times['floor' + suffix]):>10.2f}"
-                f"{ratio(times['vcrpy' + suffix], times['floor_vcr' + suffix]):>10.2f}{c_ratio:>11}"
-                f"   {loads['harness'][clock] / 1000:.1f} / {loads['vcrpy'][clock] / 1000:.1f} / {c_load}"
-            )
-        if background:
-            print("   background Responses (one response, polled N times with responses.retrieve):")
-            print(f"  {'polls':>12}{'harness':>10}{'vcrpy':>10}   stored interactions")
-        for polls, (times, stored) in background.items():
-            print(
-                f"  {polls:>12,}{ratio(times['harness' + suffix], times['floor' + suffix]):>10.2f}"
-                f"{ratio(times['vcrpy' + suffix], times['floor_vcr' + suffix]):>10.2f}   {stored}"
-            )
-
-
-def time_background(
-    args: argparse.Namespace, folder: Path, repeats: int
-) -> dict[int, tuple[dict[str, list[float]], int]]:
-    """The background-Responses polling workloads, replayed side by side with the floor."""
-    found = {}
-    for polls in (int(n) for n in args.background_polls.split(",")):
-        files = make_files(polls + 1, folder, w.build_background(polls))
-        sample = w.spread(200, polls + 1)
+    load_at = report[args.load_size]["loads"] if args.load_size in report else None
+    if load_at is None and args.load_size:
+        files = make_files(args.load_size, folder)
         gc.collect()
-        times = time_replay(files, sample, max(repeats, -(-args.requests // len(sample))), 2)
-        found[polls] = (times, files.stored)
-        print(f"\n== background response polled {polls:,} times: {files.stored} stored")
-        sys.stdout.flush()
-    return found
+        load_at = time_loads(files, max(3, repeats - 2))
+
+    rows: list[tuple[str, int, dict[str, list[float]], int]] = []
+    for kind, counts in (("runs", polls), ("background", polls), ("streams", streams)):
+        for count in counts:
+            times, stored = time_workload(args, folder, repeats, kind, count)
+            rows.append((kind, count, times, stored))
+
+    print_summary(report, rows, load_at, args.load_size)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for n in text.split(",") if n.strip()]
+
+
+def _vcr_blocks(files: Files, budget: float) -> int:
+    """How many blocks of ten requests vcrpy replays per repeat within `budget` seconds: it
+    scans the whole cassette per request, so a large one is timed on fewer blocks."""
+    probe = VcrCassette.load(**vcr_config(files.vcr))
+    real_client = openai.OpenAI(base_url=w.BASE_URL, api_key=w.API_KEY)
+    calls = files.workload.calls
+    indexes = w.spread(6, len(calls))
+    with vcr_patched(probe), no_waits():
+        start = time.perf_counter()
+        for index in indexes:
+            w.run_call(real_client, calls[index])
+        per = (time.perf_counter() - start) / len(indexes)
+    return max(1, int(budget / (per * 10)))
+
+
+def time_workload(
+    args: argparse.Namespace, folder: Path, repeats: int, kind: str, count: int
+) -> tuple[dict[str, list[float]], int]:
+    """One polling or streaming workload replayed side by side with the floor and vcrpy."""
+    started = time.perf_counter()
+    workload = WORKLOADS[kind][1](count)
+    files = make_files(len(workload.calls), folder, workload)
+    sample = w.spread(200, len(workload.calls))
+    gc.collect()
+    size_repeats = max(repeats, -(-args.requests // len(sample)))
+    times = time_replay(files, sample, size_repeats, _vcr_blocks(files, args.vcr_budget))
+    print(
+        f"\n== {WORKLOADS[kind][0].replace('N', f'{count:,}')}: {len(workload.calls):,} "
+        f"requests, {files.stored} stored; {len(sample)} timed x{size_repeats} repeats "
+        f"({time.perf_counter() - started:.0f} s)"
+    )
+    print(  # now, so a run cut short still says it
+        f"   CPU per request: floor {median(times['floor_cpu']) / 1000:.1f} µs, harness "
+        f"{ratio(times['harness_cpu'], times['floor_cpu']):.2f}x, vcrpy "
+        f"{ratio(times['vcrpy_cpu'], times['floor_vcr_cpu']):.2f}x the floor"
+    )
+    sys.stdout.flush()
+    return times, files.stored
+
+
+def print_summary(
+    report: dict[int, dict[str, Any]],
+    rows: list[tuple[str, int, dict[str, list[float]], int]],
+    load_at: dict[str, tuple[float, float]] | None,
+    load_size: int,
+) -> None:
+    """Per workload: the floor's µs per request and the harness's and vcrpy's ratios to it."""
+    for clock, (suffix, title) in enumerate(
+        (("_cpu", "CPU time of the thread, thread_time_ns"), ("", "wall time, perf_counter_ns"))
+    ):
+        print(f"\n== per request, {title}: ratios to the floor are medians of per-repeat ratios")
+        print("   targets: harness <= 1.20 x floor; load < 25 µs per interaction at 10,000")
+        print(f"  {'workload':<52}{'floor µs':>10}{'harness':>10}{'vcrpy':>10}{'stored':>9}")
+        table = [
+            (
+                f"mixed: Assistants conversations, {size:,} requests",
+                row["times"],
+                row["files"].stored,
+            )
+            for size, row in report.items()
+        ] + [
+            (WORKLOADS[kind][0].replace("N", f"{count:,}"), times, stored)
+            for kind, count, times, stored in rows
+        ]
+        for label, times, stored in table:
+            print(
+                f"  {label:<52}{median(times['floor' + suffix]) / 1000:>10.1f}"
+                f"{ratio(times['harness' + suffix], times['floor' + suffix]):>10.2f}"
+                f"{ratio(times['vcrpy' + suffix], times['floor_vcr' + suffix]):>10.2f}"
+                f"{stored:>9,}"
+            )
+        if load_at is not None:
+            print(
+                f"  load at {load_size:,} interactions, µs per interaction: harness "
+                f"{load_at['harness'][clock] / 1000:.1f} (the same file uncompacted "
+                f"{load_at['harness_flat'][clock] / 1000:.1f}), vcrpy {load_at['vcrpy'][clock] / 1000:.1f}"
+            )
+    sys.stdout.flush()
 
 
 def ratio(variant: list[float], floor: list[float]) -> float:

@@ -23,6 +23,7 @@ HOOKS = (
     ("vcr.request", "Request"),
     ("vcr.request", "HeadersDict"),
     ("vcr.stubs.httpx_stubs", "_make_vcr_request"),
+    ("vcr.stubs.httpx_stubs", "_play_responses"),
 )
 TRANSPORTS = (
     ("HTTPTransport", "handle_request", "vcr_handle_request"),
@@ -48,7 +49,8 @@ class Handler(Protocol):
     """What answers the traffic (`harness.cassette.interception.Interception`)."""
 
     def answer(self, method: str, url: str, headers: Any, body: bytes) -> Any:
-        """A response (with `.as_vcr()`) to serve, or None to let the request through."""
+        """A response to serve (`status`, `headers` as (name, value) pairs, `body` bytes, and
+        `.as_vcr()`), or None to let the request through."""
 
     def record(
         self, method: str, url: str, headers: Any, body: bytes, response: dict[str, Any]
@@ -75,6 +77,14 @@ class VcrFace:
     def play_response(self, vcr_request: Any) -> dict[str, Any]:
         answer: dict[str, Any] = self._ready.pop(id(vcr_request)).as_vcr()
         return answer
+
+    def play_http(self, vcr_request: Any, http: Any) -> Any:
+        """The response as `http` (httpx or httpx2) takes it, built straight from the answer's
+        header pairs (vcrpy's own way groups them into a dict of lists and back)."""
+        answer = self._ready.pop(id(vcr_request))
+        return http.Response(
+            answer.status, headers=answer.headers, stream=http.ByteStream(answer.body)
+        )
 
     def filter_request(self, vcr_request: Any) -> Any:
         return None
@@ -114,7 +124,24 @@ def patch_transports(handler: Handler) -> Iterator[None]:
             stack.enter_context(
                 mock.patch.object(httpx_stubs, "_make_vcr_request", _make_lazy_request)
             )
+        played = getattr(httpx_stubs, "_play_responses", None)
+        if callable(played):
+            stack.enter_context(
+                mock.patch.object(httpx_stubs, "_play_responses", _direct_play(played))
+            )
         yield
+
+
+def _direct_play(original: Any) -> Any:
+    """vcrpy's `_play_responses`, which a harness face answers directly (another cassette,
+    pytest-recording's, still plays its own way)."""
+
+    def play(cassette: Any, vcr_request: Any, http: Any) -> Any:
+        if isinstance(cassette, VcrFace):
+            return cassette.play_http(vcr_request, http)
+        return original(cassette, vcr_request, http)
+
+    return play
 
 
 def _make_lazy_request(real_request: Any, real_request_body: bytes) -> Any:

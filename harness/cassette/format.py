@@ -100,13 +100,14 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
     with _gc_paused():
         own = _read_own_layout(text)
         if own is not None:
-            data, body = own
-            dumped = _dumped(data)
-            if _MAYBE_DEEP in text or dumped is None:  # only then walk every value
+            data, values, raw, start = own
+            try:
+                written = orjson.dumps(values)
+            except TypeError:  # orjson.JSONEncodeError: nested past 255 levels, which a value
+                written = None  # hand-written on one line reaches without the indentation
+            if written is None or _MAYBE_DEEP in text:  # only then walk every value
                 check_depth(data, source)
-            # Each item's `request`/`response`/`repeat` are YAML markers in the file.
-            markers = sum(len(item) for item in data["interactions"])
-            if dumped is not None and _keys(body) != _written_keys(dumped) - markers:
+            if written is not None and _given_twice(raw, start, written):
                 # orjson keeps the last of a key given twice; the YAML reader refuses it
                 # and says where, so both readers refuse the same files.
                 _read_yaml(text, source)
@@ -115,14 +116,21 @@ def loads(text: str, source: str = "<cassette>") -> Cassette:
         return from_data(_read_yaml(text, source), source)
 
 
-def _dumped(data: dict[str, Any]) -> bytes | None:
-    """`data`'s values as orjson writes them back, or None where it cannot: it refuses
-    nesting past 255 levels, which a value hand-written on one line reaches without the
-    indentation `_MAYBE_DEEP` looks for."""
-    try:
-        return orjson.dumps((data["meta"], data["interactions"]))
-    except TypeError:  # orjson.JSONEncodeError
-        return None
+def _given_twice(raw: bytes, start: int, written: bytes) -> bool:
+    """Whether the text holding the document's JSON values (`raw` from `start`: the values,
+    and item markers and blank lines between them, which hold no `"`) gives some key twice,
+    where `written` is orjson's compact writing of what those values parsed to: orjson keeps
+    the last of a key given twice, dropping the first with its value, so `written` then holds
+    fewer strings.
+
+    The fast answer counts `"` bytes (memchr speed): each string in the text holds two plus
+    one per `\\"` in it, and orjson writes each string it kept with two plus one per quote
+    in it. Unless `\\u0022` spells a quote, both count alike for each string, so equal counts
+    mean nothing was dropped. Otherwise (another spelling, or a drop) the keys are counted.
+    """
+    if raw.find(b"\\u0022", start) < 0 and raw.count(b'"', start) == written.count(b'"'):
+        return False
+    return _keys(memoryview(raw)[start:]) != _written_keys(written)
 
 
 # A string that starts with `:` (after `{`, `[`, `,` or a key's `:`): its opening quote
@@ -139,7 +147,7 @@ def _written_keys(compact: bytes) -> int:
     return compact.count(b'":') - compact.count(b'\\":')
 
 
-def _keys(json_text: bytes) -> int:
+def _keys(json_text: bytes | memoryview) -> int:
     """How many object keys JSON text holds (each string token followed by `:`)."""
     tokens = _STRING_TOKEN.findall(json_text)
     return len(tokens) - tokens.count(b"")
@@ -172,9 +180,10 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _read_own_layout(text: str) -> tuple[dict[str, Any], bytes] | None:
-    """The document and the text of its values (comments cut out), when `text` has the
-    layout `dumps` writes; None for anything else."""
+def _read_own_layout(text: str) -> tuple[dict[str, Any], list[Any], bytes, int] | None:
+    """The document, each JSON value in it in order (meta, then each item's request,
+    response and repeat), and the text (comments cut out) with where its values start, when
+    `text` has the layout `dumps` writes; None for anything else."""
     raw = text.encode()
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n")  # a Windows checkout
@@ -193,7 +202,9 @@ def _read_own_layout(text: str) -> tuple[dict[str, Any], bytes] | None:
         raw = b"".join(kept)
         del view, kept
     try:
-        return _split(raw, head.end(), int(head.group(1))), raw[head.end() :]
+        values: list[Any] = []
+        data = _split(raw, head.end(), int(head.group(1)), values)
+        return data, values, raw, head.end()
     except (ValueError, _NotOwnLayout):  # orjson's errors are ValueErrors
         return None  # not our own layout after all: the YAML reader takes it, or says where
 
@@ -221,18 +232,25 @@ class _NotOwnLayout(Exception):
     pass
 
 
-def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
+def _split(raw: bytes, start: int, version: int, values: list[Any]) -> dict[str, Any]:
     """Cut the layout `dumps` writes apart without YAML.
 
     Every line of a value is indented and a JSON string holds no raw line break, so the item
     markers (`- request: `, `  response: `, `  repeat: ` at a line start) can only be markers:
     `bytes.find` locates them and orjson parses each value in place (memoryview slices, no copy).
+    Each value parsed goes to `values` too.
     """
     view = memoryview(raw)
+
+    def value(begin: int, stop: int) -> Any:
+        parsed = orjson.loads(view[begin:stop])
+        values.append(parsed)
+        return parsed
+
     marker = raw.find(b"\ninteractions:", start)
     if marker < 0:
         raise _NotOwnLayout
-    meta = orjson.loads(view[start:marker])
+    meta = value(start, marker)
     end = len(raw)
     newline = raw.find(b"\n", marker + 1)
     pos = end if newline < 0 else newline + 1
@@ -261,12 +279,12 @@ def _split(raw: bytes, start: int, version: int) -> dict[str, Any]:
         if repeat < response:
             repeat = raw.find(_REPEAT, response)
             repeat = end if repeat < 0 else repeat
-        item = {"request": orjson.loads(view[pos + len(_REQUEST) : response])}
+        item = {"request": value(pos + len(_REQUEST), response)}
         if repeat < following:
-            item["response"] = orjson.loads(view[response + len(_RESPONSE) : repeat])
-            item["repeat"] = orjson.loads(view[repeat + len(_REPEAT) : following])
+            item["response"] = value(response + len(_RESPONSE), repeat)
+            item["repeat"] = value(repeat + len(_REPEAT), following)
         else:
-            item["response"] = orjson.loads(view[response + len(_RESPONSE) : following])
+            item["response"] = value(response + len(_RESPONSE), following)
         items.append(item)
         pos = following
     return {"format": version, "meta": meta, "interactions": items}

@@ -45,6 +45,7 @@ from harness.cassette.wire import (
 )
 from harness.errors import ForeignRequestError, UnknownApiError, UnmatchedRequestError
 
+_REMEMBERED, _REMEMBERED_BODY = 256, 1 << 16  # distinct requests parsed once; body bytes
 Responder = Callable[[str, str, Any, bytes], tuple[int, list[tuple[str, str]], bytes]]
 """Answers a request in process: (method, url, headers, body) -> (status, headers, body)."""
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -141,12 +142,14 @@ class Interception:
         self.base_paths: list[str] = []
         self._lock = threading.Lock()
         self._learned: set[tuple[tuple[str, str], ...]] = set()
+        self._parsed: dict[tuple[str, str, tuple[Any, ...], bytes], Request | None] = {}
+        self._rendered: dict[int, tuple[Response, HttpResponse]] = {}
 
     # -- the two questions a transport asks ---------------------------------
 
     def answer(self, method: str, url: str, headers: Any, body: bytes) -> HttpResponse | None:
         """The response to serve, or None to let the request go to the network."""
-        request = self.parse(method, url, headers, body)
+        request = self._parse_again(method, url, headers, body)
         if request is None:
             return self._other(method, url, headers, body)
         if self.override is not None:
@@ -238,6 +241,23 @@ class Interception:
             self.base_paths.append(base)
         return request_from_http(method, url, headers, body, base)
 
+    def _parse_again(self, method: str, url: str, headers: Any, body: bytes) -> Request | None:
+        """`parse`, remembered for a request sent again byte for byte (a poll: the same URL,
+        headers and body every time), so a poll costs a lookup, not a parse."""
+        raw = getattr(headers, "raw", None)  # httpx's header bytes
+        if not isinstance(raw, list) or len(body) > _REMEMBERED_BODY:
+            return self.parse(method, url, headers, body)
+        key = (method, url, tuple(raw), body)
+        try:
+            return self._parsed[key]
+        except KeyError:
+            pass
+        request = self.parse(method, url, headers, body)
+        if len(self._parsed) >= _REMEMBERED:
+            self._parsed.clear()  # bounded: one test's distinct requests, at most
+        self._parsed[key] = request
+        return request
+
     def _other(self, method: str, url: str, headers: Any, body: bytes) -> HttpResponse | None:
         """Not API traffic: while recording, where the app would have sent it (None: the
         network, as it is); in replay, refused (or left to another cassette), naming the
@@ -303,8 +323,16 @@ class Interception:
         return error
 
     def _render(self, response: Response) -> HttpResponse:
+        """The response served (built once per recorded response: a poll answered the same
+        way a thousand times is rendered once)."""
+        rendered = self._rendered.get(id(response))
+        if rendered is not None and rendered[0] is response:
+            return rendered[1]
         headers, body = self.player.wire(response) if self.player else response_to_http(response)
-        return HttpResponse(response.status, headers, body)
+        served = HttpResponse(response.status, headers, body)
+        if self.player is not None:  # its responses live as long as it does
+            self._rendered[id(response)] = (response, served)
+        return served
 
     def _as_recorded(self, request: Request) -> Request:
         """The request as a recording would have kept it: redacted, so it can match a

@@ -51,16 +51,13 @@ def request_from_http(
     path = parts.path
     if base_path and (path == base_path or path.startswith(base_path + "/")):
         path = path[len(base_path) :] or "/"
-    # One pass over the headers (this runs for every replayed request); a
-    # repeated header is joined with ", ", as httpx and vcrpy's dict do.
-    kept: dict[str, str] = {}
-    for name, value in header_items(headers):
-        key = _kept_request_header(name)
-        if key is not None:
-            kept[key] = f"{kept[key]}, {value}" if key in kept else value
-    content_type = str(kept.get("content-type", ""))
-    if "content-type" in kept:
-        kept["content-type"] = kept["content-type"].split(";", 1)[0].strip()
+    raw = getattr(headers, "raw", None)  # httpx's header bytes: the same for each request
+    if isinstance(raw, list) and raw and raw[-1][0] == b"content-length":
+        raw = raw[:-1]  # where httpx puts it; a cassette does not keep it
+    kept, content_type = _kept_from_raw(tuple(raw)) if isinstance(raw, list) else (None, "")
+    if kept is None:
+        kept, content_type = _kept_headers(header_items(headers))
+    kept = dict(kept)  # the request's own
     fields: dict[str, Any] = {}
     if body:
         if content_type.startswith("multipart/form-data"):
@@ -77,6 +74,34 @@ def request_from_http(
         headers=kept,
         **fields,
     )
+
+
+def _kept_headers(items: list[tuple[str, str]]) -> tuple[dict[str, str], str]:
+    """The headers a cassette keeps, and the content type as sent. A repeated header is
+    joined with ", ", as httpx and vcrpy's dict do."""
+    kept: dict[str, str] = {}
+    for name, value in items:
+        key = _kept_request_header(name)
+        if key is not None:
+            kept[key] = f"{kept[key]}, {value}" if key in kept else value
+    content_type = str(kept.get("content-type", ""))
+    if "content-type" in kept:
+        kept["content-type"] = kept["content-type"].split(";", 1)[0].strip()
+    return kept, content_type
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_from_raw(
+    raw: tuple[tuple[bytes, bytes], ...],
+) -> tuple[dict[str, str], str] | tuple[None, str]:
+    """`_kept_headers` of httpx's header bytes, memoized: a client sends the same headers
+    with every request but a body's length (callers copy the dict it returns). None where
+    they are not ASCII (httpx's own decoding then applies)."""
+    try:
+        items = [(name.decode("ascii"), value.decode("ascii")) for name, value in raw]
+    except UnicodeDecodeError:
+        return None, ""
+    return _kept_headers(items)
 
 
 @functools.lru_cache(maxsize=1024)

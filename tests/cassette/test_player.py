@@ -250,9 +250,44 @@ def test_vcrpy_request_hook_is_restored(module: str) -> None:
         source="x",
         rerecord_hint="",
     )
+    played = httpx_stubs._play_responses
     with patch_transports(interception):
         assert httpx_stubs._make_vcr_request is _make_lazy_request
+        assert httpx_stubs._play_responses is not played
     assert httpx_stubs._make_vcr_request is original
+    assert httpx_stubs._play_responses is played
+
+
+@pytest.mark.parametrize("module", _HTTPX_MODULES)
+def test_a_poll_is_parsed_once_and_a_changed_request_again(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpx = importlib.import_module(module)
+    interception = Interception(
+        player=Player(_polling_cassette()),
+        recorder=None,
+        redactor=Redactor(),
+        api_urls=("http://127.0.0.1:9/v1",),
+        source="polls.yaml",
+        rerecord_hint="pytest --record",
+    )
+    parsed: list[str] = []
+    parse = Interception.parse
+
+    def spy(self: Interception, method: str, url: str, headers: Any, body: bytes) -> Any:
+        parsed.append(url)
+        return parse(self, method, url, headers, body)
+
+    monkeypatch.setattr(Interception, "parse", spy)
+    with (
+        patch_transports(interception),
+        httpx.Client(base_url="http://127.0.0.1:9/v1") as client,
+    ):
+        polls = [client.get("/threads/t1/runs/run_1") for _ in range(3)]
+        other_key = client.get("/threads/t1/runs/run_1", headers={"authorization": "Bearer k2"})
+    assert [p.json()["status"] for p in [*polls, other_key]] == ["in_progress"] * 3 + ["completed"]
+    assert all(p.headers["content-type"] == "application/json" for p in polls)
+    assert len(parsed) == 2  # the first poll, then the request with another credential
 
 
 def test_unplayed_names_interactions_never_served_and_counts_repeats_of_a_poll_once() -> None:

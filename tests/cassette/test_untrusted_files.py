@@ -140,6 +140,49 @@ def test_both_readers_refuse_a_key_given_twice_inside_a_value(tmp_path: Path, wh
         loads(respelled, "yaml.yaml")
 
 
+def _respelled(text: str) -> str:
+    """The same document in another YAML spelling: the YAML reader reads it."""
+    return text.replace("- request: ", "-   request: ").replace(
+        "\n  response: ", "\n    response: "
+    )
+
+
+def test_a_key_given_twice_is_refused_however_the_strings_spell_quotes() -> None:
+    # The fast reader's check counts quote bytes; a quote spelled `\u0022` is written back
+    # as `\"`, one byte more each, so four of them would hide a dropped `"note": "hi"`.
+    text = _cassette("QUOTES").replace('"QUOTES"', '"x\\u0022\\u0022\\u0022\\u0022y"', 1)
+    assert loads(text).interactions[0].request.body == {"metadata": {"note": 'x""""y'}}
+    doubled = text.replace('"note": ', '"note": "hi",\n      "note": ', 1)
+    assert loads(_respelled(text)) == loads(text)
+    for spelling, name in ((doubled, "fast.yaml"), (_respelled(doubled), "yaml.yaml")):
+        with pytest.raises(CassetteFormatError, match="given twice"):
+            loads(spelling, name)
+
+
+@pytest.mark.parametrize(
+    ("note", "spelled"),
+    [
+        ('":', None),
+        ("\\", None),
+        ('\\":', None),
+        (":", None),
+        ('{"a": 1, "b": "c"}', None),
+        ("é\u2028", None),
+        ('":', '"\\u0022:"'),
+        ("/é", '"\\/\\u00e9"'),
+        ('\\":', '"\\\\\\u0022:"'),
+    ],
+)
+def test_strings_that_look_like_keys_are_no_key_given_twice(note: str, spelled: str) -> None:
+    text = _cassette(note if spelled is None else "NOTE")
+    if spelled is not None:
+        text = text.replace('"NOTE"', spelled)
+    cassette = loads(text)
+    assert cassette.interactions[0].request.body == {"metadata": {"note": note}}
+    assert cassette.interactions[0].response.body["metadata"] == {"note": note}
+    assert loads(_respelled(text)) == cassette
+
+
 def test_scrub_on_a_link_scrubs_its_target_and_keeps_the_link(tmp_path: Path) -> None:
     key = openai_key()
     folder = tmp_path / "cassettes"
