@@ -36,7 +36,7 @@ what a test pays before its first request: read + parse + validate + index for (
 `Cassette.load` for (c), `use_cassette().__enter__` for (d). The last tables print, per
 workload, the floor's µs per request and each variant's ratio to it, in CPU time (steadier
 on a shared machine) and wall time. `--quick` (what CI prints) times the mixed workload at
-1,000 requests only, fewer repeats, and the load at 10,000.
+1,000 requests only, polls at 100 and 2,000, fewer repeats, and the load at 10,000.
 """
 
 from __future__ import annotations
@@ -469,7 +469,7 @@ def main() -> None:
         args.requests = min(args.requests, 1000)
         args.vcr_budget = min(args.vcr_budget, 0.5)
     sizes = _numbers(args.sizes or ("1000" if args.quick else "100,1000,10000"))
-    polls = _numbers(args.polls or "100,2000,10000")
+    polls = _numbers(args.polls or ("100,2000" if args.quick else "100,2000,10000"))
     streams = _numbers(args.streams or "100")
     repeats = 3 if args.quick else args.repeats
     folder = Path(tempfile.mkdtemp(prefix="bench-replay-"))
