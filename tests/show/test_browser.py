@@ -96,6 +96,7 @@ def test_hostile_text_in_a_cassette_renders_as_text(browser: Any, tmp_path: Path
     assert EVIL in page.inner_text("#conversation")
     assert EVIL in page.title()
     page.click("#i-3 > summary")  # the message's request, as recorded
+    page.wait_for_selector("#i-3 .body")  # drawn by the toggle event, which comes after
     assert "</script><script>window.__pwned = 1</script>" in page.inner_text("#i-3")
     assert page.evaluate("window.__pwned") is None
     assert opened.problems == [] and opened.network == []
