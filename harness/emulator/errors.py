@@ -66,6 +66,12 @@ def bad_request(message: str, *, param: str | None = None, code: str | None = No
     return ApiError(400, message, param=param, code=code)
 
 
+def file_too_large(limit: int) -> ApiError:
+    return bad_request(
+        f"File is too large. The maximum is {limit} bytes.", param="file", code="file_too_large"
+    )
+
+
 def invalid_url(method: str, path: str) -> ApiError:
     return ApiError(404, f"Invalid URL ({method} {path})")
 

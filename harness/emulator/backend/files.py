@@ -6,7 +6,7 @@ from harness.emulator.backend import objects
 from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.state import BackendState, paginated
 from harness.emulator.backend.store import FileRecord, Obj
-from harness.emulator.errors import bad_request
+from harness.emulator.errors import bad_request, file_too_large
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 _UPLOAD_FIELDS = {"purpose", "expires_after[anchor]", "expires_after[seconds]"}
@@ -35,11 +35,7 @@ class FileOperations(BackendState):
                 code="invalid_value",
             )
         if len(upload.content) > self.options.max_file_bytes:
-            raise bad_request(
-                f"File is too large. The maximum is {self.options.max_file_bytes} bytes.",
-                param="file",
-                code="file_too_large",
-            )
+            raise file_too_large(self.options.max_file_bytes)
         expires_at = self._file_expiry(
             upload.fields.get("expires_after[anchor]"), upload.fields.get("expires_after[seconds]")
         )

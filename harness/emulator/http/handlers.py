@@ -28,7 +28,7 @@ from harness.api.failures import HTTP_ERRORS, error_headers
 from harness.emulator.backend.clock import UNSEEDED
 from harness.emulator.backend.inputs import Page, Upload
 from harness.emulator.backend.service import AssistantsBackend
-from harness.emulator.errors import BAD_JSON, ApiError, bad_request
+from harness.emulator.errors import BAD_JSON, ApiError, bad_request, file_too_large
 from harness.emulator.http.limits import (
     FORM_ALLOWANCE,
     MAX_FIELD_BYTES,
@@ -36,7 +36,6 @@ from harness.emulator.http.limits import (
     bounded_query,
     capped,
     check_filename,
-    file_too_large,
     malformed_form,
     read_body,
     shown,

@@ -32,12 +32,6 @@ def body_too_large(limit: int) -> ApiError:
     )
 
 
-def file_too_large(limit: int) -> ApiError:
-    return bad_request(
-        f"File is too large. The maximum is {limit} bytes.", param="file", code="file_too_large"
-    )
-
-
 def declared_length(request: Request) -> int | None:
     """The request's `Content-Length`, or None when it has none (chunked) or it is not a
     number (the server refuses those before the app sees them)."""
