@@ -198,19 +198,24 @@ def test_lazy_vcr_request_is_a_full_vcr_request() -> None:
     assert lazy.headers["X"] == "1"
 
 
-@pytest.mark.parametrize("module", _HTTPX_MODULES)
-def test_interception_replays_over_a_real_client_without_network(
-    module: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    httpx = importlib.import_module(module)
-    interception = Interception(
-        player=Player(_polling_cassette()),
+def _replaying(cassette: Cassette) -> Interception:
+    """An interception replaying `cassette` for the API at http://127.0.0.1:9/v1."""
+    return Interception(
+        player=Player(cassette),
         recorder=None,
         redactor=Redactor(),
         api_urls=("http://127.0.0.1:9/v1",),
         source="polls.yaml",
         rerecord_hint="pytest --record",
     )
+
+
+@pytest.mark.parametrize("module", _HTTPX_MODULES)
+def test_interception_replays_over_a_real_client_without_network(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpx = importlib.import_module(module)
+    interception = _replaying(_polling_cassette())
     seen: list[Any] = []
     ask = VcrFace.can_play_response_for
 
@@ -242,14 +247,7 @@ def test_vcrpy_request_hook_is_restored(module: str) -> None:
     from vcr.stubs import httpx_stubs
 
     original = httpx_stubs._make_vcr_request
-    interception = Interception(
-        player=Player(Cassette()),
-        recorder=None,
-        redactor=Redactor(),
-        api_urls=("http://127.0.0.1:9/v1",),
-        source="x",
-        rerecord_hint="",
-    )
+    interception = _replaying(Cassette())
     played = httpx_stubs._play_responses
     with patch_transports(interception):
         assert httpx_stubs._make_vcr_request is _make_lazy_request
@@ -263,14 +261,7 @@ def test_a_poll_is_parsed_once_and_a_changed_request_again(
     module: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     httpx = importlib.import_module(module)
-    interception = Interception(
-        player=Player(_polling_cassette()),
-        recorder=None,
-        redactor=Redactor(),
-        api_urls=("http://127.0.0.1:9/v1",),
-        source="polls.yaml",
-        rerecord_hint="pytest --record",
-    )
+    interception = _replaying(_polling_cassette())
     parsed: list[str] = []
     parse = Interception.parse
 
