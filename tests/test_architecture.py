@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,14 +314,18 @@ def path_surgery(path: Path) -> Iterator[tuple[int, str]]:
             yield node.lineno, repr(node.value)
 
 
+def _found_in(where: str, finder: Callable[[Path], Iterator[tuple[int, str]]]) -> list[str]:
+    """`file:line: what` for each finding of `finder` in `where` (a file, or a folder's
+    modules)."""
+    files = sorted((ROOT / where).rglob("*.py")) if (ROOT / where).is_dir() else [ROOT / where]
+    return [
+        f"{file.relative_to(ROOT)}:{line}: {what}" for file in files for line, what in finder(file)
+    ]
+
+
 @pytest.mark.parametrize("where", PATH_READERS)
 def test_path_readers_match_operations_instead_of_cutting_paths(where: str) -> None:
-    files = sorted((ROOT / where).rglob("*.py")) if (ROOT / where).is_dir() else [ROOT / where]
-    found = [
-        f"{file.relative_to(ROOT)}:{line}: {what}"
-        for file in files
-        for line, what in path_surgery(file)
-    ]
+    found = _found_in(where, path_surgery)
     assert not found, "use harness.api.match(method, path) instead:\n  " + "\n  ".join(found)
 
 
@@ -396,12 +400,7 @@ def tool_call_keys(path: Path) -> Iterator[tuple[int, str]]:
 
 @pytest.mark.parametrize("where", CALL_READERS)
 def test_recorded_tool_calls_are_read_through_cassette_calls(where: str) -> None:
-    files = sorted((ROOT / where).rglob("*.py")) if (ROOT / where).is_dir() else [ROOT / where]
-    found = [
-        f"{file.relative_to(ROOT)}:{line}: {what}"
-        for file in files
-        for line, what in tool_call_keys(file)
-    ]
+    found = _found_in(where, tool_call_keys)
     assert not found, "read tool calls with harness.cassette.calls:\n  " + "\n  ".join(found)
 
 
