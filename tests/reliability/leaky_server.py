@@ -12,7 +12,6 @@ is accepted. The streamed shape is chosen with the request header
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
@@ -20,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.support.echo_server import EchoHandler
+from tests.support.serving import serving
 
 PIECE = 5
 
@@ -211,11 +211,5 @@ def leaky_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.seen = []  # type: ignore[attr-defined]
     server.files = {}  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}", server.seen  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.serving import serving
+
 
 @dataclass
 class Answer:
@@ -210,14 +212,8 @@ def chat_server() -> Iterator[ChatServer]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.chat = ChatServer()
     server.chat.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.chat
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def closed_port() -> int:

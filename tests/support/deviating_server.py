@@ -33,6 +33,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from tests.support.echo_server import EchoHandler
+from tests.support.serving import serving
 
 Obj = dict[str, Any]
 HTML_ERROR = "<html><body><h1>Not Found</h1><p>The requested URL was not found.</p></body></html>"
@@ -346,11 +347,5 @@ def deviating_server() -> Iterator[str]:
     """Serve on 127.0.0.1 (ephemeral port); yields the base URL (ending in /v1)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = State()
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

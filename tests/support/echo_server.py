@@ -11,13 +11,14 @@ import gzip
 import json
 import secrets
 import socket
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.serving import serving
 
 
 class EchoHandler(BaseHTTPRequestHandler):
@@ -95,11 +96,5 @@ def echo_server(random_ids: bool = False) -> Iterator[tuple[str, list[dict[str, 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.seen = []  # type: ignore[attr-defined]
     server.random_ids = random_ids  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/v1", server.seen  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.echo_server import EchoHandler
+from tests.support.serving import serving
 
 _EPOCH = 1_765_000_000
 
@@ -507,14 +508,8 @@ def responses_server(**settings: Any) -> Iterator[ResponsesServer]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.app = ResponsesServer(**settings)
     server.app.base_url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def record_app(source: str, folder: Path, **settings: Any) -> dict[str, Path]:
