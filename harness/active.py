@@ -28,7 +28,13 @@ from harness.cassette.session import REPLAY_API_KEY, Backend, CassetteSession, T
 from harness.cassette.storage import claim_across_processes, read_cassette
 from harness.cassette.unplayed import unplayed_message
 from harness.config import Settings
-from harness.errors import CassetteError, ConfigError, HarnessError, MissingExtraError
+from harness.errors import (
+    CassetteError,
+    CassetteFormatError,
+    ConfigError,
+    HarnessError,
+    MissingExtraError,
+)
 from harness.transcript import Transcript, transcript
 from harness.transcript.compare import same_conversation
 
@@ -196,7 +202,10 @@ class ActiveCassette:
         player = self.session.player
         if not self.strict or self.mode != "replay" or self.overlay or player is None:
             return None
-        unplayed = player.unplayed()
+        try:
+            unplayed = player.unplayed()  # reads the responses not served yet
+        except CassetteFormatError as exc:
+            return str(exc)
         if skipped_only:
             last = player.last_played()
             unplayed = [index for index in unplayed if index < last]

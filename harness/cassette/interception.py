@@ -27,7 +27,7 @@ import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from harness import api
@@ -43,12 +43,19 @@ from harness.cassette.wire import (
     response_from_vcr,
     response_to_http,
 )
-from harness.errors import ForeignRequestError, UnknownApiError, UnmatchedRequestError
+from harness.errors import (
+    CassetteError,
+    CassetteFormatError,
+    ForeignRequestError,
+    UnknownApiError,
+    UnmatchedRequestError,
+)
 
 _REMEMBERED, _REMEMBERED_BODY = 256, 1 << 16  # distinct requests parsed once; body bytes
 Responder = Callable[[str, str, Any, bytes], tuple[int, list[tuple[str, str]], bytes]]
 """Answers a request in process: (method, url, headers, body) -> (status, headers, body)."""
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_Failure = TypeVar("_Failure", bound=CassetteError)
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ class Interception:
         self.others_pass = others_pass
         self.check = check
         self.override = override
-        self.misses: list[UnmatchedRequestError | ForeignRequestError] = []
+        self.misses: list[CassetteError] = []
         self.base_paths: list[str] = []
         self._lock = threading.Lock()
         self._learned: set[tuple[tuple[str, str], ...]] = set()
@@ -164,14 +171,10 @@ class Interception:
             if rejected is not None:
                 return self._render(rejected)
         if self.player is not None:
-            with self._lock:
-                # What its credential headers hold is learned from every request; the request
-                # is redacted only when it does not match as it is (most carry nothing that
-                # redaction changes, and one that did cannot match the recording unredacted).
-                redactor = self._learning(request)
-                found = self.player.find(request) or self.player.find(redactor.request(request))
-                if found is None and request.multipart is not None:
-                    found = self.player.find(self._legacy(method, url, headers, body))
+            try:
+                found = self._find(self.player, request, method, url, headers, body)
+            except CassetteFormatError as exc:  # a recorded response read as it is served
+                raise self._fail(exc) from None
             if found is not None:
                 return self._render(found)
         if self.recorder is None:
@@ -207,6 +210,19 @@ class Interception:
             self.recorder.add(request, response_from_vcr(response))
 
     # -- helpers --------------------------------------------------------------
+
+    def _find(
+        self, player: Player, request: Request, method: str, url: str, headers: Any, body: bytes
+    ) -> Response | None:
+        with self._lock:
+            # What its credential headers hold is learned from every request; the request
+            # is redacted only when it does not match as it is (most carry nothing that
+            # redaction changes, and one that did cannot match the recording unredacted).
+            redactor = self._learning(request)
+            found = player.find(request) or player.find(redactor.request(request))
+            if found is None and request.multipart is not None:
+                found = player.find(self._legacy(method, url, headers, body))
+            return found
 
     @staticmethod
     def _carry(
@@ -313,9 +329,7 @@ class Interception:
         kept = [(k, v) for k, v in header_items(headers) if k.lower() != "host"]
         return moved, [("host", ours.netloc), *kept]
 
-    def _fail(
-        self, error: UnmatchedRequestError | ForeignRequestError, request: Request | None = None
-    ) -> UnmatchedRequestError | ForeignRequestError:
+    def _fail(self, error: _Failure, request: Request | None = None) -> _Failure:
         if request is not None and isinstance(error, UnmatchedRequestError):
             error.request = self._as_recorded(request)  # redacted: a trace page shows it
         with self._lock:

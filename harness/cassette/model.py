@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, overload
 
 FORMAT_VERSION = 1
 
@@ -111,10 +111,39 @@ class Response:
         return response
 
 
+class Later(Protocol):
+    """A recorded response not read yet: reads it (checked field by field) when called."""
+
+    def __call__(self) -> Response: ...
+
+
+class _ReadOnFirstUse:
+    """The `response` of an `Interaction`: a `Response`, or a `Later` that is read the first
+    time the field is (replay loads a cassette's responses only as it serves them)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = "_" + name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _ReadOnFirstUse: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> Response: ...
+    def __get__(self, instance: object | None, owner: type) -> Any:
+        if instance is None:
+            raise AttributeError("no default")  # the dataclass field stays required
+        value = instance.__dict__[self._slot]
+        if not isinstance(value, Response):
+            value = instance.__dict__[self._slot] = value()
+        return value
+
+    def __set__(self, instance: object, value: Response | Later) -> None:
+        instance.__dict__[self._slot] = value
+
+
 @dataclass(frozen=True)
 class Interaction:
     request: Request
-    response: Response
+    response: _ReadOnFirstUse = _ReadOnFirstUse()
     repeat: int = 1
     """How many times this exact exchange happened in a row (polling)."""
 

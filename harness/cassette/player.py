@@ -4,7 +4,9 @@ Interactions are grouped by match key when the player is built. Within a
 key, responses are served in recorded order; once they run out, the last one
 repeats, so code that polls more often than it did when recorded still ends.
 An interaction counts as played once any of its repeats was served (how often an
-identical poll repeated is timing), which strict replay reads.
+identical poll repeated is timing), which strict replay reads. A response is read
+from its interaction only when it is served (a cassette loaded for replay reads
+its responses then: `harness.cassette.format`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from harness.cassette.matching import KeyFunction, MatchKey, request_key
-from harness.cassette.model import Cassette, Request, Response
+from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.cassette.wire import response_to_http
 
 
@@ -27,9 +29,9 @@ class Played:
 
 @dataclass
 class _Queue:
-    """The responses recorded for one key: (interaction index, response, times) in order."""
+    """The interactions recorded for one key: (index, interaction, times) in order."""
 
-    entries: list[tuple[int, Response, int]] = field(default_factory=list)
+    entries: list[tuple[int, Interaction, int]] = field(default_factory=list)
     position: int = 0
     used: int = 0
 
@@ -37,12 +39,13 @@ class _Queue:
         return self.entries[self.position][0]
 
     def next(self) -> Played:
-        index, response, times = self.entries[self.position]
+        index, interaction, times = self.entries[self.position]
+        played = Played(index, interaction.response)
         self.used += 1
         if self.used >= times and self.position + 1 < len(self.entries):
             self.position += 1
             self.used = 0
-        return Played(index, response)
+        return played
 
     @property
     def exhausted(self) -> bool:
@@ -57,12 +60,15 @@ class Player:
         self._requests: list[Request] = []
         self._played: list[bool] = []
         for interaction in cassette.interactions:
-            self.add(interaction.request, interaction.response, interaction.repeat)
+            self._add(interaction)
 
     def add(self, request: Request, response: Response, times: int = 1) -> None:
-        queue = self._queues.setdefault(self.key(request), _Queue())
-        queue.entries.append((len(self._requests), response, times))
-        self._requests.append(request)
+        self._add(Interaction(request, response, times))
+
+    def _add(self, interaction: Interaction) -> None:
+        queue = self._queues.setdefault(self.key(interaction.request), _Queue())
+        queue.entries.append((len(self._requests), interaction, interaction.repeat))
+        self._requests.append(interaction.request)
         self._played.append(False)
 
     def find(self, request: Request) -> Response | None:
@@ -116,7 +122,8 @@ class Player:
         for queue in self._queues.values():
             group: list[int] = []
             previous: Response | None = None
-            for index, response, _ in queue.entries:
+            for index, interaction, _ in queue.entries:
+                response = interaction.response
                 if group and response != previous:
                     found += [] if any(self._played[i] for i in group) else group
                     group = []

@@ -152,7 +152,13 @@ class CassetteSession:
         if exists and mode != "none":
             refuse_newer_format(source)
         records = mode == "all" or mode == "new_episodes" or not exists
-        existing = read_cassette(source, _text(record_hint)) if exists and mode != "all" else None
+        # Replay reads each recorded response as it serves it (a cassette of ten thousand
+        # exchanges is ready at once); a bad one fails the test that is served it.
+        existing = (
+            read_cassette(source, _text(record_hint), responses_later=True)
+            if exists and mode != "all"
+            else None
+        )
         # `all` replays nothing, but the file on disk still says who made it and, at the
         # end, whether the new take changed it: read it once, here.
         peeked = _peek(source) if exists and mode == "all" else None

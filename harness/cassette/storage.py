@@ -41,9 +41,12 @@ MAX_CASSETTE_BYTES = 256 * 1024 * 1024
 _FORMAT_LINE = re.compile(rb"^format: ([0-9]{1,9})[ \t]*\r?$", re.M)
 
 
-def read_cassette(path: Path, hint: str = "", root: Path | None = None) -> Cassette:
+def read_cassette(
+    path: Path, hint: str = "", root: Path | None = None, *, responses_later: bool = False
+) -> Cassette:
     """Load a cassette; `hint` is the command that would record it, `root` the cassette
-    folder it must stay inside (default: its own folder)."""
+    folder it must stay inside (default: its own folder). `responses_later`: each response
+    is read when first used (`harness.cassette.format.loads`), as replay does."""
     try:
         raw = read_file(path, root)
     except FileNotFoundError:
@@ -51,13 +54,7 @@ def read_cassette(path: Path, hint: str = "", root: Path | None = None) -> Casse
         raise CassetteNotFoundError(f"{path}: cassette not found{fix}") from None
     except OSError as exc:
         raise CassetteFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise CassetteFormatError(
-            f"{path}: not a text cassette (byte {exc.start} is not UTF-8)"
-        ) from None
-    return loads(text, str(path))
+    return loads(raw, str(path), responses_later=responses_later)
 
 
 def read_file(path: Path, root: Path | None = None) -> bytes:

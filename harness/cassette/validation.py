@@ -36,7 +36,10 @@ def from_data(data: Any, source: str) -> Cassette:
 
 
 def build(data: Any, source: str, *, json_checked: bool) -> Cassette:
-    """`from_data`; `json_checked` says every value already is JSON (orjson parsed it)."""
+    """`from_data`; `json_checked` says every value already is JSON (orjson parsed it).
+
+    An interaction's `response` may also be a `Later` (`harness.cassette.format` defers
+    reading responses until replay serves them): it is checked when it is read."""
     if not isinstance(data, dict):
         raise CassetteFormatError(f"{source}: not a cassette (expected a mapping at the top)")
     if "format" not in data and "version" in data and "interactions" in data:
@@ -98,9 +101,10 @@ def _check_meta(meta: Any, source: str, json_checked: bool) -> None:
 def _interactions(items: list[Any], source: str, json_checked: bool) -> Iterator[Interaction]:
     for number, item in enumerate(items, 1):
         if json_checked and _plain(item):
+            response = item["response"]
             yield Interaction(
                 Request.from_data(item["request"]),
-                Response.from_data(item["response"]),
+                response if callable(response) else Response.from_data(response),
                 item.get("repeat", 1),
             )
             continue
@@ -108,22 +112,36 @@ def _interactions(items: list[Any], source: str, json_checked: bool) -> Iterator
         if not isinstance(item, dict):
             raise CassetteFormatError(f"{where}: expected a mapping")
         _known(item, _INTERACTION_FIELDS, where)
-        for part in ("request", "response"):
-            if not isinstance(item.get(part), dict):
-                raise CassetteFormatError(f"{where}: missing or invalid field '{part}'")
-        request, response = item["request"], item["response"]
+        request, response = item.get("request"), item.get("response")
+        if not isinstance(request, dict):
+            raise CassetteFormatError(f"{where}: missing or invalid field 'request'")
+        if not (isinstance(response, dict) or (json_checked and callable(response))):
+            raise CassetteFormatError(f"{where}: missing or invalid field 'response'")
         if not json_checked:
             _json_values(request, f"{where}:", "request")
-            _json_values(response, f"{where}:", "response")
         _check_request(request, f"{where}: request")
-        _check_response(response, f"{where}: response")
         repeat = item.get("repeat", 1)
         if type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
             raise CassetteFormatError(
                 f"{where}: field 'repeat' must be a positive integer (at most {MAX_REPEAT}), "
                 f"got {_shown(repeat)}"
             )
-        yield Interaction(Request.from_data(request), Response.from_data(response), repeat)
+        if not callable(response):
+            response = response_from_data(response, where, json_checked=json_checked)
+        yield Interaction(Request.from_data(request), response, repeat)
+
+
+def response_from_data(data: Any, where: str, *, json_checked: bool = True) -> Response:
+    """One interaction's recorded response, checked field by field; `where` names the file
+    and the interaction in an error."""
+    if json_checked and _plain_response(data):
+        return Response.from_data(data)
+    if not isinstance(data, dict):
+        raise CassetteFormatError(f"{where}: missing or invalid field 'response'")
+    if not json_checked:
+        _json_values(data, f"{where}:", "response")
+    _check_response(data, f"{where}: response")
+    return Response.from_data(data)
 
 
 _NONE = type(None)
@@ -137,35 +155,46 @@ def _plain(item: Any) -> bool:
     """Whether an interaction of JSON values passes every check below in its common shape,
     tested in one go without a message (one by one, these checks were most of a cassette's
     load time). Anything else (a field missing or of another type, multipart parts, a base64
-    body to decode) says no, and the checks run one by one to say what is wrong."""
+    body to decode) says no, and the checks run one by one to say what is wrong. A response
+    read later (a `Later`) is checked when it is read."""
     if type(item) is not dict or not item.keys() <= _INTERACTION_FIELDS:
         return False
     request, response = item.get("request"), item.get("response")
     repeat = item.get("repeat", 1)
-    if type(request) is not dict or type(response) is not dict or type(repeat) is not int:
+    if type(request) is not dict or type(repeat) is not int or not 1 <= repeat <= MAX_REPEAT:
+        return False
+    if not (callable(response) or _plain_response(response)):
+        return False
+    if not (
+        request.keys() <= _REQUEST_FIELDS
+        and type(request.get("method")) is str
+        and type(request.get("path")) is str
+        and request.get("multipart") is None
+        and request.get("base64") is None
+        and _plain_common(request)
+    ):
+        return False
+    query = request.get("query")
+    return query is None or (
+        type(query) is list
+        and all(type(p) is list and len(p) == 2 and set(map(type, p)) <= _STR for p in query)
+    )
+
+
+def _plain_response(response: Any) -> bool:
+    """`_plain` for a response."""
+    if type(response) is not dict:
         return False
     status = response.get("status")
     if not (
-        1 <= repeat <= MAX_REPEAT
-        and request.keys() <= _REQUEST_FIELDS
-        and response.keys() <= _RESPONSE_FIELDS
-        and type(request.get("method")) is str
-        and type(request.get("path")) is str
+        response.keys() <= _RESPONSE_FIELDS
         and type(status) is int
         and 100 <= status <= 599
-        and request.get("multipart") is None
-        and request.get("base64") is None
         and response.get("base64") is None
-        and _plain_common(request)
         and _plain_common(response)
     ):
         return False
-    query, events = request.get("query"), response.get("events")
-    if query is not None and not (
-        type(query) is list
-        and all(type(p) is list and len(p) == 2 and set(map(type, p)) <= _STR for p in query)
-    ):
-        return False
+    events = response.get("events")
     return events is None or (
         type(events) is list
         and set(map(type, events)) <= _DICT

@@ -95,13 +95,22 @@ BROKEN: dict[str, tuple[bytes, str]] = {
     ),
 }
 
+# Replay reads a recorded response when it serves it: these are met by the test that sends
+# the request, as its failure; the rest of BROKEN by any test of the file, at setup.
+WHEN_SERVED = (
+    "invalid JSON body",
+    "status not a number",
+    "header not a string",
+    "interactions twice (a hand merge)",
+)
+
 TEST_FILE = textwrap.dedent(
     """
     import pytest
 
     @pytest.mark.assistants_cassette
-    def test_it():
-        pass
+    def test_it(openai_client):
+        openai_client.beta.threads.create(metadata={})
     """
 )
 
@@ -118,8 +127,12 @@ def test_a_corrupt_cassette_fails_its_test_with_one_line(
 
     result = pytester.runpytest("-p", "no:cacheprovider")
 
-    result.assert_outcomes(errors=1)
-    section = _section(result.stdout.lines, "ERROR at setup of test_it")
+    if case in WHEN_SERVED:
+        result.assert_outcomes(failed=1)
+        section = _section(result.stdout.lines, "_ test_it _")
+    else:
+        result.assert_outcomes(errors=1)
+        section = _section(result.stdout.lines, "ERROR at setup of test_it")
     assert len(section) == 1, section
     assert section[0].startswith(f"{path}:") and message in section[0], section[0]
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
@@ -127,9 +140,10 @@ def test_a_corrupt_cassette_fails_its_test_with_one_line(
 
 
 def _section(output: list[str], title: str) -> list[str]:
-    """The non-blank lines of the report section whose header holds `title`."""
+    """The non-blank lines of the report section whose header holds `title` (up to the next
+    section, or a subsection such as the failure's trace page note)."""
     start = next(i for i, line in enumerate(output) if title in line) + 1
-    end = next(i for i, line in enumerate(output[start:], start) if line.startswith("==="))
+    end = next(i for i, line in enumerate(output[start:], start) if line.startswith(("===", "---")))
     return [line for line in output[start:end] if line.strip()]
 
 
