@@ -16,8 +16,10 @@ TEST_FILE = textwrap.dedent(
     import pytest
 
     @pytest.mark.assistants_cassette{marker}
-    def test_it(openai_client):
+    def test_it(openai_client, assistants_cassette):
         assert openai_client.beta.threads.create(metadata={{}}).id == "thread_1"
+        if {whole}:
+            assistants_cassette.transcript()  # reads every recorded response
     """
 )
 
@@ -46,20 +48,26 @@ def _cassette_with_a_bad_second_response(pytester: pytest.Pytester) -> None:
     path.write_text(text)
 
 
-@pytest.mark.parametrize("strict", [False, True])
-def test_a_bad_response_never_served_stops_only_a_strict_replay(
-    pytester: pytest.Pytester, strict: bool
+@pytest.mark.parametrize("reads", ["what is served", "strict replay", "the transcript"])
+def test_a_bad_response_stops_a_test_only_once_it_is_read(
+    pytester: pytest.Pytester, reads: str
 ) -> None:
     _cassette_with_a_bad_second_response(pytester)
-    pytester.makepyfile(test_app=TEST_FILE.format(marker="(strict=True)" if strict else ""))
+    marker = "(strict=True)" if reads == "strict replay" else ""
+    whole = reads == "the transcript"
+    pytester.makepyfile(test_app=TEST_FILE.format(marker=marker, whole=whole))
 
     result = pytester.runpytest("-p", "no:cacheprovider")
 
-    if not strict:
+    if reads == "what is served":
         result.assert_outcomes(passed=1)
         return
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["*test_it.yaml: interaction 2: response: field 'status' must be int, got 'OK'"]
+    lines = result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if "_ test_it _" in line) + 1
+    end = next(i for i, line in enumerate(lines[start:], start) if line.startswith(("---", "===")))
+    failure = [line for line in lines[start:end] if line.strip()]
+    assert len(failure) == 1, failure  # one line, no traceback
+    assert failure[0].endswith(
+        "test_it.yaml: interaction 2: response: field 'status' must be int, got 'OK'"
     )
-    assert "Traceback" not in result.stdout.str()
