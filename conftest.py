@@ -7,6 +7,7 @@ randomized, with the example database) runs more; the counts tests set themselve
 the profile (`tests.support.budget.examples`).
 """
 
+import pytest
 from hypothesis import settings
 
 from harness.fuzz import register_profiles
@@ -17,3 +18,9 @@ settings.register_profile(
     settings(settings.get_profile("ci"), max_examples=25),
 )
 settings.load_profile("suite")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the `slow` tests first: under `pytest -n 2` the last tests a worker takes set when
+    the run ends, and a long one among them leaves the other worker idle meanwhile."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
