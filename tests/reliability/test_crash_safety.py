@@ -9,11 +9,7 @@ everything once, so a trial costs the take, not an interpreter's start-up.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -24,15 +20,16 @@ from harness.cassette.format import loads
 from harness.cassette.storage import failed_path, locked
 
 from .conftest import files_under
+from .forking import Forker
 
-# Reads commands on stdin: `go COUNT` forks a process that records a take of COUNT messages
-# and writes it, printing "recorded" before the write and "written" after it; `reap PID`
-# waits for that process and prints its exit status. Before it is ready it records a take
-# elsewhere, so the forked processes find everything a recording uses imported.
-FORKER = textwrap.dedent(
+# Run forked (tests/reliability/forking.py): `main` records a take of `count` messages and
+# writes it, printing "recorded" before the write and "written" after it. The warm-up records
+# a take elsewhere, so a forked process finds everything a recording uses imported.
+CHILD = textwrap.dedent(
     """
-    import os
-    import sys
+    import contextlib
+    import io
+    import tempfile
     from pathlib import Path
 
     import openai
@@ -40,15 +37,16 @@ FORKER = textwrap.dedent(
     from harness.cassette.session import Backend, CassetteSession
     from harness.config import Settings
 
-    base_url = sys.argv[2]
+
+    KEY = "sk-crashtest0123456789"
 
 
-    def record(path, count):
+    def main(path, base_url, count):
         session = CassetteSession.open(
-            path,
+            Path(path),
             Settings(record_mode="all", backend="live"),
             record_hint="pytest --record",
-            backend_factory=lambda: Backend("live", base_url, "sk-crashtest0123456789"),
+            backend_factory=lambda: Backend("live", base_url, KEY),
         )
         with session.active():
             client = openai.OpenAI(max_retries=0)
@@ -60,76 +58,13 @@ FORKER = textwrap.dedent(
         print("written", flush=True)
 
 
-    record(Path(sys.argv[3]), 1)
-    print("ready", flush=True)
-    for line in sys.stdin:
-        command, argument = line.split()
-        if command == "reap":
-            print("reaped", os.waitstatus_to_exitcode(os.waitpid(int(argument), 0)[1]), flush=True)
-            continue
-        started, start = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(start)
-            os.read(started, 1)  # the test knows this process's id before it records
-            record(Path(sys.argv[1]), int(argument))
-            os._exit(0)
-        os.close(started)
-        print("pid", pid, flush=True)
-        os.write(start, b"go")
-        os.close(start)
+    def warm_up(base_url):
+        with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):
+            main(Path(folder) / "warm-up.yaml", base_url, 1)
     """
 )
 TRIALS = 12
 NEW_TAKE = 20
-
-
-class _Recorder:
-    """The process that forks a recording process per take, imported and ready."""
-
-    def __init__(self, tmp_path: Path, path: Path, base_url: str) -> None:
-        script = tmp_path / "forker.py"
-        script.write_text(FORKER)
-        warm_up = tmp_path / "warm-up" / "warm-up.yaml"
-        self.process = subprocess.Popen(
-            [sys.executable, str(script), str(path), base_url, str(warm_up)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, PYTHONWARNINGS="ignore"),
-        )
-        assert self.process.stdout is not None and self.process.stdin is not None
-        self.stdout, self.stdin = self.process.stdout, self.process.stdin
-        assert [self.line(), self.line(), self.line()] == ["recorded", "written", "ready"]
-
-    def line(self) -> str:
-        return self.stdout.readline().strip()
-
-    def start(self, count: int) -> tuple[int, float]:
-        """Fork a process recording a take of `count` messages: its id, and when it began."""
-        self.stdin.write(f"go {count}\n")
-        self.stdin.flush()
-        word, pid = self.line().split()
-        assert word == "pid"
-        return int(pid), time.monotonic()
-
-    def reap(self, pid: int) -> tuple[int, list[str]]:
-        """Wait for the process `pid`: its exit code, and the lines it printed not yet read."""
-        self.stdin.write(f"reap {pid}\n")
-        self.stdin.flush()
-        printed = []
-        while not (line := self.line()).startswith("reaped "):
-            printed.append(line)
-        return int(line.split()[1]), printed
-
-    def kill(self, pid: int) -> None:
-        os.kill(pid, signal.SIGKILL)  # a process that has already ended waits to be reaped
-        self.reap(pid)
-
-    def close(self) -> None:
-        self.stdin.close()
-        assert self.process.wait(timeout=60) == 0
-        self.stdout.close()
 
 
 def _take(path: Path) -> int:
@@ -154,43 +89,42 @@ def test_sigkill_at_random_moments_leaves_the_previous_cassette_byte_identical(
 ) -> None:
     base_url, _ = echo
     path = tmp_path / "cassettes" / "crash.yaml"
-    recorder = _Recorder(tmp_path, path, base_url)
-    # The previous cassette, and how long recording and writing a new take last.
-    first, _ = recorder.start(3)
-    assert recorder.reap(first) == (0, ["recorded", "written"])
-    previous = path.read_bytes()
-    assert _take(path) == 3
-    timed, started = recorder.start(NEW_TAKE)
-    assert recorder.line() == "recorded"
-    recorded = time.monotonic()
-    assert recorder.line() == "written"
-    finished, writing = time.monotonic() - started, time.monotonic() - recorded
-    assert recorder.reap(timed) == (0, [])
-    # Half the kills land anywhere in the take (counted from its start), half inside the
-    # write (counted from "recorded", when the write begins) or just after it.
-    rng = random.Random()
-    half = TRIALS // 2
-    moments = [("start", d) for d in _strata(0.0, finished, half, rng)]
-    moments += [("recorded", d) for d in _strata(0.0, writing + 0.02, half, rng)]
-    outcomes = {"previous": 0, "new": 0, "temporaries left": 0}
-    for trial, (since, delay) in enumerate(moments):
-        path.write_bytes(previous)
-        child, started = recorder.start(NEW_TAKE)
-        if since == "recorded":
-            assert recorder.line() == "recorded"
-            started = time.monotonic()
-        time.sleep(max(0.0, started + delay - time.monotonic()))
-        recorder.kill(child)
-        data = path.read_bytes()
-        if data == previous:
-            outcomes["previous"] += 1
-        else:
-            assert _take(path) == NEW_TAKE, f"trial {trial}: the cassette is damaged"
-            outcomes["new"] += 1
-        names = {p.name for p in path.parent.iterdir()} - {"crash.yaml"}
-        assert names <= {n for n in names if n.startswith(".crash.yaml.")}
-        outcomes["temporaries left"] = len(names)
-    recorder.close()
+    with Forker(tmp_path / "forker", CHILD, base_url) as recorder:
+        # The previous cassette, and how long recording and writing a new take last.
+        first, _ = recorder.fork(str(path), base_url, 3)
+        assert recorder.reap(first) == (0, ["recorded", "written"])
+        previous = path.read_bytes()
+        assert _take(path) == 3
+        timed, started = recorder.fork(str(path), base_url, NEW_TAKE)
+        assert recorder.line() == "recorded"
+        recorded = time.monotonic()
+        assert recorder.line() == "written"
+        finished, writing = time.monotonic() - started, time.monotonic() - recorded
+        assert recorder.reap(timed) == (0, [])
+        # Half the kills land anywhere in the take (counted from its start), half inside the
+        # write (counted from "recorded", when the write begins) or just after it.
+        rng = random.Random()
+        half = TRIALS // 2
+        moments = [("start", d) for d in _strata(0.0, finished, half, rng)]
+        moments += [("recorded", d) for d in _strata(0.0, writing + 0.02, half, rng)]
+        outcomes = {"previous": 0, "new": 0, "temporaries left": 0}
+        for trial, (since, delay) in enumerate(moments):
+            path.write_bytes(previous)
+            child, started = recorder.fork(str(path), base_url, NEW_TAKE)
+            if since == "recorded":
+                assert recorder.line() == "recorded"
+                started = time.monotonic()
+            time.sleep(max(0.0, started + delay - time.monotonic()))
+            recorder.kill(child)
+            data = path.read_bytes()
+            if data == previous:
+                outcomes["previous"] += 1
+            else:
+                assert _take(path) == NEW_TAKE, f"trial {trial}: the cassette is damaged"
+                outcomes["new"] += 1
+            names = {p.name for p in path.parent.iterdir()} - {"crash.yaml"}
+            assert names <= {n for n in names if n.startswith(".crash.yaml.")}
+            outcomes["temporaries left"] = len(names)
     print(f"{TRIALS} SIGKILL trials: {outcomes}")
     assert outcomes["previous"] > 0, outcomes
     # Temporary files a kill left behind go with the next write under the lock.
