@@ -10,16 +10,19 @@ is one whole take.
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from harness.cassette.format import loads
+from tests.support.echo_server import echo_server
+
+from .forking import Forker
 
 TESTS = 40
 
@@ -89,6 +92,7 @@ LOCK_CHILD = textwrap.dedent(
     from harness.cassette.storage import locked
 
     path, go, hold = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+    print("waiting", flush=True)
     while not go.exists():
         time.sleep(0.001)
     with locked(path):
@@ -112,7 +116,9 @@ def test_the_file_lock_serializes_processes_on_the_same_cassette(tmp_path: Path)
         )
         for _ in range(3)
     ]
-    time.sleep(0.5)  # all three are waiting for the go file
+    for child in children:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "waiting\n"  # for the go file
     go.touch()
     spans = sorted(
         tuple(map(float, child.communicate(timeout=60)[0].split())) for child in children
@@ -121,9 +127,12 @@ def test_the_file_lock_serializes_processes_on_the_same_cassette(tmp_path: Path)
         assert entered >= left, f"critical sections overlap: {spans}"
 
 
+# Run forked (tests/reliability/forking.py): `main` records a take of 30 messages into the
+# cassette at `path`, then waits for the file `go` to appear and writes the take. The warm-up
+# records a take elsewhere, so a forked process finds everything a recording uses imported.
 SAME_CASSETTE_CHILD = textwrap.dedent(
     """
-    import sys
+    import tempfile
     import time
     from pathlib import Path
 
@@ -132,46 +141,58 @@ SAME_CASSETTE_CHILD = textwrap.dedent(
     from harness.cassette.session import Backend, CassetteSession
     from harness.config import Settings
 
-    path, base_url, take, go = Path(sys.argv[1]), sys.argv[2], sys.argv[3], Path(sys.argv[4])
-    session = CassetteSession.open(
-        path,
-        Settings(record_mode="all", backend="live"),
-        record_hint="pytest --record",
-        backend_factory=lambda: Backend("live", base_url, "sk-sametest0123456789"),
-    )
-    with session.active():
-        client = openai.OpenAI(max_retries=0)
-        for number in range(30):
-            client.beta.threads.messages.create(
-                "thread_1", role="user", content=f"take {take} message {number} " + "y" * 5000
-            )
-    while not go.exists():
-        time.sleep(0.001)
-    session.finish(True)
+
+    def main(path, base_url, take, go):
+        session = CassetteSession.open(
+            Path(path),
+            Settings(record_mode="all", backend="live"),
+            record_hint="pytest --record",
+            backend_factory=lambda: Backend("live", base_url, "sk-sametest0123456789"),
+        )
+        with session.active():
+            client = openai.OpenAI(max_retries=0)
+            for number in range(30):
+                client.beta.threads.messages.create(
+                    "thread_1", role="user", content=f"take {take} message {number} " + "y" * 5000
+                )
+        while not Path(go).exists():
+            time.sleep(0.001)
+        session.finish(True)
+
+
+    def warm_up(base_url):
+        with tempfile.TemporaryDirectory() as folder:
+            (Path(folder) / "go").touch()
+            main(Path(folder) / "warm-up.yaml", base_url, "W", Path(folder) / "go")
     """
 )
 
 
+@pytest.fixture(scope="module")
+def same_cassette_forker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forker]:
+    with echo_server() as (base_url, _):  # for the warm-up
+        forker = Forker(tmp_path_factory.mktemp("same-cassette"), SAME_CASSETTE_CHILD, base_url)
+    with forker:
+        yield forker
+
+
 @pytest.mark.parametrize("attempt", range(2))
 def test_two_processes_finishing_the_same_cassette_leave_one_whole_take(
-    tmp_path: Path, echo: tuple[str, list[dict[str, object]]], attempt: int
+    tmp_path: Path,
+    echo: tuple[str, list[dict[str, object]]],
+    same_cassette_forker: Forker,
+    attempt: int,
 ) -> None:
-    script = tmp_path / "same_child.py"
-    script.write_text(SAME_CASSETTE_CHILD)
     path, go = tmp_path / "cassettes" / "same.yaml", tmp_path / "go"
     children = [
-        subprocess.Popen(
-            [sys.executable, str(script), str(path), echo[0], take, str(go)],
-            env=dict(os.environ, PYTHONWARNINGS="ignore"),
-        )
-        for take in ("A", "B")
+        same_cassette_forker.fork(str(path), echo[0], take, str(go))[0] for take in ("A", "B")
     ]
     # Both have recorded their take once the echo server has seen 60 requests.
     deadline = time.monotonic() + 60
     while len(echo[1]) < 60 and time.monotonic() < deadline:
         time.sleep(0.01)
     go.touch()
-    assert [child.wait(timeout=60) for child in children] == [0, 0]
+    assert [same_cassette_forker.reap(child) for child in children] == [(0, []), (0, [])]
 
     cassette = loads(path.read_text(), str(path))
     takes = {i.request.body["content"].split()[1] for i in cassette.interactions}
