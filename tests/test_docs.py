@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,12 +18,12 @@ import pytest
 import yaml
 
 from harness.cli import _parser
+from tools import reference
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 PAGES = [*sorted(DOCS.glob("*.md")), README]
-GENERATOR = ROOT / "tools" / "reference.py"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.M | re.S)
 NAMED = re.compile(r"#\s*([\w.][\w./-]*\.(?:py|ya?ml|json))(, the beginning)?\s*\n")
 
@@ -211,32 +210,51 @@ def test_ci_runs_the_readme_test_command() -> None:
 # --- the generated reference ------------------------------------------------------------
 
 
-def _generator(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(GENERATOR), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+@dataclass(frozen=True)
+class Generated:
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def test_the_reference_is_generated_from_the_current_code() -> None:
-    checked = _generator("--check")
+@pytest.fixture
+def generator(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Generated]:
+    """Run tools/reference.py's `main` in this process (it loads the plugin in a pytest run of
+    its own; an interpreter for it cost seconds): its exit code and what it printed."""
+    # The generator drops PYTEST_ADDOPTS from the environment: give it back afterwards.
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+
+    def generate(*args: str) -> Generated:
+        capsys.readouterr()
+        returncode = reference.main(list(args))
+        out, err = capsys.readouterr()
+        return Generated(returncode, out, err)
+
+    return generate
+
+
+def test_the_reference_is_generated_from_the_current_code(
+    generator: Callable[..., Generated],
+) -> None:
+    checked = generator("--check")
     assert checked.returncode == 0, checked.stderr
 
 
-def test_a_stale_reference_is_refused(tmp_path: Path) -> None:
+def test_a_stale_reference_is_refused(tmp_path: Path, generator: Callable[..., Generated]) -> None:
     stale = tmp_path / "reference.md"
     current = (DOCS / "reference.md").read_text()
     stale.write_text(current.replace("| `--assistants-drift` |", "| `--assistants-drifts` |"))
-    checked = _generator("--check", str(stale))
+    checked = generator("--check", str(stale))
     assert checked.returncode == 1
     assert "is stale: run `python tools/reference.py`" in checked.stderr
 
 
-def test_every_public_name_is_in_the_reference_and_explained_in_a_guide() -> None:
-    names = _generator("--names").stdout.split("\n")
+def test_every_public_name_is_in_the_reference_and_explained_in_a_guide(
+    generator: Callable[..., Generated],
+) -> None:
+    names = generator("--names").stdout.split("\n")
     names = [name for name in names if name]
     assert {"--record", "assistants_strict", "assistants_cassette", "openai_client"} <= set(names)
     assert "harness diff" in names
