@@ -15,10 +15,11 @@ item in every array), so each keyword's near-misses are tried once, in order;
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import jsonschema
@@ -208,8 +209,37 @@ def rejection(tool: Mapping[str, Any], parsed: JSONValue) -> str:
 
 def near_misses(tool: Mapping[str, Any]) -> list[InvalidArguments]:
     """Every near-miss of one rich valid argument object of `tool`, each checked invalid,
-    in schema order (each keyword's near-misses tried once, deterministically)."""
-    breaker = _Breaker(tool_parameters(tool))
+    in schema order (each keyword's near-misses tried once, deterministically).
+
+    Finding them runs Hypothesis searches (a valid string per pattern, per array item), so
+    they are found once per schema in a process; each call gets its own copies."""
+    root = tool_parameters(tool)
+    if not _plain(root):
+        return _near_misses(root)
+    key = repr(root)  # for plain JSON data, equal text means an equal schema, order included
+    if key not in _FOUND:
+        while len(_FOUND) >= _KEPT:
+            del _FOUND[next(iter(_FOUND))]
+        _FOUND[key] = tuple(_near_misses(root))
+    return [replace(e, parsed=copy.deepcopy(e.parsed)) for e in _FOUND[key]]
+
+
+_KEPT = 64
+"""How many schemas' near-misses `near_misses` keeps (the oldest go first)."""
+_FOUND: dict[str, tuple[InvalidArguments, ...]] = {}
+
+
+def _plain(value: object) -> bool:
+    """Whether `value` is made of dicts with string keys, lists and JSON scalars only."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _near_misses(root: Schema) -> list[InvalidArguments]:
+    breaker = _Breaker(root)
     if breaker.strict is None:
         return []
     value = breaker.exemplar()

@@ -13,7 +13,8 @@ import pytest
 from bench.mutation import BUGS, ORDER, TICKET, TOOLS, run_bug, run_control
 from harness.formats import NEAR_MISSES
 from harness.fuzz import assert_tool_contract
-from harness.fuzz.invalid import near_misses
+from harness.fuzz._schema import tool_parameters
+from harness.fuzz.invalid import _near_misses, near_misses
 from tests.fuzz._fuzz_data import ALL_TOOLS, validator
 
 TICKET_TOOL: dict[str, Any] = {
@@ -84,6 +85,19 @@ def test_every_near_miss_is_invalid_and_says_where(name: str) -> None:
 def test_both_tool_shapes_give_the_same_near_misses() -> None:
     wrapped = {"type": "function", "function": {k: v for k, v in TICKET.items() if k != "type"}}
     assert [e.text for e in near_misses(wrapped)] == [e.text for e in near_misses(TICKET)]
+
+
+def test_near_misses_found_once_per_schema_are_the_same_and_handed_out_as_copies() -> None:
+    handed = near_misses(TICKET)
+    assert handed == _near_misses(tool_parameters(TICKET))  # what a fresh search finds
+    for example in handed:
+        if isinstance(example.parsed, dict):
+            example.parsed.clear()
+    again = near_misses(copy.deepcopy(TICKET))
+    assert again == _near_misses(tool_parameters(TICKET))
+    other = copy.deepcopy(TICKET)
+    other["parameters"]["properties"]["customer_id"]["pattern"] = "^D[0-9]{6}$"
+    assert near_misses(other) == _near_misses(tool_parameters(other)) != again
 
 
 def test_every_keyword_class_has_near_misses() -> None:
