@@ -8,6 +8,7 @@ names the offending import: file, line, and what it imports.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterator
@@ -73,6 +74,13 @@ def modules(root: Path, package: str = "harness") -> dict[str, Path]:
     return found
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of the module at `path`, parsed once for all the checks (they only
+    read it)."""
+    return ast.parse(path.read_text(encoding="utf-8"), str(path))
+
+
 def _resolve(name: str, known: dict[str, Path]) -> str | None:
     """The longest known module that `name` (a module or a name in one) refers to."""
     while name and name not in known:
@@ -86,7 +94,7 @@ def imports(root: Path, known: dict[str, Path]) -> list[Import]:
     for module, path in known.items():
         file = path.relative_to(root).as_posix()
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        for node in ast.walk(parsed(path)):
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -196,7 +204,7 @@ def test_layers_import_only_downward(graph: list[Import]) -> None:
 def test_only_the_plugin_imports_pytest() -> None:
     offenders = []
     for module, path in modules(ROOT).items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed(path)):
             names = (
                 [a.name for a in node.names]
                 if isinstance(node, ast.Import)
@@ -297,7 +305,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 def path_surgery(path: Path) -> Iterator[tuple[int, str]]:
     """(line, what) for each place that cuts a URL path apart or spells an API path."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     docstrings = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -383,7 +391,7 @@ CALL_READERS = (
 
 def tool_call_keys(path: Path) -> Iterator[tuple[int, str]]:
     """(line, what) for each place that looks a tool-call key up in a recorded object."""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         key: ast.expr | None = None
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             key = node.slice
@@ -465,7 +473,7 @@ def _assigned_to(tree: ast.AST) -> dict[int, str]:
 
 def protocol_literals(path: Path, relative: str) -> Iterator[tuple[int, str]]:
     """(line, what) for each API path or status set spelled in `path`."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed(path)
     documentation, assigned = _documentation(tree), _assigned_to(tree)
     for node in ast.walk(tree):
         words: list[ast.expr] = []
