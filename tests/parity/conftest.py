@@ -1,17 +1,15 @@
 """The seed's Math Tutor ported to the Responses API, recorded once per session from a scripted
-loopback Responses server (`tests.support.responses_server`) through the plugin's live backend,
-to compare with the committed Assistants recordings."""
+loopback Responses server (`tests.support.responses_server`) through the plugin's live backend
+(in this process), to compare with the committed Assistants recordings."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.inprocess import run_pytest
 from tests.support.responses_server import responses_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,25 +72,17 @@ RULES = [
 ]
 
 
-_PYTEST = (sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist")
-
-
 def record_port(folder: Path, source: str) -> Path:
     """Record the tests in `source` (a test file's text) into `folder`/cassettes; return it."""
     (folder / "pytest.ini").write_text("[pytest]\n")
     (folder / "test_tutor_port.py").write_text(source)
     with responses_server(rules=RULES) as app:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        env.update(OPENAI_BASE_URL=app.base_url, OPENAI_API_KEY="sk-test", HARNESS_RECORD_IN_CI="1")
-        done = subprocess.run(
-            [*_PYTEST, "--record", "--record-backend=live", "test_tutor_port.py"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        env = {"OPENAI_BASE_URL": app.base_url, "OPENAI_API_KEY": "sk-test"}
+        args = ["-q", "-p", "no:cacheprovider", "-p", "no:xdist", "--record"]
+        code, output = run_pytest(
+            folder, [*args, "--record-backend=live", "test_tutor_port.py"], env
         )
-    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert code == 0, output[-4000:]
     return folder / "cassettes"
 
 

@@ -29,10 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.echo_server import EchoHandler
+from tests.support.inprocess import run_pytest
 from tests.support.serving import serving
 
 _EPOCH = 1_765_000_000
@@ -514,22 +512,15 @@ def responses_server(**settings: Any) -> Iterator[ResponsesServer]:
 
 def record_app(source: str, folder: Path, **settings: Any) -> dict[str, Path]:
     """Record the test file `source` through the plugin (`--record --record-backend=live`)
-    against a fresh server, in a pytest subprocess run in `folder`; its cassettes by test name."""
+    against a fresh server, in a pytest run (in this process) in `folder`; its cassettes by
+    test name."""
     (folder / "test_app.py").write_text(source)
     with responses_server(**settings) as app:
         env = {
             "OPENAI_BASE_URL": app.base_url,
             "OPENAI_API_KEY": "sk-test-planted-0123456789abcdef",
-            "PATH": os.environ.get("PATH", ""),
         }
         argv = ["-q", "-p", "no:cacheprovider", "--record", "--record-backend=live"]
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", *argv, "test_app.py"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    assert done.returncode == 0, done.stdout + done.stderr
+        code, output = run_pytest(folder, [*argv, "test_app.py"], env)
+    assert code == 0, output
     return {p.stem: p for p in sorted((folder / "cassettes" / "test_app").glob("*.yaml"))}
