@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import cli
 from harness.cassette.format import dumps, loads
 from harness.cassette.model import Cassette, Interaction, Request, Response
 from harness.errors import CassetteFormatError
@@ -105,49 +106,51 @@ WHEN_SERVED = (
 )
 
 TEST_FILE = textwrap.dedent(
-    """
+    f"""
     import pytest
 
+    @pytest.mark.parametrize("case", range({len(BROKEN)}))
     @pytest.mark.assistants_cassette
-    def test_it(openai_client):
-        openai_client.beta.threads.create(metadata={})
+    def test_it(case, openai_client):
+        openai_client.beta.threads.create(metadata={{}})
     """
 )
 
 
-@pytest.mark.parametrize("case", list(BROKEN))
-def test_a_corrupt_cassette_fails_its_test_with_one_line(
-    pytester: pytest.Pytester, case: str
-) -> None:
-    content, message = BROKEN[case]
+def test_a_corrupt_cassette_fails_its_test_with_one_line(pytester: pytest.Pytester) -> None:
+    # One run replays every bad file, each the cassette of its own test (a run per file cost
+    # a pytest session each): each test fails or errors with one line naming its file.
     pytester.makepyfile(test_bad=TEST_FILE)
-    path = pytester.path / "cassettes" / "test_bad" / "test_it.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(content)
+    paths = [
+        pytester.path / "cassettes" / "test_bad" / f"test_it[{n}].yaml" for n in range(len(BROKEN))
+    ]
+    paths[0].parent.mkdir(parents=True)
+    for path, (content, _) in zip(paths, BROKEN.values(), strict=True):
+        path.write_bytes(content)
 
     result = pytester.runpytest("-p", "no:cacheprovider")
 
-    if case in WHEN_SERVED:
-        result.assert_outcomes(failed=1)
-        section = _section(result.stdout.lines, "_ test_it _")
-    else:
-        result.assert_outcomes(errors=1)
-        section = _section(result.stdout.lines, "ERROR at setup of test_it")
-    assert len(section) == 1, section
-    assert section[0].startswith(f"{path}:") and message in section[0], section[0]
+    result.assert_outcomes(failed=len(WHEN_SERVED), errors=len(BROKEN) - len(WHEN_SERVED))
+    for n, (case, (content, message)) in enumerate(BROKEN.items()):
+        title = f"_ test_it[{n}] _" if case in WHEN_SERVED else f"ERROR at setup of test_it[{n}] "
+        section = _section(result.stdout.lines, title)
+        assert len(section) == 1, (case, section)
+        assert section[0].startswith(f"{paths[n]}:") and message in section[0], (case, section[0])
+        assert paths[n].read_bytes() == content, case  # replay never touches the file
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
-    assert path.read_bytes() == content  # replay never touches the file
 
 
 def _section(output: list[str], title: str) -> list[str]:
     """The non-blank lines of the report section whose header holds `title` (up to the next
     section, or a subsection such as the failure's trace page note)."""
     start = next(i for i, line in enumerate(output) if title in line) + 1
-    end = next(i for i, line in enumerate(output[start:], start) if line.startswith(("===", "---")))
+    ends = ("===", "---", "___")
+    end = next(i for i, line in enumerate(output[start:], start) if line.startswith(ends))
     return [line for line in output[start:end] if line.strip()]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`harness ARGS` as a user runs it, in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
         capture_output=True,
@@ -157,20 +160,29 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _cli_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`harness ARGS` run by its `main` in this process (what the process adds around it is
+    the same for every bad file, and `_cli` checks it once): its code and what it printed."""
+    capsys.readouterr()
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["harness", *args], code, out, err)
+
+
 @pytest.mark.parametrize("command", ["transcript", "inspect"])
 @pytest.mark.parametrize(
     "case",
     ["truncated YAML", "newer format", "binary junk", "empty file", "YAML alias bomb"],
 )
 def test_cli_prints_one_line_for_a_corrupt_cassette(
-    tmp_path: Path, command: str, case: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, case: str
 ) -> None:
     if importlib.util.find_spec(f"harness.{command}") is None:
         pytest.skip(f"harness.{command} is not written yet")
     content, message = BROKEN[case]
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
-    done = _cli(command, str(path))
+    done = _cli_here(capsys, command, str(path))
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.splitlines()
@@ -179,11 +191,13 @@ def test_cli_prints_one_line_for_a_corrupt_cassette(
 
 
 @pytest.mark.parametrize("case", ["YAML alias bomb", "base path not text", "format true"])
-def test_scrub_refuses_a_bad_cassette_in_one_line_and_leaves_it(tmp_path: Path, case: str) -> None:
+def test_scrub_refuses_a_bad_cassette_in_one_line_and_leaves_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     content, message = BROKEN[case]
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
-    done = _cli("scrub", str(path))
+    done = _cli_here(capsys, "scrub", str(path))
     assert done.returncode == 2
     lines = (done.stdout + done.stderr).splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and message in lines[0], lines
@@ -237,22 +251,26 @@ BAD_SCENARIOS: dict[str, tuple[bytes, str]] = {
 @pytest.mark.skipif(
     importlib.util.find_spec("harness.scenarios") is None, reason="harness/scenarios.py not written"
 )
-@pytest.mark.parametrize("case", list(BAD_SCENARIOS))
-def test_a_bad_scenario_file_is_one_collection_error_line(
-    pytester: pytest.Pytester, case: str
-) -> None:
-    content, message = BAD_SCENARIOS[case]
-    path = pytester.path / "scenarios" / "broken.yaml"
-    path.parent.mkdir()
-    path.write_bytes(content)
+def test_a_bad_scenario_file_is_one_collection_error_line(pytester: pytest.Pytester) -> None:
+    # One run collects every bad file (a run per file cost a pytest session each): each is
+    # its own collection error of one line.
+    paths = {
+        case: pytester.path / "scenarios" / f"broken_{n}.yaml"
+        for n, case in enumerate(BAD_SCENARIOS)
+    }
+    (pytester.path / "scenarios").mkdir()
+    for case, (content, _) in BAD_SCENARIOS.items():
+        paths[case].write_bytes(content)
     pytester.makeini("[pytest]\nassistants_scenario_dirs = scenarios\n")
 
     result = pytester.runpytest("-p", "no:cacheprovider", "scenarios")
 
-    result.assert_outcomes(errors=1)
-    section = _section(result.stdout.lines, "ERROR collecting")
-    assert len(section) == 1, section
-    assert section[0].startswith(f"{path}:") and message in section[0], section[0]
+    result.assert_outcomes(errors=len(BAD_SCENARIOS))
+    for case, (_, message) in BAD_SCENARIOS.items():
+        section = _section(result.stdout.lines, f"ERROR collecting scenarios/{paths[case].name}")
+        assert len(section) == 1, (case, section)
+        assert section[0].startswith(f"{paths[case]}:"), (case, section[0])
+        assert message in section[0], (case, section[0])
     assert "Traceback" not in result.stdout.str()
 
 
