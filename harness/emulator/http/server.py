@@ -61,6 +61,26 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, woken by `wake()` as soon as it should exit: uvicorn itself looks at
+    `should_exit` every 0.1 s, which every `EmulatorServer.stop()` waited out."""
+
+    _woken: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._woken = asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000  # on_tick refreshes the date header every 10th
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), 0.1)
+
+    def wake(self) -> None:
+        """Look at `should_exit` now (call it on the server's event loop)."""
+        if self._woken is not None:
+            self._woken.set()
+
+
 class EmulatorServer:
     """The emulator on 127.0.0.1 in a background thread, for the lifetime of a `with` block.
 
@@ -91,7 +111,7 @@ class EmulatorServer:
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
         self.port = port
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
@@ -118,7 +138,7 @@ class EmulatorServer:
         self.port = sock.getsockname()[1]
         self._socket = sock
         config = _config(self._asgi, self.host, self.port, self.backend.options)
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -135,12 +155,16 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self.app.state.loop is not None and self._server.started:
+        loop = self.app.state.loop
+        if self._server is not None and loop is not None and self._server.started:
             # end open streams and background runs first, or uvicorn waits on them
             with contextlib.suppress(Exception):
                 self._call(self.backend.shutdown())
         if self._server is not None:
             self._server.should_exit = True
+            if loop is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has closed: it is done
+                    loop.call_soon_threadsafe(self._server.wake)
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._socket is not None:
