@@ -10,6 +10,7 @@ children find what they use imported and initialised).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -87,6 +88,7 @@ class Forker:
         )
         assert self.process.stdout is not None and self.process.stdin is not None
         self.stdout, self.stdin = self.process.stdout, self.process.stdin
+        self.running: set[int] = set()  # forked and not reaped yet
         assert self.line() == "ready"
 
     def __enter__(self) -> Forker:
@@ -98,6 +100,9 @@ class Forker:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        for pid in self.running:  # a failed test leaves no process behind (one may wait forever)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if kind is None:
             self.close()
         else:
@@ -116,12 +121,14 @@ class Forker:
         self._send("fork " + json.dumps(args))
         word, pid = self.line().split()
         assert word == "pid", word
+        self.running.add(int(pid))
         return int(pid), time.monotonic()
 
     def reap(self, pid: int) -> tuple[int, list[str]]:
         """Wait for the process `pid` to end: its exit code, and the lines it printed that
         were not read yet."""
         self._send(f"reap {pid}")
+        self.running.discard(pid)
         printed = []
         while not (line := self.line()).startswith("reaped "):
             printed.append(line)
