@@ -24,6 +24,7 @@ from harness.emulator.errors import EmulatorError
 from harness.emulator.http.app import create_app
 from harness.emulator.http.boundary import TOKEN_HEADER_NAME, Boundary
 from harness.emulator.http.connections import guarded_protocol
+from harness.emulator.http.stopping import PromptServer
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.tools.sandbox import describe_isolation
 
@@ -91,7 +92,7 @@ class EmulatorServer:
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
         self.port = port
-        self._server: uvicorn.Server | None = None
+        self._server: PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
@@ -118,7 +119,7 @@ class EmulatorServer:
         self.port = sock.getsockname()[1]
         self._socket = sock
         config = _config(self._asgi, self.host, self.port, self.backend.options)
-        self._server = uvicorn.Server(config)
+        self._server = PromptServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -140,7 +141,7 @@ class EmulatorServer:
             with contextlib.suppress(Exception):
                 self._call(self.backend.shutdown())
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._socket is not None:
@@ -270,7 +271,7 @@ def serve(
     say(f"harness emulator: control http://{shown}:{bound}/_emulator/ needs the header")
     say(f"harness emulator: {TOKEN_HEADER_NAME}: {boundary.token}")
     try:
-        uvicorn.Server(_config(app, host, port, options)).run(sockets=[sock])
+        PromptServer(_config(app, host, port, options)).run(sockets=[sock])
     finally:
         sock.close()
 
