@@ -271,7 +271,8 @@ def serve(
     say(f"harness emulator: control http://{shown}:{bound}/_emulator/ needs the header")
     say(f"harness emulator: {TOKEN_HEADER_NAME}: {boundary.token}")
     try:
-        PromptServer(_config(app, host, port, options)).run(sockets=[sock])
+        server = PromptServer(_config(app, host, port, options), on_exit=app.state.backend.shutdown)
+        server.run(sockets=[sock])
     finally:
         sock.close()
 
