@@ -1,5 +1,6 @@
-"""The browser the trace page tests open pages in (`tests.show.browser`): one per worker,
-its one tab navigated by every test."""
+"""The browser the trace page tests open pages in (`tests.show.browser`): one per module,
+its one tab navigated by every test. Not one per session: while Playwright's sync API runs,
+the thread has an event loop, and later tests that start their own (asyncio, anyio) fail."""
 
 from __future__ import annotations
 
@@ -10,6 +11,6 @@ import pytest
 from tests.show.browser import Tab, launch
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Tab]:
     yield from launch()
