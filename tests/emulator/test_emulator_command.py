@@ -228,21 +228,29 @@ def test_sigterm_stops_it_promptly_with_runs_and_code_in_flight() -> None:
         for _ in range(2):
             client.beta.threads.create_and_run(assistant_id=assistant.id)
 
-        def stream() -> None:
-            with (
-                contextlib.suppress(Exception),
-                client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as events,
-            ):
-                for _ in events:
-                    pass
+        ends: list[str] = []
 
-        threading.Thread(target=stream, daemon=True).start()
+        def stream() -> None:
+            try:
+                with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as events:
+                    for _ in events:
+                        pass
+                ends.append("ended")
+            except Exception as exc:  # the connection was cut, not the stream ended
+                ends.append(repr(exc))
+
+        streaming = threading.Thread(target=stream, daemon=True)
+        streaming.start()
         deadline = time.monotonic() + 10
         while len(_descendants(server.process.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         sandboxes = _descendants(server.process.pid)
         assert len(sandboxes) >= 3, "the code never started"
         assert server.stop() < 5
+        streaming.join(timeout=10)
+        # The emulator ends its open streams before it waits for their connections to close:
+        # the client's stream ends, it is not cut when uvicorn's grace period runs out.
+        assert ends == ["ended"]
     deadline = time.monotonic() + 2
     while _alive(sandboxes) and time.monotonic() < deadline:
         time.sleep(0.05)
