@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 from collections.abc import Iterator
 
 import openai.resources.beta.beta  # noqa: F401
@@ -16,6 +18,24 @@ import harness.pytest_scenarios
 import harness.scenarios
 import harness.snapshot  # noqa: F401
 from tests.support.echo_server import echo_server
+
+# More of the same, which every in-process run imported afresh (some 200 modules each):
+# the trace page and fault modules, vcrpy's patches (with requests and urllib3), the parts
+# of uvicorn a server loads when it starts, and the SDK's connection pool (openai 3.x, 2.x).
+for _name in (
+    "harness.faults",
+    "harness.show",
+    "harness.show.failure",
+    "openai.resources.files",
+    "uvicorn.lifespan.on",
+    "uvicorn.loops.auto",
+    "vcr.patch",
+    "vcr.stubs.httpx_stubs",
+    "httpcore2",
+    "httpcore",
+):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
 
 
 @pytest.fixture

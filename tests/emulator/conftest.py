@@ -43,12 +43,20 @@ def emulator(
     )
 
 
-@pytest.fixture
-def client(emulator: EmulatorServer) -> Any:
+@pytest.fixture(scope="session")
+def _session_client(emulator_server: EmulatorServer) -> Iterator[Any]:
     from openai import OpenAI
 
-    with OpenAI(base_url=emulator.base_url, api_key="sk-test", max_retries=0) as c:
+    # One client for the session: making one loads the CA certificates (~25 ms), and
+    # some 200 tests took a fresh one.
+    with OpenAI(base_url=emulator_server.base_url, api_key="sk-test", max_retries=0) as c:
         yield c
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer, _session_client: Any) -> Any:
+    """An SDK client of the session's emulator (whose responses the test's checks see)."""
+    return _session_client
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.emulator.test_emulator_command import emulator
+from tests.emulator.test_emulator_command import Emulator, emulator
 
 RULES = [
     {
@@ -40,6 +41,15 @@ console.log(JSON.stringify({call: call.name, text: second.output[0].content[0].t
 """
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """`harness emulator --brain` for both clients (each makes its own objects)."""
+    brain = tmp_path_factory.mktemp("brain") / "brain.json"
+    brain.write_text(json.dumps(RULES))
+    with emulator("--brain", str(brain)) as running:
+        yield running
+
+
 def _curl(*args: str) -> str:
     done = subprocess.run(
         ["curl", "-sS", "-H", "Authorization: Bearer sk-local", *args],
@@ -52,57 +62,51 @@ def _curl(*args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
-def test_curl_drives_both_apis(tmp_path: Path) -> None:
-    brain = tmp_path / "brain.json"
-    brain.write_text(json.dumps(RULES))
-    with emulator("--brain", str(brain)) as server:
-        post = ["-H", "Content-Type: application/json", "-X", "POST"]
-        body = {"model": "gpt-4o", "input": "weather?", "tools": [TOOL]}
-        first = json.loads(_curl(*post, server.url + "/v1/responses", "-d", json.dumps(body)))
-        call = first["output"][0]
-        assert call["type"] == "function_call" and call["name"] == "get_weather"
-        answer = {"type": "function_call_output", "call_id": call["call_id"], "output": "warm"}
-        body = {"model": "gpt-4o", "previous_response_id": first["id"], "input": [answer]}
-        second = json.loads(_curl(*post, server.url + "/v1/responses", "-d", json.dumps(body)))
-        assert second["output"][0]["content"][0]["text"] == "It is warm."
-        streamed = _curl(
+def test_curl_drives_both_apis(server: Emulator) -> None:
+    post = ["-H", "Content-Type: application/json", "-X", "POST"]
+    body = {"model": "gpt-4o", "input": "weather?", "tools": [TOOL]}
+    first = json.loads(_curl(*post, server.url + "/v1/responses", "-d", json.dumps(body)))
+    call = first["output"][0]
+    assert call["type"] == "function_call" and call["name"] == "get_weather"
+    answer = {"type": "function_call_output", "call_id": call["call_id"], "output": "warm"}
+    body = {"model": "gpt-4o", "previous_response_id": first["id"], "input": [answer]}
+    second = json.loads(_curl(*post, server.url + "/v1/responses", "-d", json.dumps(body)))
+    assert second["output"][0]["content"][0]["text"] == "It is warm."
+    streamed = _curl(
+        *post,
+        server.url + "/v1/responses",
+        "-N",
+        "-d",
+        '{"model":"m","input":"hi","stream":true}',
+    )
+    names = [line[7:] for line in streamed.splitlines() if line.startswith("event: ")]
+    assert names[0] == "response.created" and names[-1] == "response.completed"
+    conversation = json.loads(_curl(*post, server.url + "/v1/conversations", "-d", "{}"))
+    assert conversation["id"].startswith("conv_")
+    assistant = json.loads(
+        _curl(
             *post,
-            server.url + "/v1/responses",
-            "-N",
+            server.url + "/v1/assistants",
+            "-H",
+            "OpenAI-Beta: assistants=v2",
             "-d",
-            '{"model":"m","input":"hi","stream":true}',
+            '{"model":"gpt-4o"}',
         )
-        names = [line[7:] for line in streamed.splitlines() if line.startswith("event: ")]
-        assert names[0] == "response.created" and names[-1] == "response.completed"
-        conversation = json.loads(_curl(*post, server.url + "/v1/conversations", "-d", "{}"))
-        assert conversation["id"].startswith("conv_")
-        assistant = json.loads(
-            _curl(
-                *post,
-                server.url + "/v1/assistants",
-                "-H",
-                "OpenAI-Beta: assistants=v2",
-                "-d",
-                '{"model":"gpt-4o"}',
-            )
-        )
-        assert assistant["id"].startswith("asst_")
+    )
+    assert assistant["id"].startswith("asst_")
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
-def test_node_fetch_runs_a_function_loop(tmp_path: Path) -> None:
-    brain = tmp_path / "brain.json"
-    brain.write_text(json.dumps(RULES))
+def test_node_fetch_runs_a_function_loop(server: Emulator, tmp_path: Path) -> None:
     script = tmp_path / "client.mjs"
     script.write_text(NODE_SCRIPT)
-    with emulator("--brain", str(brain)) as server:
-        done = subprocess.run(
-            ["node", str(script), server.url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+    done = subprocess.run(
+        ["node", str(script), server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     result = json.loads(done.stdout)
     assert result == {
         "call": "get_weather",

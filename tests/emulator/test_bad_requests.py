@@ -18,7 +18,7 @@ HEADERS = {**BEARER, "OpenAI-Beta": "assistants=v2"}
 
 @pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
-    """One client for the fuzzed requests (a client per request costs more than the request)."""
+    """One client for the module's requests (a client per request costs more than the request)."""
     with httpx.Client(timeout=30) as client:
         yield client
 
@@ -68,9 +68,9 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_a_malformed_upload_is_a_400(emulator: Any, case: str) -> None:
+def test_a_malformed_upload_is_a_400(http: httpx.Client, emulator: Any, case: str) -> None:
     content_type, body = MALFORMED[case]
-    response = httpx.post(
+    response = http.post(
         emulator.base_url + "/files", content=body, headers={**BEARER, "Content-Type": content_type}
     )
     api_error(response)
@@ -82,10 +82,10 @@ def test_a_malformed_upload_is_a_400(emulator: Any, case: str) -> None:
     ids=["NUL", "tab", "bell", "DEL", "10,000 characters"],
 )
 def test_a_filename_no_file_system_takes_is_a_400_naming_the_field(
-    emulator: Any, filename: bytes
+    http: httpx.Client, emulator: Any, filename: bytes
 ) -> None:
     body = part("purpose", b"assistants") + part("file", b"hi", filename) + b"--b--\r\n"
-    response = httpx.post(
+    response = http.post(
         emulator.base_url + "/files",
         content=body,
         headers={**BEARER, "Content-Type": "multipart/form-data; boundary=b"},
@@ -206,9 +206,9 @@ def test_no_multipart_body_gets_a_5xx(
     ids=["limit 10**9", "limit 5000 digits", "limit -1", "after", "before", "order", "purpose"],
 )
 def test_an_unbounded_query_parameter_is_a_400_naming_it(
-    emulator: Any, path: str, param: str
+    http: httpx.Client, emulator: Any, path: str, param: str
 ) -> None:
-    response = httpx.get(emulator.base_url + path, headers=HEADERS)
+    response = http.get(emulator.base_url + path, headers=HEADERS)
     error = api_error(response)
     assert error["param"] == param and len(error["message"]) < 500
 
@@ -240,8 +240,8 @@ def test_an_unbounded_query_parameter_is_a_400_naming_it(
         "not an object",
     ],
 )
-def test_an_odd_json_body_is_a_400(emulator: Any, body: bytes) -> None:
-    response = httpx.post(
+def test_an_odd_json_body_is_a_400(http: httpx.Client, emulator: Any, body: bytes) -> None:
+    response = http.post(
         emulator.base_url + "/threads",
         content=body,
         headers={**HEADERS, "Content-Type": "application/json"},

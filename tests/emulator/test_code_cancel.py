@@ -60,8 +60,9 @@ def _cell_processes(before: set[int]) -> set[int]:
 
 @pytest.fixture
 def slow_code_emulator() -> Iterator[EmulatorServer]:
-    # A code timeout far beyond the test: only the cancel can end the code.
-    options = dataclasses.replace(FAST, code_timeout=120.0)
+    # A code timeout far beyond the test: only the cancel can end the code. The test watches
+    # /proc, not the run, so the run starts its code without waiting for a poll to see it.
+    options = dataclasses.replace(FAST, code_timeout=120.0, observe_hold=0.0)
     with EmulatorServer(options=options) as server:
         yield server
 

@@ -22,6 +22,13 @@ PAGE = "http://127.0.0.1:9999"
 SECRET = "-".join(["ghp", "planted0123456789abcdef0123456789ab"])
 
 
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    """One HTTP client for the module (making one loads the CA certificates: ~25 ms)."""
+    with httpx.Client() as client:
+        yield client
+
+
 @pytest.fixture
 def attacker() -> Iterator[ChatServer]:
     with chat_server() as server:
@@ -54,7 +61,7 @@ def _run_once(server: EmulatorServer) -> str:
 
 
 def test_a_page_on_another_loopback_port_cannot_reset_or_set_the_brain(
-    server: EmulatorServer, attacker: ChatServer
+    http: httpx.Client, server: EmulatorServer, attacker: ChatServer
 ) -> None:
     body = json.dumps({"brain": _evil_brain(attacker)}).encode()
     simple = {"Origin": PAGE, "Content-Type": "text/plain", "Sec-Fetch-Site": "same-site"}
@@ -65,13 +72,13 @@ def test_a_page_on_another_loopback_port_cannot_reset_or_set_the_brain(
             ("GET", "/_emulator/health", None),
             ("POST", "/v1/assistants", b'{"model": "gpt-4o"}'),
         ]:
-            answer = httpx.request(method, server.url + path, content=content, headers=headers)
+            answer = http.request(method, server.url + path, content=content, headers=headers)
             assert answer.status_code == 403, (path, answer.text)
             error = answer.json()["error"]
             assert error["code"] == "origin_not_allowed" and PAGE in error["message"]
             assert "\n" not in error["message"]
     # no Origin but a browser's fetch metadata: still a page of another origin
-    answer = httpx.post(
+    answer = http.post(
         server.url + "/_emulator/reset",
         content=body,
         headers={"Sec-Fetch-Site": "same-site", **server.control_headers},
@@ -80,7 +87,9 @@ def test_a_page_on_another_loopback_port_cannot_reset_or_set_the_brain(
     assert _run_once(server) == "completed" and attacker.received == []
 
 
-def test_control_needs_the_token_on_loopback_too(server: EmulatorServer) -> None:
+def test_control_needs_the_token_on_loopback_too(
+    http: httpx.Client, server: EmulatorServer
+) -> None:
     assert len(server.token) >= 32
     assert EmulatorServer().token != server.token  # a fresh one per server
     for token in (None, "", "wrong", server.token[:-1]):
@@ -91,15 +100,15 @@ def test_control_needs_the_token_on_loopback_too(server: EmulatorServer) -> None
             ("GET", "/_emulator/health"),
             ("GET", "/_emulator/brain"),
         ]:
-            answer = httpx.request(method, server.url + path, content=b"[]", headers=headers)
+            answer = http.request(method, server.url + path, content=b"[]", headers=headers)
             assert answer.status_code == 401, (token, path)
             assert answer.json()["error"]["code"] == "invalid_control_token"
-    good = httpx.get(server.url + "/_emulator/health", headers=server.control_headers)
+    good = http.get(server.url + "/_emulator/health", headers=server.control_headers)
     assert good.status_code == 200
 
 
 def test_the_model_section_is_refused_over_http_even_with_the_token(
-    server: EmulatorServer, attacker: ChatServer
+    http: httpx.Client, server: EmulatorServer, attacker: ChatServer
 ) -> None:
     for key_env in ("GH_TOKEN", "OPENAI_API_KEY"):
         brain = _evil_brain(attacker, key_env)
@@ -108,7 +117,7 @@ def test_the_model_section_is_refused_over_http_even_with_the_token(
             ("POST", "/_emulator/reset", {"brain": brain}),
             ("PUT", "/_emulator/brain", {"model": brain["model"]}),
         ]:
-            answer = httpx.request(
+            answer = http.request(
                 method, server.url + path, json=document, headers=server.control_headers
             )
             assert answer.status_code == 400, answer.text
@@ -119,7 +128,7 @@ def test_the_model_section_is_refused_over_http_even_with_the_token(
 
 
 def test_rules_sent_over_http_keep_the_model_the_process_configured(
-    attacker: ChatServer, monkeypatch: pytest.MonkeyPatch
+    http: httpx.Client, attacker: ChatServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = {"base_url": attacker.base_url, "model": "configured"}
     with EmulatorServer({"model": model}, options=FAST) as server:
@@ -128,7 +137,7 @@ def test_rules_sent_over_http_keep_the_model_the_process_configured(
             ("PUT", "/_emulator/brain", rules),
             ("POST", "/_emulator/reset", {"brain": rules}),
         ]:
-            answer = httpx.request(
+            answer = http.request(
                 method, server.url + path, json=document, headers=server.control_headers
             )
             assert answer.status_code == 200, answer.text

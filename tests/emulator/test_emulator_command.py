@@ -87,15 +87,22 @@ def test_beyond_loopback_it_warns_and_guards_control_with_a_token_printed_once()
         assert token not in server.process.stderr.read()  # printed once, at start
 
 
-def test_on_loopback_it_is_quiet_and_control_still_needs_its_token() -> None:
+@pytest.fixture(scope="module")
+def plain() -> Iterator[Emulator]:
+    """`harness emulator` as most start it, shared by the tests that do not stop it."""
     with emulator() as server:
-        assert not any("WARNING" in line for line in server.lines)
-        assert "code_interpreter" in server.lines[1]
-        assert f"control {server.url}/_emulator/ needs the header" in server.lines[2]
-        assert len(server.token) >= 32 and "".join(server.lines).count(server.token) == 1
-        assert httpx.post(server.url + "/_emulator/reset").status_code == 401
-        answer = httpx.post(server.url + "/_emulator/reset", headers=server.control)
-        assert answer.status_code == 200
+        yield server
+
+
+def test_on_loopback_it_is_quiet_and_control_still_needs_its_token(plain: Emulator) -> None:
+    server = plain
+    assert not any("WARNING" in line for line in server.lines)
+    assert "code_interpreter" in server.lines[1]
+    assert f"control {server.url}/_emulator/ needs the header" in server.lines[2]
+    assert len(server.token) >= 32 and "".join(server.lines).count(server.token) == 1
+    assert httpx.post(server.url + "/_emulator/reset").status_code == 401
+    answer = httpx.post(server.url + "/_emulator/reset", headers=server.control)
+    assert answer.status_code == 200
 
 
 def test_allow_host_adds_a_name() -> None:
@@ -144,8 +151,11 @@ def _client(server: Emulator) -> Any:
     return OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0, timeout=60)
 
 
-def test_responsive_while_a_run_prints_50_mb_and_a_1_mb_tool_output_streams() -> None:
-    with emulator() as server, Health(server.url, server.control) as health:
+def test_responsive_while_a_run_prints_50_mb_and_a_1_mb_tool_output_streams(
+    plain: Emulator,
+) -> None:
+    server = plain
+    with Health(server.url, server.control) as health:
         client = _client(server)
         flood = "import sys\nline = 'y' * 999 + '\\n'\nfor _ in range(50_000):\n    sys.stdout.write(line)"
         rules = [
@@ -204,7 +214,8 @@ def _alive(pids: set[int]) -> set[int]:
 
 def test_sigterm_stops_it_promptly_with_runs_and_code_in_flight() -> None:
     forever = "import time\nwhile True:\n    print('x' * 1000, flush=True)\n    time.sleep(0.01)"
-    with emulator() as server:
+    # Nothing polls these runs: they start their code at once, not after observe_hold (2 s).
+    with emulator("--observe-hold", "0") as server:
         httpx.put(
             server.url + "/_emulator/brain",
             json=[{"actions": [{"code": forever}, {"say": "x"}]}],
@@ -217,21 +228,29 @@ def test_sigterm_stops_it_promptly_with_runs_and_code_in_flight() -> None:
         for _ in range(2):
             client.beta.threads.create_and_run(assistant_id=assistant.id)
 
-        def stream() -> None:
-            with (
-                contextlib.suppress(Exception),
-                client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as events,
-            ):
-                for _ in events:
-                    pass
+        ends: list[str] = []
 
-        threading.Thread(target=stream, daemon=True).start()
+        def stream() -> None:
+            try:
+                with client.beta.threads.create_and_run_stream(assistant_id=assistant.id) as events:
+                    for _ in events:
+                        pass
+                ends.append("ended")
+            except Exception as exc:  # the connection was cut, not the stream ended
+                ends.append(repr(exc))
+
+        streaming = threading.Thread(target=stream, daemon=True)
+        streaming.start()
         deadline = time.monotonic() + 10
         while len(_descendants(server.process.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         sandboxes = _descendants(server.process.pid)
         assert len(sandboxes) >= 3, "the code never started"
         assert server.stop() < 5
+        streaming.join(timeout=10)
+        # The emulator ends its open streams before it waits for their connections to close:
+        # the client's stream ends, it is not cut when uvicorn's grace period runs out.
+        assert ends == ["ended"]
     deadline = time.monotonic() + 2
     while _alive(sandboxes) and time.monotonic() < deadline:
         time.sleep(0.05)

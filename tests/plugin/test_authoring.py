@@ -179,7 +179,8 @@ def test_no_test_sees_another_tests_brain(pytester: pytest.Pytester, order: list
 
 def test_no_brain_leaks_under_xdist(pytester: pytest.Pytester) -> None:
     _project(pytester, LEAK_TESTS)
-    pytester.runpytest_subprocess("--record", "-n", "2", "-p", "xdist").assert_outcomes(passed=2)
+    # In process: the xdist workers are fresh processes already.
+    pytester.runpytest("--record", "-n", "2", "-p", "xdist").assert_outcomes(passed=2)
 
 
 def test_a_run_with_function_tools_and_no_rule_says_so_once(pytester: pytest.Pytester) -> None:

@@ -157,20 +157,26 @@ def refuse(path, text):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
     return real(path, text)
 
-storage.write_atomic = refuse  # this whole (subprocess) run has a full disk
+def pytest_configure(config):
+    storage.write_atomic = refuse  # this whole run has a full disk
+
+def pytest_unconfigure(config):
+    storage.write_atomic = real
 """
     )
     _assert_take_saved_elsewhere(pytester, monkeypatch, tmp_path, lambda folder: None)
 
 
 def _assert_take_saved_elsewhere(pytester, monkeypatch, tmp_path, spoil) -> None:  # type: ignore[no-untyped-def]
+    # The run is in this process: its temporary folder is set as TMPDIR would set it.
     monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     pytester.makepyfile(test_app=UNWRITABLE)
     folder = pytester.path / "cassettes" / "test_app"
     folder.mkdir(parents=True)
     spoil(folder)
     try:
-        result = pytester.runpytest_subprocess("--record")
+        result = pytester.runpytest("--record")
     finally:
         folder.chmod(0o755)
     result.assert_outcomes(passed=1, errors=1)

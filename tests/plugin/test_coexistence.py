@@ -6,6 +6,8 @@ harness shares pytest-recording's option whenever that plugin is active.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 TESTS = """
@@ -38,12 +40,17 @@ ORDERS = {
 }
 
 
-def _run(pytester: pytest.Pytester, order: str, *args: str) -> pytest.RunResult:
-    """Run pytest with the plugins loaded in `order`: in this process when they autoload,
-    in a fresh one for an explicit order (which plugin registered first is per process)."""
-    if ORDERS[order]:
-        return pytester.runpytest_subprocess(*ORDERS[order], "-p", "pytester", *args)
-    return pytester.runpytest(*args)
+def _run(
+    pytester: pytest.Pytester, order: str, *args: str, monkeypatch: pytest.MonkeyPatch
+) -> pytest.RunResult:
+    """Run pytest in this process with the plugins loaded in `order` (each run registers its
+    plugins afresh, in the order of its `-p`s). With autoloading off, the harness learns
+    from the command line whether pytest-recording will load: `sys.argv` is set to the
+    command line this run would have had."""
+    command = [*ORDERS[order], *args]
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, "argv", ["pytest", *command])
+        return pytester.runpytest(*command)
 
 
 @pytest.mark.parametrize("order", ["autoload"])  # every load order: see the test below
@@ -55,7 +62,9 @@ def test_both_plugins_record_and_replay(
         monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_app=TESTS)
-    result = _run(pytester, order, "--record-mode=once", "--record-backend=live")
+    result = _run(
+        pytester, order, "--record-mode=once", "--record-backend=live", monkeypatch=monkeypatch
+    )
     result.assert_outcomes(passed=2)
     assert len(seen) == 2
     ours = pytester.path / "cassettes" / "test_app" / "test_ours.yaml"
@@ -65,7 +74,7 @@ def test_both_plugins_record_and_replay(
     assert "test_ours" not in theirs.read_text() and "/ping" not in ours.read_text()
 
     seen.clear()
-    result = _run(pytester, order, "--record-mode=none", "--block-network")
+    result = _run(pytester, order, "--record-mode=none", "--block-network", monkeypatch=monkeypatch)
     result.assert_outcomes(passed=2)
     assert seen == []
 
@@ -120,7 +129,7 @@ def test_record_flag_records_vcr_tests_and_block_network_spares_the_emulator(
     pytester.makepyfile(test_app=RECORD_FLAG_TESTS)
     # `--record` alone: pytest-recording records its test too; `--block-network` does not
     # stop the harness from recording against its embedded emulator.
-    result = _run(pytester, order, "--record", "--block-network")
+    result = _run(pytester, order, "--record", "--block-network", monkeypatch=monkeypatch)
     result.assert_outcomes(passed=2)
     assert len(seen) == 1, "pytest-recording's test reached the server while recording"
     theirs = pytester.path / "cassettes" / "test_app" / "test_theirs.yaml"
@@ -128,5 +137,5 @@ def test_record_flag_records_vcr_tests_and_block_network_spares_the_emulator(
     assert theirs.exists() and ours.exists()
     assert '"backend": "emulator"' in ours.read_text()
     seen.clear()
-    _run(pytester, order, "--block-network").assert_outcomes(passed=2)
+    _run(pytester, order, "--block-network", monkeypatch=monkeypatch).assert_outcomes(passed=2)
     assert seen == []

@@ -4,6 +4,7 @@ cassette fails with the `harness diff` of the two."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -30,11 +31,22 @@ SAYS = "- match: {message: '3x'}\n  actions: [{say: 'Subtract 11, then divide by
 FAILS = "- match: {message: '3x'}\n  actions: [{fail: {code: server_error}}]\n"
 
 
-def _project(pytester: pytest.Pytester) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the first test to record the app keeps its cassettes for the others (the app
+    records the same bytes every time: ids and times are seeded by the tests' ids)."""
+    return tmp_path_factory.mktemp("recorded") / "cassettes"
+
+
+def _project(pytester: pytest.Pytester, recording: Path) -> dict[str, str]:
     """The app recorded with its brain; the committed cassettes' text by name."""
     pytester.makepyfile(test_app=APP)
     (pytester.path / "brain.yaml").write_text(SAYS % 1)
-    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=2)
+    if recording.is_dir():
+        shutil.copytree(recording, pytester.path / "cassettes")
+    else:
+        pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=2)
+        shutil.copytree(pytester.path / "cassettes", recording)
     return _cassettes(pytester.path)
 
 
@@ -46,16 +58,20 @@ def _drift(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest("-p", "no:cacheprovider", "--assistants-drift", *args)
 
 
-def test_an_unchanged_backend_passes_and_nothing_is_written(pytester: pytest.Pytester) -> None:
-    committed = _project(pytester)
+def test_an_unchanged_backend_passes_and_nothing_is_written(
+    pytester: pytest.Pytester, recording: Path
+) -> None:
+    committed = _project(pytester, recording)
     result = _drift(pytester)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["drift check: 2 checked, 0 drifted"])
     assert _cassettes(pytester.path) == committed
 
 
-def test_a_changed_brain_is_reported_with_the_diff(pytester: pytest.Pytester) -> None:
-    committed = _project(pytester)
+def test_a_changed_brain_is_reported_with_the_diff(
+    pytester: pytest.Pytester, recording: Path
+) -> None:
+    committed = _project(pytester, recording)
     (pytester.path / "brain.yaml").write_text(SAYS % 2)
     result = _drift(pytester)
     result.assert_outcomes(passed=2, errors=1)
@@ -76,8 +92,8 @@ def test_a_changed_brain_is_reported_with_the_diff(pytester: pytest.Pytester) ->
     assert _cassettes(pytester.path) == committed, "a drift check never writes a cassette"
 
 
-def test_a_different_status_path_is_named(pytester: pytest.Pytester) -> None:
-    _project(pytester)
+def test_a_different_status_path_is_named(pytester: pytest.Pytester, recording: Path) -> None:
+    _project(pytester, recording)
     (pytester.path / "brain.yaml").write_text(FAILS)
     result = _drift(pytester, "-k", "tutor")
     result.assert_outcomes(passed=1, errors=1)
@@ -88,8 +104,8 @@ def test_a_different_status_path_is_named(pytester: pytest.Pytester) -> None:
     )
 
 
-def test_drift_under_xdist(pytester: pytest.Pytester) -> None:
-    committed = _project(pytester)
+def test_drift_under_xdist(pytester: pytest.Pytester, recording: Path) -> None:
+    committed = _project(pytester, recording)
     (pytester.path / "brain.yaml").write_text(SAYS % 3)
     result = _drift(pytester, "-n", "2")
     result.assert_outcomes(passed=2, errors=1)
@@ -98,9 +114,9 @@ def test_drift_under_xdist(pytester: pytest.Pytester) -> None:
 
 
 def test_ci_does_not_stop_a_drift_check_and_a_missing_cassette_is_named(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, recording: Path
 ) -> None:
-    committed = _project(pytester)
+    committed = _project(pytester, recording)
     monkeypatch.setenv("CI", "true")
     _drift(pytester).assert_outcomes(passed=2)
     (pytester.path / "cassettes" / "test_app" / "test_threads.yaml").unlink()

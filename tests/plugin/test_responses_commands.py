@@ -3,13 +3,15 @@ Assistants ones (recorded through the plugin from the loopback Responses server)
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from harness.cli import main
 from tests.support.responses_server import responses_server
 
 APP = """
@@ -29,9 +31,12 @@ KEY = "sk-test-planted-0123456789abcdef"
 
 
 def _harness(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, check=False
-    )
+    """`harness ARGS` (its `main`, in this process: a fresh interpreter per command is not
+    what these tests are about)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["harness", *args], code, out.getvalue(), err.getvalue())
 
 
 def _record(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, said: str) -> Path:

@@ -5,6 +5,8 @@ not count."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -53,9 +55,20 @@ def _app(pytester: pytest.Pytester, submit: bool = True, reads: int = 3, marker:
     pytester.makepyfile(test_app=APP.format(submit=submit, reads=reads, marker=marker))
 
 
-def _recorded(pytester: pytest.Pytester) -> str:
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the first test to record the app keeps its cassettes for the others (the app
+    records the same bytes every time: ids and times are seeded by the test's id)."""
+    return tmp_path_factory.mktemp("recorded") / "cassettes"
+
+
+def _recorded(pytester: pytest.Pytester, recording: Path) -> str:
     _app(pytester)
-    pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
+    if recording.is_dir():
+        shutil.copytree(recording, pytester.path / "cassettes")
+    else:
+        pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
+        shutil.copytree(pytester.path / "cassettes", recording)
     text = (pytester.path / "cassettes" / "test_app" / "test_quiz.yaml").read_text()
     assert "repeat: 3" in text  # the finished run, read again three times in a row
     return text
@@ -67,9 +80,9 @@ def _strict(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 
 def test_an_app_that_skips_submitting_tool_outputs_fails_naming_the_request(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recording: Path
 ) -> None:
-    text = _recorded(pytester)
+    text = _recorded(pytester, recording)
     _app(pytester, submit=False)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)  # not strict: passes
     result = _strict(pytester)
@@ -89,17 +102,17 @@ def test_an_app_that_skips_submitting_tool_outputs_fails_naming_the_request(
     assert lines[line + 1].strip().endswith('/submit_tool_outputs",')
 
 
-def test_fewer_polls_of_an_unchanged_run_pass(pytester: pytest.Pytester) -> None:
-    _recorded(pytester)
+def test_fewer_polls_of_an_unchanged_run_pass(pytester: pytest.Pytester, recording: Path) -> None:
+    _recorded(pytester, recording)
     for reads in (3, 1, 0):  # the finished run read 4, 2, then 1 time(s) of the recorded 4
         _app(pytester, reads=reads)
         _strict(pytester).assert_outcomes(passed=1)
 
 
 def test_a_request_left_out_in_the_middle_fails_even_when_later_ones_repeat(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, recording: Path
 ) -> None:
-    _recorded(pytester)
+    _recorded(pytester, recording)
     app = (pytester.path / "test_app.py").read_text()
     # the app no longer lists the thread's messages: the last recorded request before the
     # teardown's delete is never made
@@ -121,9 +134,9 @@ def test_a_request_left_out_in_the_middle_fails_even_when_later_ones_repeat(
     [("true", ", strict=False", False), ("false", ", strict=True", True), ("", "", False)],
 )
 def test_the_marker_wins_over_the_ini_key(
-    pytester: pytest.Pytester, ini: str, marker: str, strict: bool
+    pytester: pytest.Pytester, ini: str, marker: str, strict: bool, recording: Path
 ) -> None:
-    _recorded(pytester)
+    _recorded(pytester, recording)
     _app(pytester, submit=False, marker=marker)
     if ini:
         pytester.makeini(f"[pytest]\nassistants_strict = {ini}\n")
@@ -131,8 +144,8 @@ def test_the_marker_wins_over_the_ini_key(
     result.assert_outcomes(passed=0 if strict else 1, failed=1 if strict else 0)
 
 
-def test_strict_must_be_true_or_false(pytester: pytest.Pytester) -> None:
-    _recorded(pytester)
+def test_strict_must_be_true_or_false(pytester: pytest.Pytester, recording: Path) -> None:
+    _recorded(pytester, recording)
     _app(pytester, marker=', strict="yes"')
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,12 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+@functools.cache
+def _quiz_doc() -> Any:
+    """The committed quiz scenario, parsed once (every example edits a copy)."""
+    return yaml.safe_load((ROOT / "scenarios" / "function_quiz.yaml").read_text())
+
+
 @settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_any_edit_of_any_field_loads_or_is_one_line(
@@ -105,7 +113,7 @@ def test_any_edit_of_any_field_loads_or_is_one_line(
 ) -> None:
     folder = tmp_path_factory.mktemp("scenario")
     shutil.copytree(ROOT / "scenarios" / "tools", folder / "tools")
-    doc = yaml.safe_load((ROOT / "scenarios" / "function_quiz.yaml").read_text())
+    doc = copy.deepcopy(_quiz_doc())
     path = data.draw(st.sampled_from(_paths(doc)), label="field")
     target = doc
     for key in path[:-1]:

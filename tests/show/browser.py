@@ -49,8 +49,35 @@ class Opened:
         return [u for u in self.requests if not u.startswith("data:") and u != self.address]
 
 
-def launch() -> Iterator[Any]:
-    """Headless Chromium, until the generator is closed."""
+class Tab:
+    """One page of the browser that every test navigates (opening a page costs about as
+    much as loading one); each `open_page` starts from a blank page with fresh listeners."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self._page: Any = None
+        self._listeners: list[tuple[str, Any]] = []
+
+    def fresh(self, width: int) -> Any:
+        """The page, blank, of `width`, with no listener of an earlier test."""
+        if self._page is None or self._page.is_closed():
+            self._page = self.browser.new_page(viewport={"width": width, "height": 900})
+            self._listeners = []
+        page = self._page
+        for event, handler in self._listeners:
+            page.remove_listener(event, handler)
+        self._listeners = []
+        page.goto("about:blank")  # nothing of the last document reaches the new listeners
+        page.set_viewport_size({"width": width, "height": 900})
+        return page
+
+    def listen(self, event: str, handler: Any) -> None:
+        self._page.on(event, handler)
+        self._listeners.append((event, handler))
+
+
+def launch() -> Iterator[Tab]:
+    """Headless Chromium (one tab of it), until the generator is closed."""
     if not Path(CHROMIUM).is_file():
         _unavailable(f"no chromium at {CHROMIUM} (apt-get install -y chromium)")
     try:
@@ -59,14 +86,14 @@ def launch() -> Iterator[Any]:
         _unavailable("playwright is not installed (pip install playwright)")
     with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
+        yield Tab(launched)
         launched.close()
 
 
-def open_page(browser: Any, path: Path, width: int = 1280) -> Opened:
-    page = browser.new_page(viewport={"width": width, "height": 900})
+def open_page(tab: Tab, path: Path, width: int = 1280) -> Opened:
+    page = tab.fresh(width)
     opened = Opened(page, path.resolve().as_uri())
-    page.on(
+    tab.listen(
         "console",
         lambda m: (
             opened.problems.append(f"{m.type}: {m.text}")
@@ -74,8 +101,8 @@ def open_page(browser: Any, path: Path, width: int = 1280) -> Opened:
             else None
         ),
     )
-    page.on("pageerror", lambda e: opened.problems.append(f"pageerror: {e}"))
-    page.on("request", lambda r: opened.requests.append(r.url))
+    tab.listen("pageerror", lambda e: opened.problems.append(f"pageerror: {e}"))
+    tab.listen("request", lambda r: opened.requests.append(r.url))
     page.goto(opened.address)
     page.wait_for_load_state("load")
     return opened

@@ -69,7 +69,6 @@ def test_every_committed_cassette_renders_its_whole_conversation(
     if path.parent.name == "scenarios":  # the seed's scenarios: kept for review in CI
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{path.stem}.png"), full_page=True)
-    page.close()
 
 
 def _in_order(wanted: list[str], shown: list[str]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,23 @@ def _app(pytester: pytest.Pytester, text: str = "hello", check: str = "") -> Non
     pytester.makepyfile(test_app=APP.format(text=text, check=check))
 
 
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the first test to record the app keeps its cassettes for the others (the app
+    records the same bytes every time: ids and times are seeded by the test's id)."""
+    return tmp_path_factory.mktemp("recorded") / "cassettes"
+
+
+def _recorded(pytester: pytest.Pytester, recording: Path) -> None:
+    """The app, with its cassette recorded."""
+    _app(pytester)
+    if recording.is_dir():
+        shutil.copytree(recording, pytester.path / "cassettes")
+    else:
+        pytester.runpytest("--record").assert_outcomes(passed=1)
+        shutil.copytree(pytester.path / "cassettes", recording)
+
+
 def _page(output: str) -> Path:
     found = re.search(r"trace page: (\S+\.html)", output)
     assert found, output
@@ -47,9 +65,9 @@ def _data(page: Path) -> dict[str, object]:
 
 def test_a_replay_that_leaves_the_recording_names_a_page_marking_the_unmatched_request(
     pytester: pytest.Pytester,
+    recording: Path,
 ) -> None:
-    _app(pytester)
-    pytester.runpytest("--record").assert_outcomes(passed=1)
+    _recorded(pytester, recording)
     _app(pytester, text="hello, but said differently")
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
@@ -69,9 +87,9 @@ def test_a_replay_that_leaves_the_recording_names_a_page_marking_the_unmatched_r
 
 def test_a_passing_replay_writes_no_page_unless_asked_for_always(
     pytester: pytest.Pytester,
+    recording: Path,
 ) -> None:
-    _app(pytester)
-    pytester.runpytest("--record").assert_outcomes(passed=1)
+    _recorded(pytester, recording)
     quiet = pytester.runpytest("-rA")
     quiet.assert_outcomes(passed=1)
     assert "trace page" not in quiet.stdout.str()
@@ -81,9 +99,10 @@ def test_a_passing_replay_writes_no_page_unless_asked_for_always(
     assert data["outcome"] == "passed" and data["departure"] is None
 
 
-def test_off_writes_no_page_from_the_option_or_the_ini_key(pytester: pytest.Pytester) -> None:
-    _app(pytester)
-    pytester.runpytest("--record").assert_outcomes(passed=1)
+def test_off_writes_no_page_from_the_option_or_the_ini_key(
+    pytester: pytest.Pytester, recording: Path
+) -> None:
+    _recorded(pytester, recording)
     _app(pytester, text="something else")
     off = pytester.runpytest("--assistants-trace=off")
     off.assert_outcomes(failed=1)
@@ -127,10 +146,9 @@ def test_a_failed_recording_keeps_its_page_beside_the_failed_take(
     assert not page.exists() and not (folder / "test_chat.failed.yaml").exists()
 
 
-def test_pytest_html_links_the_page(pytester: pytest.Pytester) -> None:
+def test_pytest_html_links_the_page(pytester: pytest.Pytester, recording: Path) -> None:
     pytest.importorskip("pytest_html")
-    _app(pytester)
-    pytester.runpytest("--record").assert_outcomes(passed=1)
+    _recorded(pytester, recording)
     _app(pytester, text="changed")
     report = pytester.path / "report.html"
     result = pytester.runpytest(f"--html={report}", "--self-contained-html")

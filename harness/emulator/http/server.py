@@ -24,6 +24,7 @@ from harness.emulator.errors import EmulatorError
 from harness.emulator.http.app import create_app
 from harness.emulator.http.boundary import TOKEN_HEADER_NAME, Boundary
 from harness.emulator.http.connections import guarded_protocol
+from harness.emulator.http.stopping import PromptServer
 from harness.emulator.options import EmulatorOptions
 from harness.emulator.tools.sandbox import describe_isolation
 
@@ -61,26 +62,6 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, woken by `wake()` as soon as it should exit: uvicorn itself looks at
-    `should_exit` every 0.1 s, which every `EmulatorServer.stop()` waited out."""
-
-    _woken: asyncio.Event | None = None
-
-    async def main_loop(self) -> None:
-        self._woken = asyncio.Event()
-        counter = 0
-        while not await self.on_tick(counter):
-            counter = (counter + 1) % 864000  # on_tick refreshes the date header every 10th
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), 0.1)
-
-    def wake(self) -> None:
-        """Look at `should_exit` now (call it on the server's event loop)."""
-        if self._woken is not None:
-            self._woken.set()
-
-
 class EmulatorServer:
     """The emulator on 127.0.0.1 in a background thread, for the lifetime of a `with` block.
 
@@ -111,7 +92,7 @@ class EmulatorServer:
         self._asgi = wrap(self.app) if wrap else self.app
         self.host = host
         self.port = port
-        self._server: _Server | None = None
+        self._server: PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
 
@@ -138,7 +119,7 @@ class EmulatorServer:
         self.port = sock.getsockname()[1]
         self._socket = sock
         config = _config(self._asgi, self.host, self.port, self.backend.options)
-        self._server = _Server(config)
+        self._server = PromptServer(config)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [sock]},
@@ -161,10 +142,7 @@ class EmulatorServer:
             with contextlib.suppress(Exception):
                 self._call(self.backend.shutdown())
         if self._server is not None:
-            self._server.should_exit = True
-            if loop is not None:
-                with contextlib.suppress(RuntimeError):  # the loop has closed: it is done
-                    loop.call_soon_threadsafe(self._server.wake)
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(timeout=10)
         if self._socket is not None:
@@ -294,7 +272,8 @@ def serve(
     say(f"harness emulator: control http://{shown}:{bound}/_emulator/ needs the header")
     say(f"harness emulator: {TOKEN_HEADER_NAME}: {boundary.token}")
     try:
-        uvicorn.Server(_config(app, host, port, options)).run(sockets=[sock])
+        server = PromptServer(_config(app, host, port, options), on_exit=app.state.backend.shutdown)
+        server.run(sockets=[sock])
     finally:
         sock.close()
 
