@@ -212,6 +212,7 @@ def _alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if Path(f"/proc/{pid}").exists()}
 
 
+@pytest.mark.slow
 def test_sigterm_stops_it_promptly_with_runs_and_code_in_flight() -> None:
     forever = "import time\nwhile True:\n    print('x' * 1000, flush=True)\n    time.sleep(0.01)"
     # Nothing polls these runs: they start their code at once, not after observe_hold (2 s).

@@ -177,6 +177,7 @@ def test_no_test_sees_another_tests_brain(pytester: pytest.Pytester, order: list
     pytester.runpytest("--record", *order).assert_outcomes(passed=2)
 
 
+@pytest.mark.slow
 def test_no_brain_leaks_under_xdist(pytester: pytest.Pytester) -> None:
     _project(pytester, LEAK_TESTS)
     # In process: the xdist workers are fresh processes already.

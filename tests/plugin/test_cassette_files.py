@@ -102,6 +102,7 @@ def test_app(openai_client, n):
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", [0o027, 0o002])  # others lose read, group gains write
 def test_cassettes_are_written_with_the_users_umask(pytester: pytest.Pytester, umask: int) -> None:
     pytester.makepyfile(
@@ -188,6 +189,7 @@ def _assert_take_saved_elsewhere(pytester, monkeypatch, tmp_path, spoil) -> None
     assert str(saved[0]) in output and "test_app.yaml" in output
 
 
+@pytest.mark.slow
 def test_a_lock_folder_taken_by_another_user_does_not_stop_recording(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -271,6 +273,7 @@ def test_two(openai_client):
 """
 
 
+@pytest.mark.slow
 def test_two_tests_sharing_a_cassette_under_xdist_fail_naming_both(
     pytester: pytest.Pytester,
 ) -> None:

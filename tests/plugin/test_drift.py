@@ -104,6 +104,7 @@ def test_a_different_status_path_is_named(pytester: pytest.Pytester, recording: 
     )
 
 
+@pytest.mark.slow
 def test_drift_under_xdist(pytester: pytest.Pytester, recording: Path) -> None:
     committed = _project(pytester, recording)
     (pytester.path / "brain.yaml").write_text(SAYS % 3)

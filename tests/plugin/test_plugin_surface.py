@@ -112,6 +112,7 @@ def test_app(openai_client):
     assert "Nearest recorded requests" not in output
 
 
+@pytest.mark.slow
 def test_replay_imports_none_of_the_emulators_dependencies(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=APP)
     pytester.runpytest("--record").assert_outcomes(passed=1)
@@ -130,6 +131,7 @@ def pytest_sessionfinish(session):
     result.stdout.fnmatch_lines(["*HEAVY []"])
 
 
+@pytest.mark.slow
 def test_recording_without_the_emulator_extra_names_it(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_app=APP)
     pytester.makeconftest(

@@ -289,6 +289,7 @@ def test_an_uploads_summary_counts_every_byte_and_old_summaries_still_replay(
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_a_replay_only_install_replays_a_test_that_sets_its_brain(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -96,6 +96,7 @@ def _plant(pytester: pytest.Pytester, cases: list[tuple[str, str, str]], variant
     (pytester.path / "secrets.json").write_text(json.dumps({"cases": cases, "variant": variant}))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_credential_named_values_are_redacted_in_every_place(
     pytester: pytest.Pytester, leaky: Leaky, backend: str
