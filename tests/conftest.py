@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import openai.resources.beta.beta  # noqa: F401
 import pytest
@@ -36,6 +37,12 @@ for _name in (
 ):
     with contextlib.suppress(ImportError):
         importlib.import_module(_name)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a module's tests keep the recording they share (`tests.support.recorded_once`)."""
+    return tmp_path_factory.mktemp("recorded") / "cassettes"
 
 
 @pytest.fixture

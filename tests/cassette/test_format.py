@@ -6,7 +6,7 @@ import base64
 import contextlib
 import json
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -536,9 +536,20 @@ def test_any_edit_of_any_field_loads_or_is_one_line(data: st.DataObject) -> None
     check(cassette)
 
 
+def _read_every_response_later(text: str, source: str) -> Cassette:
+    """The cassette as replay loads it (responses read later), then every response read."""
+    cassette = loads(text, source, responses_later=True)
+    for interaction in cassette.interactions:
+        _ = interaction.response
+    return cassette
+
+
+@pytest.mark.parametrize("read", [loads, _read_every_response_later], ids=["at once", "later"])
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_any_corruption_of_the_text_loads_or_is_one_line(data: st.DataObject) -> None:
+def test_any_corruption_of_the_text_loads_or_is_one_line(
+    read: Callable[[str, str], Cassette], data: st.DataObject
+) -> None:
     text = dumps(_realistic(1))
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         start = data.draw(st.integers(0, len(text)), label="at")
@@ -546,7 +557,7 @@ def test_any_corruption_of_the_text_loads_or_is_one_line(data: st.DataObject) ->
         new = data.draw(st.text(alphabet='#:\n -[]{}"&*!|>\\0aé\t\x00', max_size=6), label="new")
         text = text[:start] + new + text[end:]
     try:
-        cassette = loads(text, "corrupt.yaml")
+        cassette = read(text, "corrupt.yaml")
     except CassetteFormatError as exc:
         assert "\n" not in str(exc) and str(exc).startswith("corrupt.yaml:"), str(exc)
     else:

@@ -19,19 +19,12 @@ from tests.cassette.test_format import (
     _cassettes,
     _document,
     _own_layout,
+    _read_every_response_later,
     _realistic,
     _set,
     _yaml,
 )
 from tests.support.budget import examples
-
-
-def _read_later(text: str, source: str = "later.yaml") -> Cassette:
-    """The cassette as replay loads it, then every response read (as serving them all)."""
-    cassette = loads(text, source, responses_later=True)
-    for interaction in cassette.interactions:
-        _ = interaction.response
-    return cassette
 
 
 @settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +33,7 @@ def test_responses_read_later_are_the_responses_read_at_once(
     cassette: Cassette, between: str
 ) -> None:
     text = dumps(cassette).replace("\n  response: ", "\n" + between + "  response: ")
-    assert _read_later(text) == loads(text) == cassette
+    assert _read_every_response_later(text, "later.yaml") == loads(text) == cassette
 
 
 def test_a_response_is_read_only_when_it_is_served() -> None:
@@ -67,7 +60,7 @@ def test_every_response_field_is_checked_when_it_is_read(
     doc = _set(_document(), path, new)
     for text in (_yaml(doc), *_spelled_by_dumps(doc)):
         with pytest.raises(CassetteFormatError) as caught:
-            _read_later(text)
+            _read_every_response_later(text, "later.yaml")
         message = str(caught.value)
         assert expected in message and "\n" not in message, message
         assert message.startswith(f"later.yaml: interaction {path[1] + 1}") or "line" in message
@@ -96,7 +89,7 @@ def test_a_response_spelled_in_yaml_is_read_the_slow_way() -> None:
     edited = text[:first] + '{status: 200, headers: {content-type: "application/json"},\n'
     edited += "    body: " + text[text.index('"body": ', first) + 8 : end].strip()[:-1] + "}"
     edited += text[end:]
-    assert _read_later(edited) == loads(edited) == cassette
+    assert _read_every_response_later(edited, "later.yaml") == loads(edited) == cassette
 
 
 def test_a_response_nested_deeper_than_any_api_object_is_refused_when_it_is_read() -> None:
@@ -107,20 +100,3 @@ def test_a_response_nested_deeper_than_any_api_object_is_refused_when_it_is_read
     cassette = loads(_own_layout(doc), "deep.yaml", responses_later=True)
     with pytest.raises(CassetteFormatError, match=r"^deep.yaml.* nests more than 100 levels"):
         _ = cassette.interactions[0].response
-
-
-@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data())
-def test_any_corruption_read_later_loads_or_is_one_line(data: st.DataObject) -> None:
-    text = dumps(_realistic(1))
-    for _ in range(data.draw(st.integers(1, 3), label="edits")):
-        start = data.draw(st.integers(0, len(text)), label="at")
-        end = data.draw(st.integers(start, min(len(text), start + 40)), label="to")
-        new = data.draw(st.text(alphabet='#:\n -[]{}"&*!|>\\0aé\t\x00', max_size=6), label="new")
-        text = text[:start] + new + text[end:]
-    try:
-        cassette = _read_later(text, "corrupt.yaml")
-    except CassetteFormatError as exc:
-        assert "\n" not in str(exc) and str(exc).startswith("corrupt.yaml:"), str(exc)
-    else:
-        assert loads(dumps(cassette)) == cassette

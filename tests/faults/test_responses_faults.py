@@ -5,11 +5,11 @@ other arguments. Recorded through the plugin from the loopback Responses server.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.support.recorded_once import cassettes_recorded_once
 from tests.support.responses_server import responses_server
 
 APP = """
@@ -73,27 +73,20 @@ def _write(pytester: pytest.Pytester, faults: dict[str, list[str]], expect: str)
     pytester.makepyfile(test_app=expect + APP.replace("__FAULTS__", repr(faults)))
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The three tests' cassettes, recorded by the first test that needs them (every test
-    replays the same recording: each gets a copy in its own project)."""
-    return {"folder": tmp_path_factory.mktemp("recorded") / "cassettes"}
-
-
 @pytest.fixture
 def recorded(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, recording: dict[str, Path]
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, recording: Path
 ) -> pytest.Pytester:
     _write(pytester, {}, PASS)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-planted-0123456789abcdef")
-    if recording["folder"].is_dir():
-        shutil.copytree(recording["folder"], pytester.path / "cassettes")
-    else:
+
+    def record() -> None:
         with responses_server(calls={"get_weather": {"city": "Paris"}}, polls=3) as app:
             monkeypatch.setenv("OPENAI_BASE_URL", app.base_url)
             live = ("-p", "no:cacheprovider", "--record", "--record-backend=live")
             pytester.runpytest(*live).assert_outcomes(passed=3)
-        shutil.copytree(pytester.path / "cassettes", recording["folder"])
+
+    cassettes_recorded_once(pytester, recording, record)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     return pytester
 

@@ -4,10 +4,11 @@ cassette fails with the `harness diff` of the two."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.support.recorded_once import cassettes_recorded_once
 
 APP = """
 import pytest
@@ -31,22 +32,15 @@ SAYS = "- match: {message: '3x'}\n  actions: [{say: 'Subtract 11, then divide by
 FAILS = "- match: {message: '3x'}\n  actions: [{fail: {code: server_error}}]\n"
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the first test to record the app keeps its cassettes for the others (the app
-    records the same bytes every time: ids and times are seeded by the tests' ids)."""
-    return tmp_path_factory.mktemp("recorded") / "cassettes"
-
-
 def _project(pytester: pytest.Pytester, recording: Path) -> dict[str, str]:
     """The app recorded with its brain; the committed cassettes' text by name."""
     pytester.makepyfile(test_app=APP)
     (pytester.path / "brain.yaml").write_text(SAYS % 1)
-    if recording.is_dir():
-        shutil.copytree(recording, pytester.path / "cassettes")
-    else:
-        pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=2)
-        shutil.copytree(pytester.path / "cassettes", recording)
+    cassettes_recorded_once(
+        pytester,
+        recording,
+        lambda: pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=2),
+    )
     return _cassettes(pytester.path)
 
 

@@ -5,10 +5,11 @@ not count."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.support.recorded_once import cassettes_recorded_once
 
 APP = """
 import pytest
@@ -55,20 +56,13 @@ def _app(pytester: pytest.Pytester, submit: bool = True, reads: int = 3, marker:
     pytester.makepyfile(test_app=APP.format(submit=submit, reads=reads, marker=marker))
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the first test to record the app keeps its cassettes for the others (the app
-    records the same bytes every time: ids and times are seeded by the test's id)."""
-    return tmp_path_factory.mktemp("recorded") / "cassettes"
-
-
 def _recorded(pytester: pytest.Pytester, recording: Path) -> str:
     _app(pytester)
-    if recording.is_dir():
-        shutil.copytree(recording, pytester.path / "cassettes")
-    else:
-        pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1)
-        shutil.copytree(pytester.path / "cassettes", recording)
+    cassettes_recorded_once(
+        pytester,
+        recording,
+        lambda: pytester.runpytest("-p", "no:cacheprovider", "--record").assert_outcomes(passed=1),
+    )
     text = (pytester.path / "cassettes" / "test_app" / "test_quiz.yaml").read_text()
     assert "repeat: 3" in text  # the finished run, read again three times in a row
     return text

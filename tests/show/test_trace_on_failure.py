@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.support.recorded_once import cassettes_recorded_once
 
 APP = """
 import pytest
@@ -33,21 +34,12 @@ def _app(pytester: pytest.Pytester, text: str = "hello", check: str = "") -> Non
     pytester.makepyfile(test_app=APP.format(text=text, check=check))
 
 
-@pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the first test to record the app keeps its cassettes for the others (the app
-    records the same bytes every time: ids and times are seeded by the test's id)."""
-    return tmp_path_factory.mktemp("recorded") / "cassettes"
-
-
 def _recorded(pytester: pytest.Pytester, recording: Path) -> None:
     """The app, with its cassette recorded."""
     _app(pytester)
-    if recording.is_dir():
-        shutil.copytree(recording, pytester.path / "cassettes")
-    else:
-        pytester.runpytest("--record").assert_outcomes(passed=1)
-        shutil.copytree(pytester.path / "cassettes", recording)
+    cassettes_recorded_once(
+        pytester, recording, lambda: pytester.runpytest("--record").assert_outcomes(passed=1)
+    )
 
 
 def _page(output: str) -> Path:
