@@ -189,7 +189,6 @@ class _Values:
         elif line != b"interactions:" or not raw.startswith(_REQUEST, pos):
             raise _NotOwnLayout
         repeat = -1  # where the next `repeat:` line is, once looked up
-        respond = functools.partial(functools.partial, self.response) if later else None
         while pos < end:
             if not raw.startswith(_REQUEST, pos):
                 raise _NotOwnLayout
@@ -203,8 +202,8 @@ class _Values:
                 repeat = end if repeat < 0 else repeat
             item = {"request": value(pos + len(_REQUEST), response)}
             start, stop = response + len(_RESPONSE), min(repeat, following)
-            if respond is not None:
-                item["response"] = respond(len(items) + 1, start, stop)
+            if later:
+                item["response"] = functools.partial(self.response, len(items) + 1, start, stop)
             else:
                 item["response"] = value(start, stop)
             if repeat < following:

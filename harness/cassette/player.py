@@ -62,9 +62,6 @@ class Player:
         for interaction in cassette.interactions:
             self._add(interaction)
 
-    def add(self, request: Request, response: Response, times: int = 1) -> None:
-        self._add(Interaction(request, response, times))
-
     def _add(self, interaction: Interaction) -> None:
         queue = self._queues.setdefault(self.key(interaction.request), _Queue())
         queue.entries.append((len(self._requests), interaction, interaction.repeat))

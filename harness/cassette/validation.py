@@ -170,7 +170,6 @@ def _plain(item: Any) -> bool:
         and type(request.get("method")) is str
         and type(request.get("path")) is str
         and request.get("multipart") is None
-        and request.get("base64") is None
         and _plain_common(request)
     ):
         return False
