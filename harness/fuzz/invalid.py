@@ -16,6 +16,7 @@ item in every array), so each keyword's near-misses are tried once, in order;
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -216,17 +217,14 @@ def near_misses(tool: Mapping[str, Any]) -> list[InvalidArguments]:
     root = tool_parameters(tool)
     if not _plain(root):
         return _near_misses(root)
-    key = repr(root)  # for plain JSON data, equal text means an equal schema, order included
-    if key not in _FOUND:
-        while len(_FOUND) >= _KEPT:
-            del _FOUND[next(iter(_FOUND))]
-        _FOUND[key] = tuple(_near_misses(root))
-    return [replace(e, parsed=copy.deepcopy(e.parsed)) for e in _FOUND[key]]
+    # For plain JSON data, equal JSON text means an equal schema, key order included.
+    return [replace(e, parsed=copy.deepcopy(e.parsed)) for e in _found(json.dumps(root))]
 
 
-_KEPT = 64
-"""How many schemas' near-misses `near_misses` keeps (the oldest go first)."""
-_FOUND: dict[str, tuple[InvalidArguments, ...]] = {}
+@functools.lru_cache(maxsize=64)
+def _found(schema: str) -> tuple[InvalidArguments, ...]:
+    """The near-misses of the schema written as `schema`, found once (see `near_misses`)."""
+    return tuple(_near_misses(json.loads(schema)))
 
 
 def _plain(value: object) -> bool:
